@@ -1,0 +1,3 @@
+module github.com/bpfkit/bpfkit
+
+go 1.25.0
