@@ -137,6 +137,9 @@ var progErrPrefix = regexp.MustCompile(`^program ([^:]+): `)
 // nothing stays loaded: cilium/ebpf closes what it created and Load removes
 // LIBBPF_PIN_BY_NAME pins it made.
 func Load(obj *Object, opts LoadOptions) (*Loaded, error) {
+	if opts.Type != "" {
+		obj = obj.copy()
+	}
 	spec := obj.Spec
 	if opts.Type != "" {
 		pt, at, ok := ProgTypeBySectionWord(opts.Type)

@@ -203,3 +203,11 @@ func (o *Object) MapPinName(name string) string {
 	}
 	return strings.ReplaceAll(name, ".", "_")
 }
+
+// copy returns obj with a deep copy of its spec, for changes that must not
+// outlive one load.
+func (o *Object) copy() *Object {
+	c := *o
+	c.Spec = o.Spec.Copy()
+	return &c
+}

@@ -89,6 +89,9 @@ type Pin struct {
 // On success the pins are all that keeps the objects alive.
 func LoadAndPin(obj *Object, lopts LoadOptions, req PinRequest) (pins []Pin, err error) {
 	progs := obj.Programs
+	if lopts.Type != "" {
+		progs = obj.all // the override gives every function a type
+	}
 	if !req.All {
 		progs = progs[:1]
 	}
@@ -178,6 +181,9 @@ func LoadAndPin(obj *Object, lopts LoadOptions, req PinRequest) (pins []Pin, err
 
 	for _, name := range progs {
 		prog := loaded.Collection.Programs[name]
+		if prog == nil {
+			return pins, fmt.Errorf("program %s was not loaded", name)
+		}
 		path := progPath[name]
 		pin := Pin{Kind: "prog", Name: name, Path: path}
 		if req.AutoAttach {

@@ -91,7 +91,8 @@ type Session struct {
 // StartRun loads obj with its globals set, attaches every program by its
 // section and starts reading every ring buffer and perf event array. On
 // any error everything done so far is undone.
-func StartRun(obj *Object, opts RunOptions) (s *Session, err error) {
+func StartRun(obj *Object, opts RunOptions) (_ *Session, err error) {
+	obj = obj.copy() // globals are set on a copy: obj stays reusable
 	for _, kv := range opts.Set {
 		name, value, ok := strings.Cut(kv, "=")
 		if !ok || name == "" {
@@ -105,7 +106,7 @@ func StartRun(obj *Object, opts RunOptions) (s *Session, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s = &Session{
+	s := &Session{
 		Loaded:  loaded,
 		records: make(chan Record, 256),
 		done:    make(chan struct{}),
@@ -114,7 +115,6 @@ func StartRun(obj *Object, opts RunOptions) (s *Session, err error) {
 	defer func() {
 		if err != nil {
 			s.Close()
-			s = nil
 		}
 	}()
 	if !opts.NoStats {

@@ -93,10 +93,15 @@ func OpenTracePipe(mount bool) (*TracePipe, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(dir + "/trace_pipe")
+	// Opened non-blocking so that the runtime poller owns the descriptor
+	// and Close wakes a reader blocked in Next (a plain blocking read of a
+	// tracefs file would not return until the next line).
+	path := dir + "/trace_pipe"
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, err
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
+	f := os.NewFile(uintptr(fd), path)
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
 	return &TracePipe{f: f, sc: sc}, nil
