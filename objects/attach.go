@@ -170,7 +170,7 @@ func AttachBySection(ps *ebpf.ProgramSpec, prog *ebpf.Program, opts AttachOption
 			return nil, fmt.Errorf("section %s names no cgroup hook: %w", sec, ErrNoAutoAttach)
 		}
 		if opts.Cgroup == "" {
-			return nil, fmt.Errorf("program %s (section %s) needs a cgroup v2 directory (--cgroup): %w", ps.Name, sec, ErrNeedsTarget)
+			return nil, fmt.Errorf("section %s needs a cgroup v2 directory (--cgroup): %w", sec, ErrNeedsTarget)
 		}
 		a.Hook = fmt.Sprintf("cgroup %s %s", AttachTypeName(ps.AttachType), opts.Cgroup)
 		l, err = link.AttachCgroup(link.CgroupOptions{Path: opts.Cgroup, Attach: ps.AttachType, Program: prog})

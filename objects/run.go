@@ -132,6 +132,9 @@ func StartRun(obj *Object, opts RunOptions) (_ *Session, err error) {
 				s.Skipped = append(s.Skipped, Skipped{Program: name, Section: ps.SectionName, Reason: skipReason(aerr)})
 				continue
 			}
+			if errors.Is(aerr, ErrNeedsTarget) {
+				return nil, fmt.Errorf("program %s: %w", name, aerr)
+			}
 			return nil, aerr
 		}
 		s.Attached = append(s.Attached, a)

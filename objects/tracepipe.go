@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -122,4 +123,22 @@ func (t *TracePipe) Next() (TraceLine, error) {
 // Close stops the stream; a blocked Next returns.
 func (t *TracePipe) Close() error {
 	return t.f.Close()
+}
+
+// DiscardBacklog drops the lines already waiting in trace_pipe (written
+// before this run started), reading for at most d. Call it before Next.
+func (t *TracePipe) DiscardBacklog(d time.Duration) error {
+	buf := make([]byte, 64*1024)
+	if err := t.f.SetReadDeadline(time.Now().Add(d)); err != nil {
+		return err
+	}
+	defer t.f.SetReadDeadline(time.Time{})
+	for {
+		if _, err := t.f.Read(buf); err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				return nil
+			}
+			return err
+		}
+	}
 }
