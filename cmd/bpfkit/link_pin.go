@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/cilium/ebpf"
 	"github.com/urfave/cli/v2"
 
 	"github.com/bpfkit/bpfkit/objects"
@@ -69,6 +70,11 @@ func linkDetach(c *cli.Context) error {
 	}
 	defer l.Close()
 	if err := l.Detach(); err != nil {
+		if errors.Is(err, ebpf.ErrNotSupported) {
+			if info, ierr := l.Info(); ierr == nil {
+				return fmt.Errorf("link detach: the kernel cannot detach %s links: %w", objects.LinkTypeName(info.Type), err)
+			}
+		}
 		return fmt.Errorf("link detach: %w", err)
 	}
 	return outputFor(c).Null()
