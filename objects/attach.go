@@ -27,6 +27,20 @@ var ErrNeedsTarget = errors.New("attach target needed")
 // kernel was built without kprobe support.
 var ErrNoKprobes = errors.New("the kernel has no kprobe support (built without CONFIG_KPROBES)")
 
+// kindError is an attach error of one of the kinds above whose message
+// stands alone (errors.Is finds the kind).
+type kindError struct {
+	msg  string
+	kind error
+}
+
+func (e *kindError) Error() string { return e.msg }
+func (e *kindError) Unwrap() error { return e.kind }
+
+func kindErr(kind error, format string, args ...any) error {
+	return &kindError{msg: fmt.Sprintf(format, args...), kind: kind}
+}
+
 // AttachOptions give the targets a section name cannot carry.
 type AttachOptions struct {
 	// Iface is the network interface for xdp and tc/tcx programs.
@@ -68,7 +82,7 @@ func AttachBySection(ps *ebpf.ProgramSpec, prog *ebpf.Program, opts AttachOption
 		l, err = link.Tracepoint(group, name, prog, nil)
 	case "raw_tracepoint", "raw_tp", "raw_tracepoint.w", "raw_tp.w":
 		if rest == "" {
-			return nil, fmt.Errorf("section %s: want %s/NAME: %w", sec, kind, ErrNoAutoAttach)
+			return nil, kindErr(ErrNoAutoAttach, "section %s: want %s/NAME", sec, kind)
 		}
 		a.Hook = "raw_tracepoint " + rest
 		l, err = link.AttachRawTracepoint(link.RawTracepointOptions{Name: rest, Program: prog})
@@ -115,7 +129,7 @@ func AttachBySection(ps *ebpf.ProgramSpec, prog *ebpf.Program, opts AttachOption
 	case "uprobe", "uretprobe", "uprobe.s", "uretprobe.s":
 		bin, symoff, ok := cutLast(rest, ":")
 		if !ok || bin == "" || symoff == "" {
-			return nil, fmt.Errorf("section %s: want %s/BINARY:SYMBOL[+OFFSET]: %w", sec, kind, ErrNoAutoAttach)
+			return nil, kindErr(ErrNoAutoAttach, "section %s: want %s/BINARY:SYMBOL[+OFFSET]", sec, kind)
 		}
 		sym, off, perr := symbolOffset(symoff)
 		if perr != nil {
@@ -141,7 +155,7 @@ func AttachBySection(ps *ebpf.ProgramSpec, prog *ebpf.Program, opts AttachOption
 		}
 	case "xdp", "xdp.frags":
 		if rest != "" { // xdp/devmap, xdp/cpumap run from maps
-			return nil, fmt.Errorf("section %s runs from a %s map: %w", sec, rest, ErrNoAutoAttach)
+			return nil, kindErr(ErrNoAutoAttach, "section %s runs from a %s map", sec, rest)
 		}
 		ifc, ierr := iface(opts.Iface, sec)
 		if ierr != nil {
@@ -157,7 +171,7 @@ func AttachBySection(ps *ebpf.ProgramSpec, prog *ebpf.Program, opts AttachOption
 		case "egress":
 			at = ebpf.AttachTCXEgress
 		default:
-			return nil, fmt.Errorf("section %s does not say ingress or egress (use tc/ingress or tc/egress): %w", sec, ErrNoAutoAttach)
+			return nil, kindErr(ErrNoAutoAttach, "section %s does not say ingress or egress (use tc/ingress or tc/egress)", sec)
 		}
 		ifc, ierr := iface(opts.Iface, sec)
 		if ierr != nil {
@@ -167,17 +181,17 @@ func AttachBySection(ps *ebpf.ProgramSpec, prog *ebpf.Program, opts AttachOption
 		l, err = link.AttachTCX(link.TCXOptions{Interface: ifc.Index, Program: prog, Attach: at})
 	case "cgroup", "cgroup_skb", "sockops":
 		if ps.AttachType == ebpf.AttachNone {
-			return nil, fmt.Errorf("section %s names no cgroup hook: %w", sec, ErrNoAutoAttach)
+			return nil, kindErr(ErrNoAutoAttach, "section %s names no cgroup hook", sec)
 		}
 		if opts.Cgroup == "" {
-			return nil, fmt.Errorf("section %s needs a cgroup v2 directory (--cgroup): %w", sec, ErrNeedsTarget)
+			return nil, kindErr(ErrNeedsTarget, "section %s needs a cgroup v2 directory (--cgroup)", sec)
 		}
 		a.Hook = fmt.Sprintf("cgroup %s %s", AttachTypeName(ps.AttachType), opts.Cgroup)
 		l, err = link.AttachCgroup(link.CgroupOptions{Path: opts.Cgroup, Attach: ps.AttachType, Program: prog})
 	case "socket":
-		return nil, fmt.Errorf("socket filters attach to a socket the program's user opens: %w", ErrNoAutoAttach)
+		return nil, kindErr(ErrNoAutoAttach, "socket filters attach to a socket the program's user opens")
 	default:
-		return nil, fmt.Errorf("section %s (type %s): %w", sec, ProgTypeName(ps.Type), ErrNoAutoAttach)
+		return nil, kindErr(ErrNoAutoAttach, "section %s (type %s) names no hook bpfkit can attach to by itself", sec, ProgTypeName(ps.Type))
 	}
 	if err != nil {
 		if strings.HasPrefix(a.Hook, "k") && strings.Contains(a.Hook, "probe") || strings.HasPrefix(kind, "ksyscall") || strings.HasPrefix(kind, "kretsyscall") {
@@ -197,7 +211,7 @@ func AttachBySection(ps *ebpf.ProgramSpec, prog *ebpf.Program, opts AttachOption
 // iface resolves the interface a network program needs.
 func iface(name, sec string) (*net.Interface, error) {
 	if name == "" {
-		return nil, fmt.Errorf("section %s needs a network interface (--iface): %w", sec, ErrNeedsTarget)
+		return nil, kindErr(ErrNeedsTarget, "section %s needs a network interface (--iface)", sec)
 	}
 	ifc, err := net.InterfaceByName(name)
 	if err != nil {

@@ -50,7 +50,7 @@ func OpenObject(path string) (*Object, error) {
 
 	ef, err := elf.NewFile(f)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w: %v", path, ErrNotBPFObject, err)
+		return nil, fmt.Errorf("%s: %w: %v", path, ErrNotBPFObject, truncated(f, err))
 	}
 	defer ef.Close()
 	if ef.Machine != elf.EM_BPF {
@@ -62,7 +62,7 @@ func OpenObject(path string) (*Object, error) {
 	}
 	spec, err := ebpf.LoadCollectionSpecFromReader(f)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w: %v", path, ErrNotBPFObject, err)
+		return nil, fmt.Errorf("%s: %w: %v", path, ErrNotBPFObject, truncated(f, err))
 	}
 	if len(spec.Programs) == 0 {
 		return nil, fmt.Errorf("%s: %w", path, ErrNoPrograms)
@@ -84,6 +84,16 @@ func OpenObject(path string) (*Object, error) {
 			path, ErrNoPrograms, strings.Join(sectionsOf(spec), ", "))
 	}
 	return obj, nil
+}
+
+// truncated says so when err comes from reading past the end of f.
+func truncated(f *os.File, err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		if st, serr := f.Stat(); serr == nil {
+			return fmt.Errorf("the file is truncated (%d bytes): %w", st.Size(), err)
+		}
+	}
+	return err
 }
 
 // elfOrder returns program and map names in libbpf's order: programs by

@@ -20,7 +20,7 @@ func TestOpenObjectOrder(t *testing.T) {
 	if want := []string{"kprobe_openat2", "kretprobe_openat2"}; !slices.Equal(obj.Programs, want) {
 		t.Errorf("programs %v, want %v", obj.Programs, want)
 	}
-	if want := []string{"perf_events", ".rodata"}; !slices.Equal(obj.Maps, want) {
+	if want := []string{"kp_events", ".rodata"}; !slices.Equal(obj.Maps, want) {
 		t.Errorf("maps %v, want %v", obj.Maps, want)
 	}
 	if obj.Name != "kprobe" {
@@ -31,7 +31,7 @@ func TestOpenObjectOrder(t *testing.T) {
 	if got := obj.MapPinName(".rodata"); got != "tracepoi_rodata" {
 		t.Errorf("pin name of .rodata: %q", got)
 	}
-	if got := obj.MapPinName("events"); got != "events" {
+	if got := obj.MapPinName("openat_events"); got != "openat_events" {
 		t.Errorf("pin name of events: %q", got)
 	}
 	if got := obj.MapPinName(".data.custom"); got != "_data_custom" {
@@ -90,11 +90,15 @@ func TestProgTypeBySectionWord(t *testing.T) {
 }
 
 // committedObjects lists every committed test object and why it may not
-// load: "" when it must.
+// load: "" when it must. Objects under testdata/*/malformed are broken on
+// purpose and are not listed.
 func committedObjects(t *testing.T) map[string]string {
 	t.Helper()
 	var paths []string
 	filepath.WalkDir(filepath.Join("..", "testdata"), func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.IsDir() && d.Name() == "malformed" {
+			return filepath.SkipDir
+		}
 		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".o") {
 			paths = append(paths, p)
 		}
@@ -107,18 +111,43 @@ func committedObjects(t *testing.T) map[string]string {
 	out := map[string]string{}
 	for _, p := range paths {
 		base := filepath.Base(p)
-		switch {
-		case base == "bad_verifier.bpf.o" || base == "core_fail.bpf.o" || base == "noprog.bpf.o":
+		if base == "bad_verifier.bpf.o" || base == "core_fail.bpf.o" || base == "noprog.bpf.o" {
 			out[p] = "fails on purpose"
-		case (base == "fentry.bpf.o" || base == "lsm.bpf.o") && tramp != nil:
-			out[p] = "kernel refuses BPF trampolines: " + tramp.Error()
-		case base == "kprobe.bpf.o" && !haveKprobes():
-			out[p] = "kernel has no kprobes"
-		default:
-			out[p] = ""
+			continue
+		}
+		out[p] = ""
+		obj, err := OpenObject(p)
+		if err != nil {
+			continue // the test reports it
+		}
+		for _, ps := range obj.Spec.Programs {
+			kind, _, _ := strings.Cut(strings.TrimPrefix(ps.SectionName, "?"), "/")
+			switch {
+			case (kind == "kprobe" || kind == "kretprobe") && !haveKprobes():
+				out[p] = "kernel has no kprobes"
+			case (kind == "fentry" || kind == "fexit" || kind == "fmod_ret" || kind == "lsm") && tramp != nil:
+				out[p] = "kernel refuses BPF trampolines: " + tramp.Error()
+			}
 		}
 	}
 	return out
+}
+
+// TestMalformedObjects: objects broken on purpose never panic the loader;
+// truncated, empty and non-BPF files are ErrNotBPFObject. (Some defects
+// matter only to a readelf-style reader and still load.)
+func TestMalformedObjects(t *testing.T) {
+	paths, _ := filepath.Glob(filepath.Join("..", "testdata", "*", "malformed", "*.o"))
+	more, _ := filepath.Glob(filepath.Join("..", "testdata", "malformed", "*.o"))
+	for _, p := range append(paths, more...) {
+		_, err := OpenObject(p)
+		base := filepath.Base(p)
+		for _, bad := range []string{"truncated", "empty", "text", "x86_64", "elf32"} {
+			if strings.Contains(base, bad) && !errors.Is(err, ErrNotBPFObject) {
+				t.Errorf("%s: got %v, want ErrNotBPFObject", base, err)
+			}
+		}
+	}
 }
 
 // bpftoolID asks bpftool for the ID of the object pinned at path.
@@ -199,9 +228,9 @@ func TestProgLoadFirstOnly(t *testing.T) {
 	}
 	// kprobe_openat2 stays; kretprobe_openat2 is gone; the maps stay as the
 	// pinned program uses them.
-	waitCounts(t, [3]int{1, 1, 0}, "kprobe_openat2", "kretprobe_opena", "perf_events")
+	waitCounts(t, [3]int{1, 1, 0}, "kprobe_openat2", "kretprobe_opena", "kp_events")
 	os.Remove(path)
-	waitCounts(t, [3]int{0, 0, 0}, "kprobe_openat2", "kretprobe_opena", "perf_events")
+	waitCounts(t, [3]int{0, 0, 0}, "kprobe_openat2", "kretprobe_opena", "kp_events")
 }
 
 // TestLoadFailuresLeaveNothing: a verifier rejection, a CO-RE failure, a
@@ -264,7 +293,7 @@ func TestLoadFailuresLeaveNothing(t *testing.T) {
 		}
 		// A map pin collision is found before loading too.
 		mapsDir := filepath.Join(dir, "takenmaps")
-		os.MkdirAll(filepath.Join(mapsDir, "events"), 0o700)
+		os.MkdirAll(filepath.Join(mapsDir, "openat_events"), 0o700)
 		_, err = LoadAndPin(obj, LoadOptions{}, PinRequest{Path: filepath.Join(dir, "fresh"), All: true, PinMaps: mapsDir})
 		if !errors.Is(err, ErrPinExists) {
 			t.Fatalf("map collision: got %v", err)
@@ -301,19 +330,19 @@ func assertNoPath(t *testing.T, paths ...string) {
 func TestMapReuse(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	obj := openObject(t, "tracepoint")
-	m, err := ebpf.NewMap(obj.Spec.Maps["calls"].Copy())
+	m, err := ebpf.NewMap(obj.Spec.Maps["openat_calls"].Copy())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer m.Close()
 	want := mapID(m)
-	idx := slices.Index(obj.Maps, "calls")
-	for _, r := range []MapReuse{{Name: "calls", Map: m}, {Index: idx, Map: m}} {
+	idx := slices.Index(obj.Maps, "openat_calls")
+	for _, r := range []MapReuse{{Name: "openat_calls", Map: m}, {Index: idx, Map: m}} {
 		l, err := Load(obj, LoadOptions{Reuse: []MapReuse{r}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := mapID(l.Collection.Maps["calls"]); got != want {
+		if got := mapID(l.Collection.Maps["openat_calls"]); got != want {
 			t.Errorf("%+v: calls has ID %d, want %d", r, got, want)
 		}
 		l.Unload()
@@ -331,7 +360,7 @@ func TestMapReuse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer bad.Close()
-	if _, err := Load(obj, LoadOptions{Reuse: []MapReuse{{Name: "calls", Map: bad}}}); err == nil {
+	if _, err := Load(obj, LoadOptions{Reuse: []MapReuse{{Name: "openat_calls", Map: bad}}}); err == nil {
 		t.Error("incompatible map accepted")
 	}
 	waitCounts(t, [3]int{0, 1, 0}, objectNames(obj)...)

@@ -175,9 +175,7 @@ func StartRun(obj *Object, opts RunOptions) (_ *Session, err error) {
 }
 
 func skipReason(err error) string {
-	msg := err.Error()
-	msg = strings.TrimSuffix(msg, ": "+ErrNoAutoAttach.Error())
-	return msg
+	return err.Error()
 }
 
 // Records delivers the records read from every source. It is closed by

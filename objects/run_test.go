@@ -100,7 +100,7 @@ func TestRunTracepointPIDFilter(t *testing.T) {
 	if len(s.Attached) != 1 || s.Attached[0].Hook != "tracepoint syscalls/sys_enter_openat" || s.Attached[0].LinkID == 0 {
 		t.Errorf("attached %+v", s.Attached)
 	}
-	if len(s.Sources) != 1 || s.Sources[0].Map != "events" || s.Sources[0].Type != "ringbuf" {
+	if len(s.Sources) != 1 || s.Sources[0].Map != "openat_events" || s.Sources[0].Type != "ringbuf" {
 		t.Errorf("sources %+v", s.Sources)
 	}
 	mine := 0
@@ -307,7 +307,7 @@ func TestRunNetAndSkips(t *testing.T) {
 		}
 	}
 	want := map[string]string{
-		"xdp_pass":           "xdp dev lo",
+		"xdp_pass_all":       "xdp dev lo",
 		"tc_ingress_pass":    "tcx ingress dev lo",
 		"cgroup_egress_pass": "cgroup cgroup_inet_egress " + cg,
 	}

@@ -128,8 +128,8 @@ func TestProgLoadFirst(t *testing.T) {
 		t.Errorf("pinned: %v", p)
 	}
 	// A second load reuses the first one's calls map by name.
-	calls := filepath.Join(dir, "m", "calls")
-	mustBpfkit(t, "prog", "load", loaderObj("tracepoint"), filepath.Join(dir, "tp2"), "map", "name", "calls", "pinned", calls)
+	calls := filepath.Join(dir, "m", "openat_calls")
+	mustBpfkit(t, "prog", "load", loaderObj("tracepoint"), filepath.Join(dir, "tp2"), "map", "name", "openat_calls", "pinned", calls)
 	m := bpftoolShowPinned(t, "map", calls)
 	p2 := bpftoolShowPinned(t, "prog", filepath.Join(dir, "tp2"))
 	found := false
@@ -220,7 +220,7 @@ func TestLinkDetach(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	xdp := filepath.Join(path, "xdp_pass")
+	xdp := filepath.Join(path, "xdp_pass_all")
 	ifindex := func() uint32 {
 		l, err := link.LoadPinnedLink(xdp, nil)
 		if err != nil {
@@ -244,5 +244,5 @@ func TestLinkDetach(t *testing.T) {
 		t.Errorf("pins %+v", pins)
 	}
 	os.RemoveAll(path)
-	waitForCounts(t, [3]int{0, 0, 0}, "xdp_pass", "tc_ingress_pass", "cgroup_egress_p")
+	waitForCounts(t, [3]int{0, 0, 0}, "xdp_pass_all", "tc_ingress_pass", "cgroup_egress_p")
 }

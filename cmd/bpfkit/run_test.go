@@ -80,7 +80,7 @@ func waitForCounts(t *testing.T, want [3]int, names ...string) {
 	t.Fatalf("programs/maps/links named %v: %v, want %v", names, got, want)
 }
 
-var tracepointNames = []string{"trace_openat", "events", "calls"}
+var tracepointNames = []string{"trace_openat", "openat_events", "openat_calls"}
 
 // opener starts a process that opens /etc/hostname every 50ms until the
 // test ends, and returns its PID.
@@ -160,7 +160,7 @@ func TestRunInterrupt(t *testing.T) {
 	}
 	var sawEvent, sawTrace bool
 	waitLine(t, sc, func(l string) bool {
-		sawEvent = sawEvent || strings.HasPrefix(l, "== events: 56 bytes")
+		sawEvent = sawEvent || strings.HasPrefix(l, "== openat_events: 56 bytes")
 		sawTrace = sawTrace || strings.Contains(l, fmt.Sprintf("bpf_trace_printk: bpfkit-tp openat pid=%d", pid))
 		return sawEvent && sawTrace
 	})
@@ -209,7 +209,7 @@ func TestRunPIDFilterJSON(t *testing.T) {
 			Map  string   `json:"map"`
 			Data []string `json:"data"`
 		}
-		if err := json.Unmarshal([]byte(l), &ev); err != nil || ev.Map != "events" || len(ev.Data) != 56 {
+		if err := json.Unmarshal([]byte(l), &ev); err != nil || ev.Map != "openat_events" || len(ev.Data) != 56 {
 			t.Fatalf("event line %q: %v", l, err)
 		}
 		var got uint32
@@ -319,7 +319,7 @@ func TestRunErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"run", loaderObj("net")}, "Error: run: program xdp_pass: section xdp needs a network interface (--iface): attach target needed\n"},
+		{[]string{"run", loaderObj("net")}, "Error: run: program xdp_pass_all: section xdp needs a network interface (--iface)\n"},
 		{[]string{"run", "--set", "targ_pid=x", loaderObj("tracepoint")}, "Error: run: set targ_pid: \"x\" is not a 32-bit unsigned integer\n"},
 		{[]string{"run", "--set", "nope=1", loaderObj("tracepoint")}, "Error: run: set nope: no such global variable (globals: tag, targ_pid)\n"},
 		{[]string{"run", "--event-type", "nosuch", loaderObj("tracepoint")}, "Error: run: --event-type nosuch: no struct of that name in the object's BTF\n"},
@@ -330,5 +330,5 @@ func TestRunErrors(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q, want %q", tc.args[1:], r.code, r.stderr, tc.want)
 		}
 	}
-	waitForCounts(t, [3]int{0, 0, 0}, "bad_no_null_check", "bad_counts", "xdp_pass", "tc_ingress_pass")
+	waitForCounts(t, [3]int{0, 0, 0}, "bad_no_null_check", "bad_counts", "xdp_pass_all", "tc_ingress_pass")
 }

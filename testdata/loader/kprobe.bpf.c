@@ -8,7 +8,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, sizeof(__u32));
-} perf_events SEC(".maps");
+} kp_events SEC(".maps");
 
 static int emit(void *ctx, __u32 kind)
 {
@@ -20,7 +20,7 @@ static int emit(void *ctx, __u32 kind)
 	e.pid = pid;
 	e.kind = kind;
 	bpf_get_current_comm(e.comm, sizeof(e.comm));
-	bpf_perf_event_output(ctx, &perf_events, BPF_F_CURRENT_CPU, &e, sizeof(e));
+	bpf_perf_event_output(ctx, &kp_events, BPF_F_CURRENT_CPU, &e, sizeof(e));
 	return 0;
 }
 

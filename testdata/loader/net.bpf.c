@@ -7,7 +7,7 @@ __u64 tc_packets = 0;
 __u64 cg_packets = 0;
 
 SEC("xdp")
-int xdp_pass(struct xdp_md *ctx)
+int xdp_pass_all(struct xdp_md *ctx)
 {
 	__sync_fetch_and_add(&xdp_packets, 1);
 	return XDP_PASS;

@@ -14,14 +14,14 @@ const volatile char tag[8] = "tp";
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 64 * 1024);
-} events SEC(".maps");
+} openat_events SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, __u64);
-} calls SEC(".maps");
+} openat_calls SEC(".maps");
 
 SEC("tracepoint/syscalls/sys_enter_openat")
 int trace_openat(struct trace_event_raw_sys_enter *ctx)
@@ -33,10 +33,10 @@ int trace_openat(struct trace_event_raw_sys_enter *ctx)
 
 	if (targ_pid && pid != targ_pid)
 		return 0;
-	n = bpf_map_lookup_elem(&calls, &zero);
+	n = bpf_map_lookup_elem(&openat_calls, &zero);
 	if (n)
 		__sync_fetch_and_add(n, 1);
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	e = bpf_ringbuf_reserve(&openat_events, sizeof(*e), 0);
 	if (!e)
 		return 0;
 	e->pid = pid;
