@@ -74,6 +74,9 @@ func TestErrors(t *testing.T) {
 		{[]string{"link", "show", "id", "4294967295"}, "no link with id 4294967295"},
 		{[]string{"link", "show", "name", "x"}, "expected 'id' or 'pinned'"},
 		{[]string{"prog", "show", "id", "1", "extra"}, "unexpected argument 'extra'"},
+		{[]string{"prog", "show", "pinned", dir}, "is a directory"},
+		{[]string{"nosuchobject"}, "unknown object 'nosuchobject'"},
+		{[]string{"asm", "nosuchverb"}, "unknown command 'nosuchverb' for asm"},
 	} {
 		r := bpfkit(t, tc.args...)
 		if r.code == 0 {
