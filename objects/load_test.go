@@ -205,6 +205,14 @@ func TestLoadAllCommittedObjects(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, p := range pins {
+				if p.Kind == "map" && obj.Spec.Maps[p.Name].Type == ebpf.ProgramArray {
+					// Not polled: on Linux 6.18, opening a program array
+					// by ID while the kernel empties it after its last
+					// user reference went was seen to leave it allocated
+					// for good (the clearing work seems to take one
+					// reference per release but run once).
+					continue
+				}
 				if !idGone(p.Kind, p.ID) {
 					t.Errorf("%s %s (ID %d) still loaded after its pin was removed", p.Kind, p.Name, p.ID)
 				}
