@@ -20,7 +20,7 @@ func TestOpenObjectOrder(t *testing.T) {
 	if want := []string{"kprobe_openat2", "kretprobe_openat2"}; !slices.Equal(obj.Programs, want) {
 		t.Errorf("programs %v, want %v", obj.Programs, want)
 	}
-	if want := []string{"kp_events", ".rodata"}; !slices.Equal(obj.Maps, want) {
+	if want := []string{"kp_events", ".rodata", ".bss"}; !slices.Equal(obj.Maps, want) {
 		t.Errorf("maps %v, want %v", obj.Maps, want)
 	}
 	if obj.Name != "kprobe" {

@@ -380,7 +380,7 @@ func TestSetVariable(t *testing.T) {
 		{"targ_pid=4294967296", `set targ_pid: "4294967296" is not a 32-bit unsigned integer`},
 		{"tag=hello", ""},
 		{"tag=far too long", `set tag: "far too long" is longer than 8 bytes`},
-		{"nope=1", "set nope: no such global variable (globals: tag, targ_pid)"},
+		{"nope=1", "set nope: no such global variable (globals: tag, targ_pid, unused_event)"},
 	} {
 		name, value, _ := strings.Cut(tc.kv, "=")
 		err := SetVariable(obj.Spec, name, value)
@@ -405,5 +405,31 @@ func TestParseTraceLine(t *testing.T) {
 	}
 	if l := ParseTraceLine("garbage"); l.Message != "garbage" || l.PID != -1 {
 		t.Errorf("%+v", l)
+	}
+}
+
+func TestEventTypes(t *testing.T) {
+	for name, want := range map[string]map[string]string{
+		"tracepoint": {"openat_events": "event"},
+		"kprobe":     {"kp_events": "event"},
+		"tpbtf":      {"exec_events": "event"},
+		"fentry":     {"fevents": "event"},
+		"pinned":     {},
+	} {
+		obj := openObject(t, name)
+		got := map[string]string{}
+		for m, st := range EventTypes(obj) {
+			got[m] = st.Name
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: %v, want %v", name, got, want)
+		}
+	}
+	obj := openObject(t, "tracepoint")
+	if st, err := EventType(obj, "struct event"); err != nil || st.Size != 56 {
+		t.Errorf("EventType: %v %v", st, err)
+	}
+	if _, err := EventType(obj, "nosuch"); err == nil || !strings.Contains(err.Error(), "structs: event,") {
+		t.Errorf("EventType(nosuch): %v", err)
 	}
 }

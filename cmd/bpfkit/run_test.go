@@ -321,7 +321,7 @@ func TestRunErrors(t *testing.T) {
 	}{
 		{[]string{"run", loaderObj("net")}, "Error: run: program xdp_pass_all: section xdp needs a network interface (--iface)\n"},
 		{[]string{"run", "--set", "targ_pid=x", loaderObj("tracepoint")}, "Error: run: set targ_pid: \"x\" is not a 32-bit unsigned integer\n"},
-		{[]string{"run", "--set", "nope=1", loaderObj("tracepoint")}, "Error: run: set nope: no such global variable (globals: tag, targ_pid)\n"},
+		{[]string{"run", "--set", "nope=1", loaderObj("tracepoint")}, "Error: run: set nope: no such global variable (globals: tag, targ_pid, unused_event)\n"},
 		{[]string{"run", "--event-type", "nosuch", loaderObj("tracepoint")}, "Error: run: --event-type nosuch: no struct of that name in the object's BTF\n"},
 		{[]string{"run", loaderObj("noprog")}, "contains no BPF program"},
 	} {

@@ -2,6 +2,10 @@
  * record for every exec whose pid passes targ_pid (0 = every process). */
 #include "common.h"
 
+/* Puts struct event into the object's BTF (locals are not described
+ * there), so that bpfkit run can name the records' type. */
+struct event *unused_event __attribute__((unused));
+
 const volatile __u32 targ_pid = 0;
 
 struct {

@@ -2,6 +2,10 @@
  * by targ_pid (0 = every process), and prints a bpf_printk line. */
 #include "common.h"
 
+/* Puts struct event into the object's BTF (locals are not described
+ * there), so that bpfkit run can name the records' type. */
+struct event *unused_event __attribute__((unused));
+
 struct trace_event_raw_sys_enter {
 	__u64 unused;
 	long id;
