@@ -134,7 +134,7 @@ func EventTypes(obj *Object) map[string]*ebpfbtf.Struct {
 // EventType finds the struct named name in obj's BTF, for --event-type.
 func EventType(obj *Object, name string) (*ebpfbtf.Struct, error) {
 	if obj.Spec.Types == nil {
-		return nil, fmt.Errorf("event type %s: the object has no BTF", name)
+		return nil, fmt.Errorf("struct %s: the object has no BTF", name)
 	}
 	var st *ebpfbtf.Struct
 	if err := obj.Spec.Types.TypeByName(strings.TrimPrefix(name, "struct "), &st); err != nil {
@@ -148,7 +148,7 @@ func EventType(obj *Object, name string) (*ebpfbtf.Struct, error) {
 			}
 		}
 		sort.Strings(names)
-		return nil, fmt.Errorf("event type %s: no struct of that name in the object's BTF (structs: %s)", name, strings.Join(names, ", "))
+		return nil, fmt.Errorf("struct %s: not in the object's BTF (structs: %s)", strings.TrimPrefix(name, "struct "), strings.Join(names, ", "))
 	}
 	return st, nil
 }

@@ -35,7 +35,7 @@ unloaded and a per-program summary is printed.`,
 			&cli.StringSliceFlag{Name: "set", Usage: "set global variable `NAME=VALUE` before load (typed by BTF; repeatable)"},
 			&cli.StringFlag{Name: "iface", Usage: "network `INTERFACE` for xdp and tc programs"},
 			&cli.StringFlag{Name: "cgroup", Usage: "cgroup v2 `DIR` for cgroup programs"},
-			&cli.StringFlag{Name: "event-type", Usage: "BTF struct `NAME` of the records (checked against the object; records print in hex for now)"},
+			&cli.StringFlag{Name: "event-type", Usage: "BTF struct `NAME` of the records (default: guessed from the output helper calls; records print in hex for now)"},
 			&cli.BoolFlag{Name: "trace", Usage: "also print bpf_printk output from trace_pipe"},
 			&cli.DurationFlag{Name: "duration", Usage: "stop after `D` (e.g. 10s)"},
 			&cli.StringFlag{Name: "kernel-btf", Usage: "BTF `FILE` for CO-RE relocations instead of the running kernel's"},
@@ -73,6 +73,7 @@ type startJSON struct {
 type eventJSON struct {
 	Map  string   `json:"map"`
 	CPU  *int     `json:"cpu,omitempty"`
+	Type string   `json:"type,omitempty"`
 	Size int      `json:"size"`
 	Data []string `json:"data"`
 }
@@ -119,9 +120,16 @@ func runAction(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("run: %w", err)
 	}
+	// The struct each source's records carry: --event-type for all, or a
+	// guess from the programs' output helper calls.
+	types := objects.EventTypes(obj)
 	if name := c.String("event-type"); name != "" {
-		if err := checkEventType(obj, name); err != nil {
-			return fmt.Errorf("run: %w", err)
+		st, err := objects.EventType(obj, name)
+		if err != nil {
+			return fmt.Errorf("run: --event-type: %w", err)
+		}
+		for _, m := range obj.Maps {
+			types[m] = st
 		}
 	}
 	out := outputFor(c)
@@ -198,7 +206,7 @@ loop:
 			if !ok {
 				break loop
 			}
-			if err := printRecord(&line, r); err != nil {
+			if err := printRecord(&line, r, types[r.Map]); err != nil {
 				stdoutOK = false
 				break loop
 			}
@@ -241,17 +249,6 @@ func watchClosed(ctx context.Context, cancel context.CancelFunc, f *os.File) {
 			return
 		}
 	}
-}
-
-func checkEventType(obj *objects.Object, name string) error {
-	if obj.Spec.Types == nil {
-		return fmt.Errorf("--event-type %s: the object has no BTF", name)
-	}
-	var st *ebpfbtf.Struct
-	if err := obj.Spec.Types.TypeByName(name, &st); err != nil {
-		return fmt.Errorf("--event-type %s: no struct of that name in the object's BTF", name)
-	}
-	return nil
 }
 
 func printStart(out, line *output, c *cli.Context, s *objects.Session) error {
@@ -298,7 +295,7 @@ func printStart(out, line *output, c *cli.Context, s *objects.Session) error {
 	return err
 }
 
-func printRecord(line *output, r objects.Record) error {
+func printRecord(line *output, r objects.Record, typ *ebpfbtf.Struct) error {
 	if r.Lost > 0 {
 		if line.JSON {
 			return line.PrintJSON(lostJSON{Map: r.Map, CPU: r.CPU, Lost: r.Lost})
@@ -308,6 +305,9 @@ func printRecord(line *output, r objects.Record) error {
 	}
 	if line.JSON {
 		ev := eventJSON{Map: r.Map, Size: len(r.Data), Data: make([]string, len(r.Data))}
+		if typ != nil {
+			ev.Type = "struct " + typ.Name
+		}
 		if r.CPU >= 0 {
 			cpu := r.CPU
 			ev.CPU = &cpu
@@ -321,7 +321,11 @@ func printRecord(line *output, r objects.Record) error {
 	if r.CPU >= 0 {
 		where = fmt.Sprintf(" CPU %d", r.CPU)
 	}
-	if _, err := fmt.Fprintf(line.W, "== %s%s: %d bytes at %s\n", r.Map, where, len(r.Data), time.Now().Format("15:04:05.000000")); err != nil {
+	what := ""
+	if typ != nil {
+		what = "struct " + typ.Name + ", "
+	}
+	if _, err := fmt.Fprintf(line.W, "== %s%s: %s%d bytes at %s\n", r.Map, where, what, len(r.Data), time.Now().Format("15:04:05.000000")); err != nil {
 		return err
 	}
 	_, err := fmt.Fprint(line.W, hex.Dump(r.Data))

@@ -160,7 +160,7 @@ func TestRunInterrupt(t *testing.T) {
 	}
 	var sawEvent, sawTrace bool
 	waitLine(t, sc, func(l string) bool {
-		sawEvent = sawEvent || strings.HasPrefix(l, "== openat_events: 56 bytes")
+		sawEvent = sawEvent || strings.HasPrefix(l, "== openat_events: struct event, 56 bytes")
 		sawTrace = sawTrace || strings.Contains(l, fmt.Sprintf("bpf_trace_printk: bpfkit-tp openat pid=%d", pid))
 		return sawEvent && sawTrace
 	})
@@ -322,7 +322,7 @@ func TestRunErrors(t *testing.T) {
 		{[]string{"run", loaderObj("net")}, "Error: run: program xdp_pass_all: section xdp needs a network interface (--iface)\n"},
 		{[]string{"run", "--set", "targ_pid=x", loaderObj("tracepoint")}, "Error: run: set targ_pid: \"x\" is not a 32-bit unsigned integer\n"},
 		{[]string{"run", "--set", "nope=1", loaderObj("tracepoint")}, "Error: run: set nope: no such global variable (globals: tag, targ_pid, unused_event)\n"},
-		{[]string{"run", "--event-type", "nosuch", loaderObj("tracepoint")}, "Error: run: --event-type nosuch: no struct of that name in the object's BTF\n"},
+		{[]string{"run", "--event-type", "nosuch", loaderObj("tracepoint")}, "Error: run: --event-type: struct nosuch: not in the object's BTF (structs: event, trace_event_raw_sys_enter)\n"},
 		{[]string{"run", loaderObj("noprog")}, "contains no BPF program"},
 	} {
 		r := bpfkit(t, tc.args...)
