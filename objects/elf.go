@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 )
 
@@ -140,9 +141,22 @@ type ELFReloc struct {
 	RefersTo string `json:"refers_to"`
 }
 
-// OpenELF reads a BPF object file. Errors name what is wrong with the file
-// in one line; files that are not BPF objects wrap ErrNotBPF.
+// OpenELF reads a BPF object file. Errors start with the path and say
+// what is wrong with the file in one line; files that are not BPF objects
+// wrap ErrNotBPF.
 func OpenELF(path string) (*ELFFile, error) {
+	f, err := openELF(path)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return f, nil
+}
+
+func openELF(path string) (*ELFFile, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -153,10 +167,10 @@ func OpenELF(path string) (*ELFFile, error) {
 		return nil, err
 	}
 	if st.IsDir() {
-		return nil, fmt.Errorf("%s is a directory", path)
+		return nil, errors.New("is a directory")
 	}
 	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
+		return nil, errors.New("not a regular file")
 	}
 	if st.Size() > MaxELFSize {
 		return nil, fmt.Errorf("file is %d bytes, more than the %d bytes a BPF object may have", st.Size(), MaxELFSize)

@@ -347,9 +347,11 @@ func (f *ELFFile) findMaps(spec *ebpf.CollectionSpec) {
 	}
 	var all []keyed
 	for name, ms := range spec.Maps {
-		k := keyed{sec: len(f.Sections), m: f.describeMap(name, ms)}
+		// Declared maps first, in section order, then the maps the
+		// loader makes for global data.
+		k := keyed{sec: 2 * len(f.Sections), m: f.describeMap(name, ms)}
 		if i := f.sectionByName(name); i > 0 {
-			k.sec, k.m.Section = i, name
+			k.sec, k.m.Section = len(f.Sections)+i, name
 		} else {
 			for _, s := range f.Symbols {
 				if s.Name == name && s.info&0xf == stObject && int(s.SectionIndex) < len(f.Sections) &&
@@ -434,6 +436,7 @@ func (f *ELFFile) findGlobals(spec *ebpf.CollectionSpec) {
 			}
 			f.Globals = append(f.Globals, g)
 		}
+		f.Globals = append(f.Globals, kconfigGlobals(spec)...)
 	} else {
 		for _, s := range f.Symbols {
 			if s.info&0xf != stObject || s.SectionIndex == 0 || int(s.SectionIndex) >= len(f.Sections) {
@@ -467,6 +470,28 @@ func (f *ELFFile) findGlobals(spec *ebpf.CollectionSpec) {
 		}
 		return a.Name < b.Name
 	})
+}
+
+// kconfigGlobals lists the __kconfig externs that cilium/ebpf does not
+// list as variables: the .kconfig datasec in BTF names them.
+func kconfigGlobals(spec *ebpf.CollectionSpec) []ELFGlobal {
+	var ds *ebpfbtf.Datasec
+	if spec.Types == nil || spec.Types.TypeByName(".kconfig", &ds) != nil {
+		return nil
+	}
+	var out []ELFGlobal
+	for _, v := range ds.Vars {
+		vr, ok := v.Type.(*ebpfbtf.Var)
+		if !ok || spec.Variables[vr.Name] != nil {
+			continue
+		}
+		out = append(out, ELFGlobal{
+			Name: vr.Name, Section: ".kconfig", Offset: v.Offset, Size: v.Size,
+			Type: cTypeName(vr.Type), Constant: true,
+			Value: "(set by the loader from the kernel config)",
+		})
+	}
+	return out
 }
 
 // isKconfig reports whether an extern symbol is declared in .kconfig.

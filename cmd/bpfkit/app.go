@@ -45,6 +45,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			mapCommand(),
 			linkCommand(),
 			asmCommand(),
+			elfCommand(),
 			completionCommand(),
 		},
 		// Errors are printed by run, once, in the chosen format.
