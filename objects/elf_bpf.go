@@ -662,7 +662,7 @@ func (f *ELFFile) describeSection(i int) (kind, bpf string) {
 			parts = append(parts, fmt.Sprintf("%s (%s)", p.Name, plural(p.Insns, "insn")))
 			if p.Type != "" && ptype == "" {
 				ptype = p.Type
-				if p.AttachType != "" {
+				if p.AttachType != "" && p.AttachType != p.Type {
 					ptype += " " + p.AttachType
 				}
 				if p.AttachTo != "" {
@@ -764,7 +764,14 @@ func (f *ELFFile) describeRelocs(i int) string {
 		}
 		var parts []string
 		for _, k := range order {
-			parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
+			switch k {
+			case "map", "global", "call", "function", "kconfig", "extern", "program", "pointer":
+				parts = append(parts, plural(counts[k], k))
+			case "inner":
+				parts = append(parts, plural(counts[k], "inner map"))
+			default:
+				parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
+			}
 		}
 		desc := "relocations for " + rs.Target
 		if len(parts) > 0 {

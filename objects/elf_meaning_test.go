@@ -76,7 +76,7 @@ func TestELFBPFMeaning(t *testing.T) {
 		},
 		"xdp": {
 			"section .text [subprograms]: subprograms: is_blocked (12 insns), checksum_words (12 insns)",
-			"section xdp [program]: xdp xdp: xdp_filter (35 insns), xdp_pass (2 insns)",
+			"section xdp [program]: xdp: xdp_filter (35 insns), xdp_pass (2 insns)",
 			"program xdp_filter: type=xdp attach=xdp to= sub=false maps=.data,jump_table,blocked calls=is_blocked,checksum_words",
 			"program is_blocked: type= attach= to= sub=true maps=blocked",
 			"reloc .relxdp R_BPF_64_32 .text: call is_blocked",
