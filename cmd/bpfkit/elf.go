@@ -50,6 +50,10 @@ func elfAction(c *cli.Context, verb string, action func(*cli.Context, *objects.E
 	if err != nil {
 		return fmt.Errorf("elf %s: %w", verb, err)
 	}
+	if e := f.Embedded; e != nil {
+		fmt.Fprintf(c.App.ErrWriter, "Note: %s is not a BPF object; reading the BPF object embedded at offset 0x%x (%d bytes, 1 of %d)\n",
+			words[0], e.Offset, e.Size, e.Count)
+	}
 	if f.BPFError != "" {
 		// The listing is complete; say why the BPF meaning is not.
 		fmt.Fprintf(c.App.ErrWriter, "Warning: %s: BPF meaning is partial: %s\n", words[0], oneLine(f.BPFError))
