@@ -191,6 +191,12 @@ func openELF(path string) (*ELFFile, error) {
 	if len(data) > MaxELFSize {
 		return nil, fmt.Errorf("file is more than the %d bytes a BPF object may have", MaxELFSize)
 	}
+	return readELFOrEmbedded(data)
+}
+
+// readELFOrEmbedded reads data as a BPF object, or else the first BPF
+// object embedded in it.
+func readELFOrEmbedded(data []byte) (*ELFFile, error) {
 	ef, err := ReadELF(data)
 	if err != nil {
 		return readEmbedded(data, err)

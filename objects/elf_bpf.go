@@ -82,10 +82,10 @@ func (f *ELFFile) interpret() {
 	if i := f.sectionByName("license"); i > 0 {
 		f.License = cString(f.sectionData(i))
 	}
+	f.explainRelocations(spec)
 	f.findPrograms(spec)
 	f.findMaps(spec)
 	f.findGlobals(spec)
-	f.explainRelocations(spec)
 	f.describeSections()
 }
 
@@ -162,6 +162,13 @@ func (f *ELFFile) findPrograms(spec *ebpf.CollectionSpec) {
 				f.describeProgram(&p, &ebpf.ProgramSpec{Name: sym.Name, Instructions: insns}, spec)
 			}
 		}
+		if p.Type == "" && !p.Subprogram {
+			// cilium/ebpf could not tell: go by the section name.
+			p.Type, p.AttachType, p.AttachTo, _ = sectionProgType(sec.Name)
+			p.License = f.License
+			p.Maps = f.mapsFromRelocations(&p)
+			p.Calls = f.directCalls(&p)
+		}
 		f.Programs = append(f.Programs, p)
 	}
 	sort.SliceStable(f.Programs, func(i, j int) bool {
@@ -209,6 +216,26 @@ func (f *ELFFile) describeProgram(p *ELFProgram, ps *ebpf.ProgramSpec, spec *ebp
 	if !p.Subprogram {
 		p.Calls = f.directCalls(p)
 	}
+}
+
+// mapsFromRelocations lists the maps a function's own code loads, from
+// the relocations inside it.
+func (f *ELFFile) mapsFromRelocations(p *ELFProgram) []string {
+	maps := []string{}
+	for _, rs := range f.Relocations {
+		if rs.Target != p.Section {
+			continue
+		}
+		for _, r := range rs.Entries {
+			if r.Offset < p.Offset || r.Offset >= p.Offset+p.Size {
+				continue
+			}
+			if name, ok := strings.CutPrefix(r.RefersTo, "map "); ok && !containsString(maps, name) {
+				maps = append(maps, name)
+			}
+		}
+	}
+	return maps
 }
 
 // subprogramInsns finds a subprogram's instructions inside a program that

@@ -11,7 +11,7 @@ import (
 // input size allows. Seeds: every committed object, the malformed corpus,
 // and testdata/fuzz/FuzzReadELF. Run it with make fuzz.
 func FuzzReadELF(f *testing.F) {
-	for _, pattern := range []string{"../testdata/*.bpf.o", "../testdata/malformed/*.o"} {
+	for _, pattern := range []string{"../testdata/*.bpf.o", "../testdata/malformed/*.o", "/usr/sbin/opensnoop"} {
 		files, err := filepath.Glob(pattern)
 		if err != nil {
 			f.Fatal(err)
@@ -25,10 +25,16 @@ func FuzzReadELF(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		ef, err := ReadELF(data)
+		ef, err := readELFOrEmbedded(data)
 		if err != nil {
 			if ef != nil {
 				t.Fatal("a file and an error")
+			}
+			return
+		}
+		if ef.Embedded != nil {
+			if ef.Embedded.Offset+ef.Embedded.Size > uint64(len(data)) {
+				t.Fatalf("embedded object %+v outside %d bytes", ef.Embedded, len(data))
 			}
 			return
 		}

@@ -148,3 +148,38 @@ func TestELFEveryCodeRelocationExplained(t *testing.T) {
 		}
 	}
 }
+
+// TestSectionTableAgreesWithCilium: the fallback table gives the same
+// program type, attach type and target as cilium/ebpf for every program in
+// the corpus.
+func TestSectionTableAgreesWithCilium(t *testing.T) {
+	n := 0
+	for _, path := range elfCorpus(t) {
+		f := mustOpen(t, path)
+		if f.BPFError != "" {
+			continue
+		}
+		for _, p := range f.Programs {
+			if p.Subprogram || p.Type == "" {
+				continue
+			}
+			prog, attach, target, ok := sectionProgType(p.Section)
+			if !ok && p.Type == "unspec" {
+				continue // no loader knows the name
+			}
+			if p.Type == "struct_ops" {
+				// cilium/ebpf names the struct member from .struct_ops.
+				target = p.AttachTo
+			}
+			if !ok || prog != p.Type || attach != p.AttachType || target != p.AttachTo {
+				t.Errorf("%s: section %s: table says %s/%s/%s, cilium/ebpf %s/%s/%s",
+					shortName(path), p.Section, prog, attach, target, p.Type, p.AttachType, p.AttachTo)
+			}
+			n++
+		}
+	}
+	t.Logf("%d programs compared", n)
+	if _, _, _, ok := sectionProgType("not_a_section"); ok {
+		t.Error("unknown section name matched")
+	}
+}
