@@ -46,18 +46,12 @@ func SourceComment(s *Source, linum bool) string {
 	return "; " + s.Text
 }
 
-// HexBytes prints bytes as bpftool's fprint_hex does: two hex digits
-// separated by spaces, a double space between 8-byte groups.
+// HexBytes prints bytes as bpftool's opcodes lines do: two hex digits each,
+// separated by single spaces.
 func HexBytes(b []byte) string {
 	var sb strings.Builder
 	for i, c := range b {
-		switch {
-		case i == 0:
-		case i%16 == 0:
-			sb.WriteByte('\n')
-		case i%8 == 0:
-			sb.WriteString("  ")
-		default:
+		if i > 0 {
 			sb.WriteByte(' ')
 		}
 		fmt.Fprintf(&sb, "%02x", c)

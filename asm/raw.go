@@ -139,7 +139,11 @@ func Encode(ins ebpfasm.Instruction) (Raw, error) {
 			op, r.Off = op.SetALUOp(ebpfasm.Mov), 32
 		}
 	case op.Class() == ebpfasm.StXClass && op.Mode() == ebpfasm.AtomicMode:
-		r.Imm = int32((op >> 8) & 0x1ff)
+		// cilium keeps the atomic operation in the extended opcode; code
+		// built field by field keeps it in the immediate.
+		if op>>8 != 0 {
+			r.Imm = int32((op >> 8) & 0x1ff)
+		}
 		op &= 0xff
 	}
 	if op > 0xff {
