@@ -84,6 +84,10 @@ func Listing(insns ebpfasm.Instructions, opts Options) ([]Line, error) {
 			}
 		}
 		l.Text = Format(raw, sym)
+		if ref := ins.Reference(); ref != "" && ins.IsKfuncCall() {
+			// A kfunc of unloaded code has no id yet: name it alone.
+			l.Text = fmt.Sprintf("(%02x) call %s", raw.Code, ref)
+		}
 		lines = append(lines, l)
 		off += raw.Slots()
 	}
