@@ -15,6 +15,7 @@ import (
 	"github.com/cilium/ebpf"
 
 	bpfasm "github.com/bpfkit/bpfkit/asm"
+	"github.com/bpfkit/bpfkit/internal/testprogs"
 	"github.com/bpfkit/bpfkit/internal/testutil"
 	"github.com/bpfkit/bpfkit/objects"
 )
@@ -25,22 +26,11 @@ func loadCorpus(t *testing.T) map[string]*ebpf.Program {
 	t.Helper()
 	progs := make(map[string]*ebpf.Program)
 
-	array, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Array, KeySize: 4, ValueSize: 16, MaxEntries: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { array.Close() })
-	progArray, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.ProgramArray, KeySize: 4, ValueSize: 4, MaxEntries: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { progArray.Close() })
-	all, err := ebpf.NewProgram(&ebpf.ProgramSpec{Name: "all_insns", Type: ebpf.SocketFilter, License: "GPL",
-		Instructions: allInstructions(array, progArray)})
+	all, closeAll, err := testprogs.LoadAllInstructions()
 	if err != nil {
 		t.Fatalf("load all_insns: %+v", err)
 	}
-	t.Cleanup(func() { all.Close() })
+	t.Cleanup(closeAll)
 	progs["all_insns"] = all
 
 	objs, _ := filepath.Glob("testdata/*.bpf.o")

@@ -1,4 +1,6 @@
-package asm_test
+// Package testprogs builds the hand-written programs bpfkit's tests load:
+// one that uses every instruction class the kernel accepts.
+package testprogs
 
 import (
 	"github.com/cilium/ebpf"
@@ -23,6 +25,28 @@ var (
 // R is shorthand for the test programs below.
 type R = ebpfasm.Register
 
+// LoadAllInstructions creates the maps AllInstructions needs and loads it as
+// a socket filter named all_insns. close releases everything.
+func LoadAllInstructions() (prog *ebpf.Program, close func(), err error) {
+	array, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Array, KeySize: 4, ValueSize: 16, MaxEntries: 1})
+	if err != nil {
+		return nil, nil, err
+	}
+	progArray, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.ProgramArray, KeySize: 4, ValueSize: 4, MaxEntries: 1})
+	if err != nil {
+		array.Close()
+		return nil, nil, err
+	}
+	prog, err = ebpf.NewProgram(&ebpf.ProgramSpec{Name: "all_insns", Type: ebpf.SocketFilter, License: "GPL",
+		Instructions: AllInstructions(array, progArray)})
+	if err != nil {
+		array.Close()
+		progArray.Close()
+		return nil, nil, err
+	}
+	return prog, func() { prog.Close(); progArray.Close(); array.Close() }, nil
+}
+
 // insn builds a raw-field instruction for encodings cilium has no builder for.
 func insn(op ebpfasm.OpCode, dst, src R, off int16, imm int64) ebpfasm.Instruction {
 	return ebpfasm.Instruction{OpCode: op, Dst: dst, Src: src, Offset: off, Constant: imm}
@@ -39,14 +63,14 @@ func atomic(a ebpfasm.AtomicOp, sz ebpfasm.Size, dst, src R, off int16) ebpfasm.
 	return insn(atomicOp(sz), dst, src, off, int64(a>>8))
 }
 
-// allInstructions is a socket filter that uses every instruction class the
+// AllInstructions is a socket filter that uses every instruction class the
 // kernel accepts from a privileged loader: ALU and ALU64 with immediate and
 // register operands, ISA v4 (signed division and modulo, sign-extending moves
 // and loads, bswap, gotol), every memory size, atomics including fetch
 // variants, xchg, cmpxchg, load-acquire and store-release, conditional jumps
 // of both widths, ldimm64 constants, map pointers and map values, helper,
 // bpf-to-bpf and callback calls, a tail call and legacy packet loads.
-func allInstructions(array, progs *ebpf.Map) ebpfasm.Instructions {
+func AllInstructions(array, progs *ebpf.Map) ebpfasm.Instructions {
 	const (
 		r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, fp = ebpfasm.R0, ebpfasm.R1, ebpfasm.R2, ebpfasm.R3,
 			ebpfasm.R4, ebpfasm.R5, ebpfasm.R6, ebpfasm.R7, ebpfasm.R8, ebpfasm.R9, ebpfasm.RFP
