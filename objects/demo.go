@@ -41,8 +41,8 @@ type DemoRecord struct {
 const DemoTracepoint = "syscalls/sys_enter_openat"
 
 // StartDemo loads and attaches the demo. On error nothing stays loaded.
-func StartDemo() (d *Demo, err error) {
-	d = &Demo{}
+func StartDemo() (_ *Demo, err error) {
+	d := &Demo{}
 	defer func() {
 		if err != nil {
 			d.Close()
