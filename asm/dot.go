@@ -60,12 +60,15 @@ func cfgFuncs(lines []Line) []cfgFunc {
 	return funcs
 }
 
-// jumpKind classifies the control flow of an instruction.
+// jumpKind classifies the control flow of an instruction the way bpftool's
+// CFG builder does.
 type jumpKind int
 
 const (
-	flowNone jumpKind = iota
-	flowExit
+	flowNone jumpKind = iota // not in a jump class
+	flowExit                 // exit: ends no block, falls through
+	flowCall                 // call: ends no block; at a block's end it
+	// gets a fall-through and a "jump" edge to the next instruction
 	flowGoto // unconditional
 	flowCond
 )
@@ -77,15 +80,13 @@ func flowOf(r Raw) (jumpKind, int) {
 	}
 	switch op := r.Code & 0xf0; {
 	case op == opCALL:
-		return flowNone, 0
-	case r.Code == classJMP|opEXIT:
+		return flowCall, int(r.Off)
+	case op == opEXIT:
 		return flowExit, 0
 	case r.Code == classJMP32|opJA:
 		return flowGoto, int(r.Imm)
-	case r.Code == classJMP|opJA:
+	case op == opJA:
 		return flowGoto, int(r.Off)
-	case op == opEXIT || r.Code == classJMP|opJA|srcX:
-		return flowNone, 0
 	default:
 		return flowCond, int(r.Off)
 	}
@@ -106,14 +107,12 @@ func writeCluster(bw *bufio.Writer, lines []Line, fn cfgFunc, opts PrintOptions)
 	leader[0] = true
 	for i, l := range body {
 		kind, off := flowOf(l.Raw)
-		if kind == flowNone {
+		if kind == flowNone || kind == flowExit || kind == flowCall {
 			continue
 		}
 		leader[i+1] = true
-		if kind != flowExit {
-			if t, ok := byOff[l.Offset+off+1]; ok {
-				leader[t] = true
-			}
+		if t, ok := byOff[l.Offset+off+1]; ok {
+			leader[t] = true
 		}
 	}
 	var blocks [][2]int // [first, last+1) line indices
@@ -172,17 +171,20 @@ func writeCluster(bw *bufio.Writer, lines []Line, fn cfgFunc, opts PrintOptions)
 			next = 1
 		}
 		kind, off := flowOf(last.Raw)
-		target := 1
+		target, inFunc := 1, false
 		if t, ok := byOff[last.Offset+off+1]; ok {
-			target = blockOf(t)
+			target, inFunc = blockOf(t), true
 		}
-		// Like bpftool, an exit falls through to the next block.
+		// Like bpftool, an exit falls through to the next block, and a
+		// call at the end of a block gets a second edge to its "target".
 		switch kind {
 		case flowGoto:
 			edge(b+2, target)
-		case flowCond:
+		case flowCond, flowCall:
 			edge(b+2, next)
-			edge(b+2, target)
+			if inFunc {
+				edge(b+2, target)
+			}
 		default:
 			edge(b+2, next)
 		}
