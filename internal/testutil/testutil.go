@@ -1,35 +1,76 @@
-// Package testutil holds helpers shared by bpfkit's tests.
+// Package testutil holds what bpfkit's tests share: privilege and tool
+// checks that skip locally but fail under BPFKIT_STRICT=1 (as CI runs), and
+// golden files.
 package testutil
 
 import (
+	"flag"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
+
+	"github.com/cilium/ebpf/rlimit"
 )
 
-// Strict reports whether BPFKIT_STRICT=1 turns skips into failures.
+// Update rewrites golden files instead of comparing with them:
+// go test ./... -args -update (or go test ./pkg -update).
+var Update = flag.Bool("update", false, "rewrite golden files")
+
+// Strict reports whether skips must fail (BPFKIT_STRICT=1).
 func Strict() bool { return os.Getenv("BPFKIT_STRICT") == "1" }
 
-func skip(t testing.TB, msg string) {
-	t.Helper()
+// skip skips the test, or fails it in strict mode.
+func skip(tb testing.TB, format string, args ...any) {
+	tb.Helper()
 	if Strict() {
-		t.Fatalf("BPFKIT_STRICT=1: %s", msg)
+		tb.Fatalf("BPFKIT_STRICT=1: cannot skip: "+format, args...)
 	}
-	t.Skip(msg)
+	tb.Skipf(format, args...)
 }
 
-// RequirePrivileged skips the test unless it runs as root.
-func RequirePrivileged(t testing.TB) {
-	t.Helper()
+// RequirePrivileged skips (fails in strict mode) unless the test runs as
+// root, and lifts the memlock limit for old kernels.
+func RequirePrivileged(tb testing.TB) {
+	tb.Helper()
 	if os.Geteuid() != 0 {
-		skip(t, "needs root (CAP_BPF, CAP_SYS_ADMIN)")
+		skip(tb, "needs root")
+	}
+	if err := rlimit.RemoveMemlock(); err != nil {
+		tb.Fatalf("remove memlock limit: %v", err)
 	}
 }
 
-// RequireTool skips the test unless the named tool is in PATH.
-func RequireTool(t testing.TB, name string) {
-	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		skip(t, name+" not found in PATH")
+// RequireTool skips (fails in strict mode) unless name is on PATH, and
+// returns its path.
+func RequireTool(tb testing.TB, name string) string {
+	tb.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		skip(tb, "needs %s on PATH", name)
+	}
+	return path
+}
+
+// Golden compares got with the file testdata/<name>, or writes it with
+// -update.
+func Golden(tb testing.TB, name string, got []byte) {
+	tb.Helper()
+	path := filepath.Join("testdata", name)
+	if *Update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			tb.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatalf("read golden file (run with -update to create it): %v", err)
+	}
+	if string(want) != string(got) {
+		tb.Errorf("%s differs from the output (run with -update to accept):\n--- want\n%s\n--- got\n%s", path, want, got)
 	}
 }

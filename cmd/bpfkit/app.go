@@ -1,0 +1,165 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/bpfkit/bpfkit/objects"
+)
+
+func init() {
+	cli.VersionFlag = &cli.BoolFlag{Name: "version", Aliases: []string{"V"}, Usage: "print the version"}
+	cli.VersionPrinter = func(c *cli.Context) {
+		if outputFor(c).JSON {
+			fmt.Fprintf(c.App.Writer, "{\"version\":%q}\n", c.App.Version)
+			return
+		}
+		fmt.Fprintf(c.App.Writer, "bpfkit %s\n", c.App.Version)
+	}
+}
+
+// newApp builds the command tree. Tests run it in-process with buffers.
+func newApp(stdout, stderr io.Writer) *cli.App {
+	app := &cli.App{
+		Name:                 "bpfkit",
+		Usage:                "inspect, dump and load eBPF programs, maps, links and object files",
+		UsageText:            "bpfkit [GLOBAL OPTIONS] OBJECT COMMAND [ARGS]\n\nOBJECT := { prog | map | link | elf | asm }",
+		Version:              version,
+		Writer:               stdout,
+		ErrWriter:            stderr,
+		EnableBashCompletion: true,
+		Suggest:              true,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "json", Aliases: []string{"j"}, Usage: "print JSON, as bpftool -j does"},
+			&cli.BoolFlag{Name: "pretty", Aliases: []string{"p"}, Usage: "print indented JSON (implies --json)"},
+			&cli.BoolFlag{Name: "debug", Aliases: []string{"d"}, Usage: "print verifier logs in full and more detail"},
+			&cli.BoolFlag{Name: "bpffs", Aliases: []string{"f"}, Usage: "show the paths where objects are pinned"},
+			&cli.BoolFlag{Name: "nomount", Aliases: []string{"n"}, Usage: "never mount bpffs or tracefs"},
+		},
+		Commands: []*cli.Command{
+			progCommand(),
+			mapCommand(),
+			linkCommand(),
+			asmCommand(),
+			completionCommand(),
+		},
+		// Errors are printed by run, once, in the chosen format.
+		ExitErrHandler: func(*cli.Context, error) {},
+	}
+	return app
+}
+
+// run executes one command line and returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	app := newApp(stdout, stderr)
+	args = expandPrefixes(app, args)
+	err := app.Run(args)
+	if err == nil {
+		return 0
+	}
+	if wantsJSON(args) {
+		data, _ := marshalJSON(map[string]string{"error": err.Error()}, false)
+		fmt.Fprintf(stdout, "%s\n", data)
+	} else {
+		fmt.Fprintf(stderr, "Error: %s\n", oneLine(err.Error()))
+	}
+	var ec cli.ExitCoder
+	if errors.As(err, &ec) && ec.ExitCode() != 0 {
+		return ec.ExitCode()
+	}
+	return 1
+}
+
+func oneLine(s string) string {
+	return strings.ReplaceAll(strings.TrimSpace(s), "\n", "; ")
+}
+
+// wantsJSON reports whether the global flags before the object ask for
+// JSON.
+func wantsJSON(args []string) bool {
+	for _, a := range args[1:] {
+		if !strings.HasPrefix(a, "-") {
+			return false
+		}
+		switch a {
+		case "-j", "--json", "-p", "--pretty", "-json", "-pretty":
+			return true
+		}
+		if len(a) > 2 && a[0] == '-' && a[1] != '-' && strings.ContainsAny(a[1:], "jp") {
+			return true // combined short flags, e.g. -jf
+		}
+	}
+	return false
+}
+
+// expandPrefixes rewrites unique prefixes of objects and verbs to their
+// full names, as bpftool's is_prefix matching does: `bpfkit p s` is
+// `bpfkit prog show`. The first command in table order wins.
+func expandPrefixes(app *cli.App, args []string) []string {
+	out := append([]string(nil), args...)
+	cmds := app.Commands
+	for i := 1; i < len(out) && cmds != nil; i++ {
+		a := out[i]
+		if strings.HasPrefix(a, "-") {
+			continue
+		}
+		cmd := findPrefix(cmds, a)
+		if cmd == nil {
+			return out
+		}
+		out[i] = cmd.Name
+		cmds = cmd.Subcommands
+	}
+	return out
+}
+
+func findPrefix(cmds []*cli.Command, word string) *cli.Command {
+	for _, c := range cmds {
+		for _, n := range c.Names() {
+			if n == word {
+				return c
+			}
+		}
+	}
+	for _, c := range cmds {
+		for _, n := range c.Names() {
+			if strings.HasPrefix(n, word) {
+				return c
+			}
+		}
+	}
+	return nil
+}
+
+// matchKeyword matches word against bpftool keywords by unique prefix.
+func matchKeyword(word string, choices ...string) (string, bool) {
+	return objects.MatchPrefix(word, choices...)
+}
+
+// ensureBPFFS mounts bpffs when a command needs it, unless -n says not to.
+func ensureBPFFS(c *cli.Context) error {
+	if c.Bool("nomount") {
+		return nil
+	}
+	return objects.EnsureBPFFS()
+}
+
+// ensureTracefs mounts tracefs when a command needs it, unless -n.
+func ensureTracefs(c *cli.Context) error {
+	if c.Bool("nomount") {
+		return nil
+	}
+	return objects.EnsureTracefs()
+}
+
+// noMoreArgs fails when words are left over after a command's arguments.
+func noMoreArgs(words []string) error {
+	if len(words) > 0 {
+		return fmt.Errorf("unexpected argument '%s'", words[0])
+	}
+	return nil
+}

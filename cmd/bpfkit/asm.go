@@ -1,0 +1,144 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	bpfasm "github.com/bpfkit/bpfkit/asm"
+	"github.com/bpfkit/bpfkit/objects"
+)
+
+func asmCommand() *cli.Command {
+	demo := &cli.Command{
+		Name:  "demo",
+		Usage: "load a hand-written program that writes 123 to a perf event array on every openat, and watch it",
+		ArgsUsage: "[count N] [timeout DURATION] [dry-run]\n\n" +
+			"count N           stop after N records (default 5; 0: until Ctrl-C)\n" +
+			"timeout DURATION  stop after this long, e.g. 10s\n" +
+			"dry-run           print the program and exit without loading it",
+		Action: asmDemo,
+	}
+	return &cli.Command{
+		Name:        "asm",
+		Usage:       "learn BPF assembly: the hand-written demo",
+		ArgsUsage:   "COMMAND",
+		Subcommands: []*cli.Command{demo},
+	}
+}
+
+type demoArgs struct {
+	count   int
+	timeout time.Duration
+	dryRun  bool
+}
+
+func parseDemoArgs(words []string) (demoArgs, error) {
+	a := demoArgs{count: 5}
+	for len(words) > 0 {
+		kw, ok := matchKeyword(words[0], "count", "timeout", "dry-run")
+		if !ok {
+			return a, fmt.Errorf("unknown argument '%s': expected count, timeout or dry-run", words[0])
+		}
+		if kw == "dry-run" {
+			a.dryRun = true
+			words = words[1:]
+			continue
+		}
+		if len(words) < 2 {
+			return a, fmt.Errorf("'%s' needs a value", kw)
+		}
+		switch kw {
+		case "count":
+			n, err := strconv.Atoi(words[1])
+			if err != nil || n < 0 {
+				return a, fmt.Errorf("can't parse count %s: want a whole number", words[1])
+			}
+			a.count = n
+		case "timeout":
+			d, err := time.ParseDuration(words[1])
+			if err != nil || d <= 0 {
+				return a, fmt.Errorf("can't parse timeout %s: want a duration such as 10s", words[1])
+			}
+			a.timeout = d
+		}
+		words = words[2:]
+	}
+	return a, nil
+}
+
+// asmDemo is `asm demo`: print the program, load it, attach it to
+// sys_enter_openat and print records until count, timeout or Ctrl-C.
+func asmDemo(c *cli.Context) error {
+	args, err := parseDemoArgs(c.Args().Slice())
+	if err != nil {
+		return err
+	}
+	w := c.App.Writer
+	fmt.Fprintf(w, "The demo program: on every openat it stores %d on the stack and sends those 4 bytes\n", bpfasm.DemoValue)
+	fmt.Fprintf(w, "to the perf event array %s with bpf_perf_event_output(ctx, map, BPF_F_CURRENT_CPU, r10-8, 4).\n\n", bpfasm.DemoMapName)
+	fmt.Fprintf(w, "%v\n", bpfasm.DemoInstructions())
+	if args.dryRun {
+		return nil
+	}
+	if err := ensureTracefs(c); err != nil {
+		return err
+	}
+
+	demo, err := objects.StartDemo()
+	if err != nil {
+		return err
+	}
+	defer demo.Close()
+	fmt.Fprintf(w, "Loaded program %s as id %d with map %s id %d, attached to tracepoint %s.\n",
+		bpfasm.DemoProgName, demo.ProgID, bpfasm.DemoMapName, demo.MapID, objects.DemoTracepoint)
+	fmt.Fprintf(w, "Inspect it from another terminal: bpfkit prog show id %d\n", demo.ProgID)
+	if args.count > 0 {
+		fmt.Fprintf(w, "Waiting for %d records (Ctrl-C stops)...\n", args.count)
+	} else {
+		fmt.Fprintf(w, "Waiting for records (Ctrl-C stops)...\n")
+	}
+
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		if _, ok := <-sigs; ok {
+			demo.Close()
+		}
+	}()
+
+	var deadline time.Time
+	if args.timeout > 0 {
+		deadline = time.Now().Add(args.timeout)
+	}
+	var got int
+	var lost uint64
+	for args.count == 0 || got < args.count {
+		rec, err := demo.Read(deadline)
+		if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, objects.ErrDemoClosed) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("read demo record: %w", err)
+		}
+		if rec.Lost > 0 {
+			lost += rec.Lost
+			fmt.Fprintf(w, "CPU %02d  lost %d samples\n", rec.CPU, rec.Lost)
+			continue
+		}
+		got++
+		fmt.Fprintf(w, "CPU %02d  raw % x  value %d\n", rec.CPU, rec.Raw, rec.Value)
+	}
+	if err := demo.Close(); err != nil {
+		return fmt.Errorf("unload demo: %w", err)
+	}
+	fmt.Fprintf(w, "%d records, %d lost samples. Detached and unloaded %s.\n", got, lost, bpfasm.DemoProgName)
+	return nil
+}

@@ -1,0 +1,251 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cilium/ebpf"
+
+	"github.com/bpfkit/bpfkit/internal/testutil"
+	"github.com/bpfkit/bpfkit/objects"
+)
+
+func TestPrefixesAndDefaults(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	_, id := loadProg(t, &ebpf.ProgramSpec{Name: "bpfkit_t_prefix", Type: ebpf.SocketFilter, License: "MIT", Instructions: returnZero()})
+	ids := strings.TrimSpace(mustBpfkit(t, "-j", "prog", "show", "id", itoa(id)))
+	for _, args := range [][]string{
+		{"-j", "p", "s", "id", itoa(id)},
+		{"-j", "prog", "list", "id", itoa(id)},
+		{"-j", "pr", "sh", "i", itoa(id)},
+		{"--json", "prog", "show", "id", itoa(id)},
+	} {
+		if got := strings.TrimSpace(mustBpfkit(t, args...)); got != ids {
+			t.Errorf("bpfkit %v:\n got %s\nwant %s", args, got, ids)
+		}
+	}
+	// A bare object lists, as `show` does.
+	if out := mustBpfkit(t, "prog"); !strings.Contains(out, "bpfkit_t_prefix") {
+		t.Errorf("bare prog did not list programs:\n%s", out)
+	}
+	if out := mustBpfkit(t, "m"); !strings.HasPrefix(out, "ID") {
+		t.Errorf("bare m did not list maps:\n%s", out)
+	}
+	// -p implies -j and indents.
+	if out := mustBpfkit(t, "-p", "prog", "show", "id", itoa(id)); !strings.Contains(out, "\n    \"id\": ") {
+		t.Errorf("-p output is not indented JSON:\n%s", out)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	dir := pinDir(t)
+	m, _ := newMap(t, &ebpf.MapSpec{Name: "bpfkit_t_errmap", Type: ebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: 1})
+	mapPin := filepath.Join(dir, "map")
+	if err := m.Pin(mapPin); err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(dir, "gone")
+
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"prog", "show", "id", "4294967295"}, "no program with id 4294967295"},
+		{[]string{"prog", "show", "id", "x"}, "can't parse x as ID"},
+		{[]string{"prog", "show", "bogus", "1"}, "expected 'id', 'pinned', 'tag' or 'name', got: 'bogus'"},
+		{[]string{"prog", "show", "id"}, "'id' needs a value"},
+		{[]string{"prog", "show", "tag", "xyz"}, "want 16 hex digits"},
+		{[]string{"prog", "show", "name", "no_such_program_here"}, "no program with name no_such_program_here"},
+		{[]string{"prog", "show", "tag", "0000000000000000"}, "no program with tag 0000000000000000"},
+		{[]string{"prog", "show", "pinned", mapPin}, "incorrect object type behind pin " + mapPin + ": map, want prog"},
+		{[]string{"prog", "show", "pinned", stale}, "no such file or directory"},
+		{[]string{"prog", "show", "pinned", "/etc/hostname"}, "not on a bpf filesystem"},
+		{[]string{"map", "show", "id", "4294967295"}, "no map with id 4294967295"},
+		{[]string{"map", "show", "name", "a_name_longer_than_15"}, "at most 15 characters"},
+		{[]string{"link", "show", "id", "4294967295"}, "no link with id 4294967295"},
+		{[]string{"link", "show", "name", "x"}, "expected 'id' or 'pinned'"},
+		{[]string{"prog", "show", "id", "1", "extra"}, "unexpected argument 'extra'"},
+	} {
+		r := bpfkit(t, tc.args...)
+		if r.code == 0 {
+			t.Errorf("bpfkit %v: exit 0, want an error", tc.args)
+			continue
+		}
+		if !strings.HasPrefix(r.stderr, "Error: ") || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("bpfkit %v: stderr %q, want one line with %q", tc.args, r.stderr, tc.want)
+		}
+		if r.stdout != "" {
+			t.Errorf("bpfkit %v: stdout %q on error", tc.args, r.stdout)
+		}
+		// With -j the error is a JSON object on stdout.
+		j := bpfkit(t, append([]string{"-j"}, tc.args...)...)
+		obj, ok := decodeJSON(t, []byte(j.stdout)).(map[string]any)
+		if j.code == 0 || !ok || !strings.Contains(obj["error"].(string), tc.want) {
+			t.Errorf("bpfkit -j %v: exit %d, stdout %q", tc.args, j.code, j.stdout)
+		}
+	}
+}
+
+func TestUnprivileged(t *testing.T) {
+	testutil.RequirePrivileged(t) // to drop privileges, we need them
+	setpriv := testutil.RequireTool(t, "setpriv")
+	for _, args := range [][]string{{"prog", "show"}, {"map", "show"}, {"link", "show"}, {"asm", "demo"}} {
+		cmd := exec.Command(setpriv, append([]string{"--reuid=65534", "--regid=65534", "--clear-groups",
+			"--inh-caps=-all", "--bounding-set=-all", binPath}, args...)...)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		_, err := cmd.Output()
+		out := stderr.String()
+		if err == nil {
+			t.Errorf("%v as nobody succeeded:\n%s", args, out)
+			continue
+		}
+		if !strings.HasPrefix(out, "Error: ") || strings.Count(out, "\n") != 1 ||
+			!strings.Contains(out, "needs root (CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN)") {
+			t.Errorf("%v as nobody: want the one-line permission error, got:\n%s", args, out)
+		}
+	}
+}
+
+func TestDemo(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binPath, "asm", "demo", "count", "3", "timeout", "50s")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Open files until the demo has exited, so it sees openat calls.
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(20 * time.Millisecond):
+				if f, err := os.Open("/etc/hostname"); err == nil {
+					f.Close()
+				}
+			}
+		}
+	}()
+	var lines []string
+	var progID string
+	sc := bufio.NewScanner(stdout)
+	loaded := regexp.MustCompile(`^Loaded program bpfkit_demo as id (\d+)`)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if m := loaded.FindStringSubmatch(sc.Text()); m != nil {
+			progID = m[1]
+			// While it runs, the program is visible to bpfkit and bpftool.
+			out := mustBpfkit(t, "-j", "prog", "show", "id", progID)
+			if !strings.Contains(out, `"name":"bpfkit_demo"`) || !strings.Contains(out, `"type":"tracepoint"`) {
+				t.Errorf("prog show id %s while the demo runs: %s", progID, out)
+			}
+		}
+	}
+	err = cmd.Wait()
+	close(done)
+	if err != nil {
+		t.Fatalf("demo: %v\n%s", err, strings.Join(lines, "\n"))
+	}
+	text := strings.Join(lines, "\n")
+	if progID == "" {
+		t.Fatalf("demo did not say which program it loaded:\n%s", text)
+	}
+	records := regexp.MustCompile(`(?m)^CPU \d+  raw 7b 00 00 00  value 123$`).FindAllString(text, -1)
+	if len(records) != 3 {
+		t.Errorf("want 3 records of 123, got %d:\n%s", len(records), text)
+	}
+	for _, want := range []string{"bpfkit_demo:", "3 records, 0 lost samples. Detached and unloaded bpfkit_demo."} {
+		if !strings.Contains(text, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, text)
+		}
+	}
+	// Nothing is left behind: no program, map or link of the demo.
+	if r := bpfkit(t, "prog", "show", "id", progID); r.code == 0 {
+		t.Errorf("demo program %s still loaded", progID)
+	}
+	// The kernel frees a program's maps after an RCU grace period, so give
+	// it a moment.
+	for _, sel := range []objects.Selector{{Kind: "name", Value: "bpfkit_demo"}, {Kind: "name", Value: "bpfkit_events"}} {
+		if n := remaining(sel, 10*time.Second); n > 0 {
+			t.Errorf("%d objects with %s remain after the demo", n, sel)
+		}
+	}
+}
+
+// remaining counts the programs (name) or maps (bpfkit_events) sel selects,
+// waiting up to wait for them to go.
+func remaining(sel objects.Selector, wait time.Duration) int {
+	deadline := time.Now().Add(wait)
+	for {
+		var n int
+		if progs, err := objects.OpenPrograms(sel); err == nil {
+			n += len(progs)
+			closeAll(progs)
+		}
+		if sel.Value == "bpfkit_events" {
+			if maps, err := objects.OpenMaps(sel); err == nil {
+				n += len(maps)
+				closeAll(maps)
+			}
+		}
+		if n == 0 || time.Now().After(deadline) {
+			return n
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestDemoDryRun(t *testing.T) {
+	out := mustBpfkit(t, "asm", "demo", "dry-run")
+	if !strings.Contains(out, "bpfkit_demo:") || strings.Contains(out, "Loaded program") {
+		t.Errorf("dry-run output:\n%s", out)
+	}
+	r := bpfkit(t, "asm", "demo", "count", "many")
+	if r.code == 0 || !strings.Contains(r.stderr, "can't parse count many") {
+		t.Errorf("bad count: %+v", r)
+	}
+}
+
+func TestTableGolden(t *testing.T) {
+	at, uid, jited, memlock := int64(1795322160), uint32(0), uint32(246), int64(4096)
+	progs := []*objects.Program{
+		{ID: 540, Type: objects.ProgTypeName(ebpf.SchedCLS), Name: "demo_prog", Tag: "95be9623b37d5819", GPLCompatible: true,
+			LoadedAt: &at, UID: &uid, BytesXlated: 408, Jited: true, BytesJited: &jited, BytesMemlock: &memlock,
+			MapIDs: []uint32{131, 134}, BTFID: 111},
+		{ID: 7, Type: objects.ProgTypeName(ebpf.ProgramType(999)), Tag: "0000000000000000", BytesXlated: 16},
+	}
+	var buf strings.Builder
+	out := &output{W: &buf}
+	if err := out.Table(progTable(progs, true)); err != nil {
+		t.Fatal(err)
+	}
+	owner := objects.ProgTypeName(ebpf.SocketFilter)
+	maps := []*objects.Map{
+		{ID: 131, Type: objects.MapTypeName(ebpf.Hash), Name: "stats", BytesKey: 4, BytesValue: 24, MaxEntries: 64, BytesMemlock: &memlock},
+		{ID: 209, Type: objects.MapTypeName(ebpf.ProgramArray), Name: "jmp_table", Flags: 0x480, BytesKey: 4, BytesValue: 4,
+			MaxEntries: 4, OwnerProgType: &owner, Frozen: 1, BTFID: 135, Pinned: &[]string{"/sys/fs/bpf/jmp"}},
+	}
+	if err := out.Table(mapTable(maps, true)); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Golden(t, "show.golden", []byte(buf.String()))
+}
+
+func itoa(id uint32) string { return strconv.FormatUint(uint64(id), 10) }

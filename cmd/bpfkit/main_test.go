@@ -1,0 +1,84 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bpfkit/bpfkit/internal/testutil"
+)
+
+// binPath is the bpfkit binary built once for the tests that run it as a
+// separate process.
+var binPath string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "bpfkit-test-")
+	if err != nil {
+		panic(err)
+	}
+	// Readable by all: one test runs the binary as nobody.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		panic(err)
+	}
+	binPath = filepath.Join(dir, "bpfkit")
+	build := exec.Command("go", "build", "-o", binPath, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		os.Stderr.Write(out)
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// result is what one bpfkit run printed.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// bpfkit runs the command line in-process.
+func bpfkit(t *testing.T, args ...string) result {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(append([]string{"bpfkit"}, args...), &stdout, &stderr)
+	return result{stdout.String(), stderr.String(), code}
+}
+
+// mustBpfkit runs the command line in-process and fails on a non-zero exit.
+func mustBpfkit(t *testing.T, args ...string) string {
+	t.Helper()
+	r := bpfkit(t, args...)
+	if r.code != 0 {
+		t.Fatalf("bpfkit %s: exit %d: %s%s", strings.Join(args, " "), r.code, r.stderr, r.stdout)
+	}
+	return r.stdout
+}
+
+// bpftoolJSON runs bpftool -j with args and decodes its output.
+func bpftoolJSON(t *testing.T, args ...string) any {
+	t.Helper()
+	path := testutil.RequireTool(t, "bpftool")
+	out, err := exec.Command(path, append([]string{"-j"}, args...)...).Output()
+	if err != nil {
+		t.Fatalf("bpftool %s: %v", strings.Join(args, " "), err)
+	}
+	return decodeJSON(t, out)
+}
+
+func decodeJSON(t *testing.T, data []byte) any {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		t.Fatalf("decode JSON %q: %v", data, err)
+	}
+	return v
+}

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/bpfkit/bpfkit/objects"
+)
+
+const progSpec = "PROG := { id ID | pinned FILE | tag TAG | name NAME }"
+
+func progCommand() *cli.Command {
+	show := &cli.Command{
+		Name:      "show",
+		Aliases:   []string{"list"},
+		Usage:     "list loaded programs",
+		ArgsUsage: "[PROG]\n\n" + progSpec,
+		Action:    progShow,
+	}
+	return &cli.Command{
+		Name:        "prog",
+		Usage:       "inspect programs",
+		ArgsUsage:   "COMMAND",
+		Action:      progShow,
+		Subcommands: []*cli.Command{show},
+	}
+}
+
+// progShow is `prog show [PROG]`.
+func progShow(c *cli.Context) error {
+	words := c.Args().Slice()
+	var sel objects.Selector
+	if len(words) > 0 {
+		var err error
+		if sel, words, err = objects.ParseProgSelector(words); err != nil {
+			return err
+		}
+	}
+	if err := noMoreArgs(words); err != nil {
+		return err
+	}
+	progs, err := objects.OpenPrograms(sel)
+	if err != nil {
+		return err
+	}
+	defer closeAll(progs)
+
+	var pinned map[uint32][]string
+	if c.Bool("bpffs") {
+		if pinned, err = objects.PinnedPaths(objects.ProgramID); err != nil {
+			return err
+		}
+	}
+	infos := make([]*objects.Program, 0, len(progs))
+	for _, p := range progs {
+		info, err := objects.ProgramInfo(p)
+		if err != nil {
+			if sel.All() {
+				continue // it went away
+			}
+			return err
+		}
+		if len(pinned) > 0 {
+			paths := append([]string{}, pinned[info.ID]...)
+			info.Pinned = &paths
+		}
+		infos = append(infos, info)
+	}
+
+	out := outputFor(c)
+	if out.JSON {
+		if sel.Kind == "id" || sel.Kind == "pinned" {
+			return out.PrintJSON(infos[0])
+		}
+		return out.PrintJSON(infos)
+	}
+	return out.Table(progTable(infos, c.Bool("bpffs")))
+}
+
+func progTable(progs []*objects.Program, withPins bool) ([]string, [][]string) {
+	header := []string{"ID", "TYPE", "NAME", "TAG", "GPL", "LOADED AT", "UID", "XLATED", "JITED", "MEMLOCK", "MAPS", "BTF"}
+	if withPins {
+		header = append(header, "PINNED")
+	}
+	rows := make([][]string, 0, len(progs))
+	for _, p := range progs {
+		loaded := "-"
+		if t, ok := p.LoadTime(); ok {
+			loaded = t.Format("2006-01-02T15:04:05-0700")
+		}
+		uid := "-"
+		if p.UID != nil {
+			uid = strconv.FormatUint(uint64(*p.UID), 10)
+		}
+		jited := "-"
+		if p.BytesJited != nil {
+			jited = fmt.Sprintf("%dB", *p.BytesJited)
+		}
+		row := []string{
+			strconv.FormatUint(uint64(p.ID), 10),
+			p.Type.String(),
+			orDash(p.Name),
+			p.Tag,
+			yesNo(p.GPLCompatible),
+			loaded,
+			uid,
+			fmt.Sprintf("%dB", p.BytesXlated),
+			jited,
+			bytesOrDash(p.BytesMemlock),
+			orDash(joinIDs(p.MapIDs)),
+			idOrDash(p.BTFID),
+		}
+		if withPins {
+			row = append(row, pinsCell(p.Pinned))
+		}
+		rows = append(rows, row)
+	}
+	return header, rows
+}
+
+func closeAll[T interface{ Close() error }](objs []T) {
+	for _, o := range objs {
+		o.Close()
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func idOrDash(id uint32) string {
+	if id == 0 {
+		return "-"
+	}
+	return strconv.FormatUint(uint64(id), 10)
+}
+
+func bytesOrDash(n *int64) string {
+	if n == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%dB", *n)
+}
+
+func joinIDs(ids []uint32) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.FormatUint(uint64(id), 10)
+	}
+	return strings.Join(s, ",")
+}
+
+func pinsCell(p *[]string) string {
+	if p == nil || len(*p) == 0 {
+		return "-"
+	}
+	return strings.Join(*p, ",")
+}

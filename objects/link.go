@@ -1,0 +1,259 @@
+package objects
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+)
+
+// Field is one named value of a link's type-specific details.
+type Field struct {
+	Key   string
+	Value any
+}
+
+// Link describes a link with the fields of `bpftool link show`: the common
+// ones, then the details of its type in bpftool's order.
+type Link struct {
+	ID      uint32
+	Type    TypeName
+	ProgID  uint32
+	Details []Field
+	Pinned  *[]string
+}
+
+// MarshalJSON writes bpftool's field order: id, type, prog_id, the
+// details, pinned.
+func (l *Link) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString(`{"id":`)
+	b.WriteString(strconv.FormatUint(uint64(l.ID), 10))
+	typ, _ := l.Type.MarshalJSON()
+	b.WriteString(`,"type":`)
+	b.Write(typ)
+	b.WriteString(`,"prog_id":`)
+	b.WriteString(strconv.FormatUint(uint64(l.ProgID), 10))
+	fields := l.Details
+	if l.Pinned != nil {
+		fields = append(fields[:len(fields):len(fields)], Field{"pinned", *l.Pinned})
+	}
+	for _, f := range fields {
+		v, err := json.Marshal(f.Value)
+		if err != nil {
+			return nil, err
+		}
+		b.WriteByte(',')
+		b.WriteString(strconv.Quote(f.Key))
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// perf_event link subtypes (enum bpf_perf_event_type).
+const (
+	perfEventUprobe    = 1
+	perfEventUretprobe = 2
+	perfEventKprobe    = 3
+	perfEventKretprobe = 4
+	perfEventTP        = 5
+	perfEventEvent     = 6
+)
+
+// LinkInfoOf describes l. fd is the link's file descriptor; some details
+// need raw calls.
+func LinkInfoOf(l link.Link) (*Link, error) {
+	info, err := l.Info()
+	if err != nil {
+		return nil, fmt.Errorf("get link info: %w", err)
+	}
+	out := &Link{ID: uint32(info.ID), Type: LinkTypeName(info.Type), ProgID: uint32(info.Program)}
+	add := func(k string, v any) { out.Details = append(out.Details, Field{k, v}) }
+	attach := func(t uint32) { add("attach_type", AttachTypeName(ebpf.AttachType(t))) }
+
+	switch info.Type {
+	case link.RawTracepointType:
+		if rt := info.RawTracepoint(); rt != nil {
+			add("tp_name", rt.Name)
+		}
+	case link.TracingType:
+		if tr := info.Tracing(); tr != nil {
+			if p, err := ebpf.NewProgramFromID(info.Program); err == nil {
+				if raw, err := progInfoRaw(p.FD()); raw != nil && err == nil {
+					add("prog_type", ProgTypeName(ebpf.ProgramType(raw.Type)))
+				}
+				p.Close()
+			}
+			attach(uint32(tr.AttachType))
+			add("target_obj_id", tr.TargetObjectId)
+			add("target_btf_id", uint32(tr.TargetBtfId))
+		}
+	case link.CgroupType:
+		if cg := info.Cgroup(); cg != nil {
+			add("cgroup_id", cg.CgroupId)
+			attach(uint32(cg.AttachType))
+		}
+	case link.IterType:
+		if fd, ok := linkFD(l); ok {
+			if target, mapID, err := iterLinkInfoRaw(fd); err == nil {
+				add("target_name", target)
+				if target == "bpf_map_elem" || target == "bpf_sk_storage_map" {
+					add("map_id", mapID)
+				}
+			}
+		}
+	case link.NetNsType:
+		if ns := info.NetNs(); ns != nil {
+			add("netns_ino", ns.NetnsInode)
+			attach(uint32(ns.AttachType))
+		}
+	case link.NetfilterType:
+		if nf := info.Netfilter(); nf != nil {
+			add("pf", uint32(nf.ProtocolFamily))
+			add("hook", uint32(nf.Hook))
+			add("prio", nf.Priority)
+			add("flags", nf.Flags)
+		}
+	case link.TCXType:
+		if tc := info.TCX(); tc != nil {
+			add("devname", ifName(tc.Ifindex))
+			add("ifindex", tc.Ifindex)
+			attach(uint32(tc.AttachType))
+		}
+	case link.NetkitType:
+		if nk := info.Netkit(); nk != nil {
+			add("devname", ifName(nk.Ifindex))
+			add("ifindex", nk.Ifindex)
+			attach(uint32(nk.AttachType))
+		}
+	case link.XDPType:
+		if x := info.XDP(); x != nil {
+			add("devname", ifName(x.Ifindex))
+			add("ifindex", x.Ifindex)
+		}
+	case link.KprobeMultiType:
+		if km := info.KprobeMulti(); km != nil {
+			add("retprobe", km.Flags&1 != 0)
+			add("func_cnt", km.Count)
+			add("missed", km.Missed)
+		}
+	case link.UprobeMultiType:
+		if um := info.UprobeMulti(); um != nil {
+			add("retprobe", um.Flags&1 != 0)
+			add("func_cnt", um.Count)
+		}
+	case link.PerfEventType:
+		perfEventDetails(info.PerfEvent(), add)
+	}
+	return out, nil
+}
+
+func perfEventDetails(pe *link.PerfEventInfo, add func(string, any)) {
+	if pe == nil {
+		return
+	}
+	switch pe.Type {
+	case perfEventKprobe, perfEventKretprobe:
+		if k := pe.Kprobe(); k != nil {
+			add("retprobe", pe.Type == perfEventKretprobe)
+			add("addr", k.Address)
+			add("func", k.Function)
+			add("offset", k.Offset)
+			add("missed", k.Missed)
+		}
+	case perfEventUprobe, perfEventUretprobe:
+		if u := pe.Uprobe(); u != nil {
+			add("retprobe", pe.Type == perfEventUretprobe)
+			add("file", u.File)
+			add("offset", u.Offset)
+			add("cookie", u.Cookie)
+			add("ref_ctr_offset", u.OffsetReferenceCount)
+		}
+	case perfEventTP:
+		if tp := pe.Tracepoint(); tp != nil {
+			add("tracepoint", tp.Tracepoint)
+			add("cookie", tp.Cookie)
+		}
+	case perfEventEvent:
+		if ev := pe.Event(); ev != nil {
+			add("event_type", ev.Type)
+			add("event_config", ev.Config)
+			add("cookie", ev.Cookie)
+		}
+	}
+}
+
+func ifName(index uint32) string {
+	if index == 0 {
+		return "(detached)"
+	}
+	if ifc, err := net.InterfaceByIndex(int(index)); err == nil {
+		return ifc.Name
+	}
+	return ""
+}
+
+// linkFD returns the file descriptor behind l, when it has one.
+func linkFD(l link.Link) (int, bool) {
+	if f, ok := l.(interface{ FD() int }); ok {
+		return f.FD(), true
+	}
+	return 0, false
+}
+
+// Links opens every link. Links that vanish while the list is read are
+// skipped. The caller closes the links.
+func Links() ([]link.Link, error) {
+	var links []link.Link
+	it := new(link.Iterator)
+	defer it.Close()
+	for it.Next() {
+		links = append(links, it.Take())
+	}
+	if err := it.Err(); err != nil {
+		closeAll(links)
+		return nil, fmt.Errorf("list links: %w", permissionHint(err))
+	}
+	return links, nil
+}
+
+// OpenLinks opens the links sel selects.
+func OpenLinks(sel Selector) ([]link.Link, error) {
+	switch sel.Kind {
+	case "":
+		return Links()
+	case "id":
+		l, err := link.NewFromID(link.ID(sel.ID))
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("no link with id %d", sel.ID)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("open link %d: %w", sel.ID, permissionHint(err))
+		}
+		return []link.Link{l}, nil
+	case "pinned":
+		l, err := openPinned[link.Link](sel.Value, "link", nil)
+		if err != nil {
+			return nil, err
+		}
+		return []link.Link{l}, nil
+	}
+	return nil, fmt.Errorf("%w: links have no %s", ErrBadSelector, sel.Kind)
+}
+
+// OpenLink opens the one link sel selects.
+func OpenLink(sel Selector) (link.Link, error) {
+	links, err := OpenLinks(sel)
+	if err != nil {
+		return nil, err
+	}
+	return links[0], nil
+}

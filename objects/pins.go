@@ -1,0 +1,170 @@
+package objects
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/pin"
+	"golang.org/x/sys/unix"
+)
+
+// objectKind names the kind of a pinned object, as bpftool's "incorrect
+// object type" message does.
+func objectKind(p pin.Pinner) string {
+	switch p.(type) {
+	case *ebpf.Program:
+		return "prog"
+	case *ebpf.Map:
+		return "map"
+	case link.Link:
+		return "link"
+	}
+	return "unknown"
+}
+
+// loadPin opens the object pinned at path with a clear error when there is
+// none, or when path is not on a bpffs.
+func loadPin(path string, opts *ebpf.LoadPinOptions) (pin.Pinner, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("open pin %s: %w", path, err)
+	}
+	if ok, err := OnBPFFS(path); err == nil && !ok {
+		return nil, fmt.Errorf("open pin %s: not on a bpf filesystem", path)
+	}
+	p, err := pin.Load(path, opts)
+	if err != nil {
+		return nil, fmt.Errorf("open pin %s: %w", path, permissionHint(errors.Unwrap(err)))
+	}
+	return p, nil
+}
+
+// openPinned opens the object pinned at path and checks that it is a T.
+func openPinned[T pin.Pinner](path, want string, opts *ebpf.LoadPinOptions) (T, error) {
+	var zero T
+	p, err := loadPin(path, opts)
+	if err != nil {
+		return zero, err
+	}
+	obj, ok := p.(T)
+	if !ok {
+		kind := objectKind(p)
+		p.Close()
+		return zero, fmt.Errorf("incorrect object type behind pin %s: %s, want %s", path, kind, want)
+	}
+	return obj, nil
+}
+
+// OnBPFFS reports whether path is on a bpf filesystem.
+func OnBPFFS(path string) (bool, error) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(path, &st); err != nil {
+		return false, err
+	}
+	return st.Type == unix.BPF_FS_MAGIC, nil
+}
+
+// bpffsMounts lists the mount points of every bpf filesystem.
+func bpffsMounts() ([]string, error) {
+	f, err := os.Open("/proc/self/mounts")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var mounts []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) >= 3 && fields[2] == "bpf" {
+			mounts = append(mounts, unescapeMount(fields[1]))
+		}
+	}
+	return mounts, sc.Err()
+}
+
+// unescapeMount undoes the octal escapes of /proc/mounts (`\040` for space).
+func unescapeMount(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			var v byte
+			if _, err := fmt.Sscanf(s[i+1:i+4], "%03o", &v); err == nil {
+				b.WriteByte(v)
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// PinnedPaths walks every mounted bpffs and returns, for objects of the kind
+// of T (program, map or link), their pinned paths by id.
+func PinnedPaths[T pin.Pinner](id func(T) (uint32, error)) (map[uint32][]string, error) {
+	mounts, err := bpffsMounts()
+	if err != nil {
+		return nil, fmt.Errorf("list bpf filesystems: %w", err)
+	}
+	paths := make(map[uint32][]string)
+	seen := make(map[string]bool)
+	for _, root := range mounts {
+		if seen[root] {
+			continue
+		}
+		seen[root] = true
+		_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !d.Type().IsRegular() {
+				return nil
+			}
+			p, err := pin.Load(path, nil)
+			if err != nil {
+				return nil
+			}
+			defer p.Close()
+			if obj, ok := p.(T); ok {
+				if n, err := id(obj); err == nil {
+					paths[n] = append(paths[n], path)
+				}
+			}
+			return nil
+		})
+	}
+	return paths, nil
+}
+
+// ProgramID returns a program's id.
+func ProgramID(p *ebpf.Program) (uint32, error) {
+	raw, err := progInfoRaw(p.FD())
+	if raw == nil {
+		return 0, err
+	}
+	return raw.ID, nil
+}
+
+// MapID returns a map's id.
+func MapID(m *ebpf.Map) (uint32, error) {
+	raw, err := mapInfoRaw(m.FD())
+	if err != nil {
+		return 0, err
+	}
+	return raw.ID, nil
+}
+
+// LinkID returns a link's id.
+func LinkID(l link.Link) (uint32, error) {
+	info, err := l.Info()
+	if err != nil {
+		return 0, err
+	}
+	return uint32(info.ID), nil
+}

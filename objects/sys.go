@@ -1,0 +1,198 @@
+package objects
+
+// The raw bpf(2) calls that cilium/ebpf does not expose: the gpl flag and
+// attach BTF ids of programs, the key/value BTF type ids of maps, and the
+// target of iterator links. Each call gets a zeroed struct: since Linux 6.18
+// the kernel copies the caller's buffer in first and echoes back fields it
+// does not set (bpftool's stale btf_id in `map list`).
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// rawProgInfo mirrors struct bpf_prog_info (include/uapi/linux/bpf.h).
+type rawProgInfo struct {
+	Type                 uint32
+	ID                   uint32
+	Tag                  [8]byte
+	JitedProgLen         uint32
+	XlatedProgLen        uint32
+	JitedProgInsns       unsafe.Pointer
+	XlatedProgInsns      unsafe.Pointer
+	LoadTime             uint64
+	CreatedByUID         uint32
+	NrMapIDs             uint32
+	MapIDs               unsafe.Pointer
+	Name                 [16]byte
+	Ifindex              uint32
+	Flags                uint32 // bit 0: gpl_compatible
+	NetnsDev             uint64
+	NetnsIno             uint64
+	NrJitedKsyms         uint32
+	NrJitedFuncLens      uint32
+	JitedKsyms           unsafe.Pointer
+	JitedFuncLens        unsafe.Pointer
+	BTFID                uint32
+	FuncInfoRecSize      uint32
+	FuncInfo             unsafe.Pointer
+	NrFuncInfo           uint32
+	NrLineInfo           uint32
+	LineInfo             unsafe.Pointer
+	JitedLineInfo        unsafe.Pointer
+	NrJitedLineInfo      uint32
+	LineInfoRecSize      uint32
+	JitedLineInfoRecSize uint32
+	NrProgTags           uint32
+	ProgTags             unsafe.Pointer
+	RunTimeNs            uint64
+	RunCnt               uint64
+	RecursionMisses      uint64
+	VerifiedInsns        uint32
+	AttachBTFObjID       uint32
+	AttachBTFID          uint32
+	_                    uint32
+}
+
+// rawMapInfo mirrors struct bpf_map_info.
+type rawMapInfo struct {
+	Type                  uint32
+	ID                    uint32
+	KeySize               uint32
+	ValueSize             uint32
+	MaxEntries            uint32
+	MapFlags              uint32
+	Name                  [16]byte
+	Ifindex               uint32
+	BTFVmlinuxValueTypeID uint32
+	NetnsDev              uint64
+	NetnsIno              uint64
+	BTFID                 uint32
+	BTFKeyTypeID          uint32
+	BTFValueTypeID        uint32
+	BTFVmlinuxID          uint32
+	MapExtra              uint64
+	Hash                  uint64
+	HashSize              uint32
+	_                     uint32
+}
+
+// rawBTFInfo mirrors struct bpf_btf_info.
+type rawBTFInfo struct {
+	BTF       unsafe.Pointer
+	BTFSize   uint32
+	ID        uint32
+	Name      unsafe.Pointer
+	NameLen   uint32
+	KernelBTF uint32
+}
+
+// rawIterLinkInfo mirrors struct bpf_link_info for iterator links.
+type rawIterLinkInfo struct {
+	Type          uint32
+	ID            uint32
+	ProgID        uint32
+	_             uint32
+	TargetName    unsafe.Pointer
+	TargetNameLen uint32
+	MapID         uint32
+	Union         [2]uint64 // cgroup_id+order or tid+pid
+	_             [64]byte  // the rest of the largest union member
+}
+
+// objInfo issues BPF_OBJ_GET_INFO_BY_FD for fd into info, a pointer to one of
+// the raw structs above.
+func objInfo(fd int, info unsafe.Pointer, size uintptr) error {
+	attr := struct {
+		FD      uint32
+		InfoLen uint32
+		Info    unsafe.Pointer
+	}{FD: uint32(fd), InfoLen: uint32(size), Info: info}
+	_, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_OBJ_GET_INFO_BY_FD,
+		uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
+	if errno != 0 {
+		return fmt.Errorf("get object info: %w", errno)
+	}
+	return nil
+}
+
+// progInfoRaw returns the program's info. On ENODEV (an offloaded program
+// whose device is gone) the kernel has filled in the rest, so the info comes
+// back with the error.
+func progInfoRaw(fd int) (*rawProgInfo, error) {
+	var info rawProgInfo
+	err := objInfo(fd, unsafe.Pointer(&info), unsafe.Sizeof(info))
+	if err != nil && !errors.Is(err, unix.ENODEV) {
+		return nil, err
+	}
+	return &info, err
+}
+
+// progFuncInfos returns n func info records (insn_off, type_id pairs).
+func progFuncInfos(fd int, n uint32) ([]uint32, error) {
+	recs := make([]uint32, 2*n)
+	var info rawProgInfo
+	info.NrFuncInfo = n
+	info.FuncInfoRecSize = 8
+	info.FuncInfo = unsafe.Pointer(&recs[0])
+	if err := objInfo(fd, unsafe.Pointer(&info), unsafe.Sizeof(info)); err != nil {
+		return nil, err
+	}
+	if info.FuncInfoRecSize != 8 {
+		return nil, fmt.Errorf("func info record size %d", info.FuncInfoRecSize)
+	}
+	return recs[:2*min(n, info.NrFuncInfo)], nil
+}
+
+// progMapIDs asks for the ids of the n maps a program uses.
+func progMapIDs(fd int, n uint32) ([]uint32, error) {
+	if n == 0 {
+		return nil, nil
+	}
+	ids := make([]uint32, n)
+	var info rawProgInfo
+	info.NrMapIDs = n
+	info.MapIDs = unsafe.Pointer(&ids[0])
+	err := objInfo(fd, unsafe.Pointer(&info), unsafe.Sizeof(info))
+	runtime.KeepAlive(ids)
+	if err != nil {
+		return nil, err
+	}
+	return ids[:min(n, info.NrMapIDs)], nil
+}
+
+func mapInfoRaw(fd int) (*rawMapInfo, error) {
+	var info rawMapInfo
+	if err := objInfo(fd, unsafe.Pointer(&info), unsafe.Sizeof(info)); err != nil {
+		return nil, err
+	}
+	return &info, nil
+}
+
+// btfInfoRaw returns the BTF object's info and its name.
+func btfInfoRaw(fd int) (*rawBTFInfo, string, error) {
+	name := make([]byte, 256)
+	info := rawBTFInfo{Name: unsafe.Pointer(&name[0]), NameLen: uint32(len(name))}
+	err := objInfo(fd, unsafe.Pointer(&info), unsafe.Sizeof(info))
+	runtime.KeepAlive(name)
+	if err != nil {
+		return nil, "", err
+	}
+	return &info, unix.ByteSliceToString(name), nil
+}
+
+// iterLinkInfoRaw returns an iterator link's target name and map id.
+func iterLinkInfoRaw(fd int) (target string, mapID uint32, err error) {
+	buf := make([]byte, 256)
+	info := rawIterLinkInfo{TargetName: unsafe.Pointer(&buf[0]), TargetNameLen: uint32(len(buf))}
+	err = objInfo(fd, unsafe.Pointer(&info), unsafe.Sizeof(info))
+	runtime.KeepAlive(buf)
+	if err != nil {
+		return "", 0, err
+	}
+	return unix.ByteSliceToString(buf), info.MapID, nil
+}
