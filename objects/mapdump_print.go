@@ -429,3 +429,34 @@ func PrintEntry(w io.Writer, l MapLayout, f DumpFormat, e *DumpEntry) error {
 	}
 	return p.Flush()
 }
+
+// PrintNextKey prints the answer of `map getnext` as bpftool does.
+func PrintNextKey(w io.Writer, f DumpFormat, key []byte, hasKey bool, next []byte) error {
+	bw := bufio.NewWriter(w)
+	if f.JSON {
+		j := btf.NewJSONWriter(bw, f.Pretty)
+		j.StartObject()
+		j.Name("key")
+		if hasKey {
+			j.HexBytes(key)
+		} else {
+			j.Null()
+		}
+		j.Name("next_key")
+		j.HexBytes(next)
+		j.EndObject()
+		bw.WriteByte('\n')
+		return bw.Flush()
+	}
+	var b []byte
+	if hasKey {
+		b = append(b, "key:\n"...)
+		b = append(AppendHex(b, key), '\n')
+	} else {
+		b = append(b, "key: None\n"...)
+	}
+	b = append(b, "next key:\n"...)
+	b = append(AppendHex(b, next), '\n')
+	bw.Write(b)
+	return bw.Flush()
+}
