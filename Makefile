@@ -27,3 +27,7 @@ lint:
 
 clean:
 	rm -rf bin
+
+# The map dump benchmark: bpfkit vs bpftool on 1M-entry maps (needs root).
+bench: build
+	$(GO) run ./bench/mapdump -bpfkit $(BIN)
