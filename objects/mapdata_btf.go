@@ -81,12 +81,35 @@ func mapBTFSpec(id uint32) (*ebpfbtf.Spec, error) {
 }
 
 // FindBTFType looks up a named struct, union, typedef or other type for
-// decoding records: first in the map's BTF, then in the kernel's.
+// decoding records: first in the map's BTF, then in the BTF of the
+// programs that use the map (perf event arrays and ring buffers usually
+// have none of their own), then in the kernel's.
 func FindBTFType(m *ebpf.Map, name string) (ebpfbtf.Type, error) {
 	var specs []*ebpfbtf.Spec
-	if info, err := MapInfoOf(m); err == nil && info.BTFID != 0 {
-		if spec, err := mapBTFSpec(info.BTFID); err == nil {
+	seen := map[uint32]bool{}
+	addBTF := func(id uint32) {
+		if id == 0 || seen[id] {
+			return
+		}
+		seen[id] = true
+		if spec, err := mapBTFSpec(id); err == nil {
 			specs = append(specs, spec)
+		}
+	}
+	info, err := MapInfoOf(m)
+	if err == nil {
+		addBTF(info.BTFID)
+		if progs, err := Programs(); err == nil {
+			for _, p := range progs {
+				if pi, err := ProgramInfo(p); err == nil {
+					for _, id := range pi.MapIDs {
+						if id == info.ID {
+							addBTF(pi.BTFID)
+						}
+					}
+				}
+				p.Close()
+			}
 		}
 	}
 	if k, err := ebpfbtf.LoadKernelSpec(); err == nil {
