@@ -36,6 +36,10 @@ type DumpOptions struct {
 // the syscall, small enough to keep memory flat (4096 * (key+value)).
 const DefaultDumpBatch = 4096
 
+// maxBatchBytes bounds the buffers of one batch (keys and values) for maps
+// with large or per-CPU values.
+const maxBatchBytes = 4 << 20
+
 // ErrNotDumpable is returned for map types that have no key iteration.
 var ErrNotDumpable = errors.New("map cannot be dumped")
 
@@ -163,9 +167,6 @@ func newDumper(m *ebpf.Map, opts *DumpOptions) (*mapDumper, error) {
 		percpu: IsPerCPUMap(m.Type()),
 		batch0: opts.BatchSize,
 	}
-	if d.batch0 <= 0 {
-		d.batch0 = DefaultDumpBatch
-	}
 	if d.percpu {
 		n, err := ebpf.PossibleCPU()
 		if err != nil {
@@ -173,6 +174,11 @@ func newDumper(m *ebpf.Map, opts *DumpOptions) (*mapDumper, error) {
 		}
 		d.ncpu = n
 		d.entry.PerCPU = make([][]byte, n)
+	}
+	if d.batch0 <= 0 {
+		// Keep one batch under maxBatchBytes whatever the value size.
+		per := d.ks + roundUp8(uint32(d.vs))*d.ncpu
+		d.batch0 = max(1, min(DefaultDumpBatch, maxBatchBytes/max(per, 1)))
 	}
 	return d, nil
 }
@@ -198,7 +204,7 @@ func (d *mapDumper) batch(fn func(*DumpEntry) error) (done bool, err error) {
 			if !emitted && (errors.Is(err, ebpf.ErrNotSupported) || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EOPNOTSUPP)) {
 				return false, nil
 			}
-			if errors.Is(err, unix.ENOSPC) && retries < 8 {
+			if errors.Is(err, unix.ENOSPC) && retries < 8 && n < 1<<20 {
 				// A hash bucket holds more elements than the batch: grow
 				// the batch and retry from the same cursor.
 				retries++
