@@ -120,8 +120,21 @@ func (p *DumpPrinter) BeginMap(l MapLayout) {
 			p.j.Name("elements")
 		}
 		p.j.StartArray()
-	} else if p.format.Multi && p.nmaps > 0 {
-		p.bw.WriteByte('\n')
+	} else if p.format.Multi {
+		if p.nmaps > 0 {
+			p.bw.WriteByte('\n')
+		}
+		// bpftool's show_map_header_plain
+		p.bw.WriteString(strconv.FormatUint(uint64(l.ID), 10) + ": ")
+		if n := MapTypeName(l.Type); n.Known() {
+			p.bw.WriteString(n.Name + "  ")
+		} else {
+			p.bw.WriteString("type " + n.String() + "  ")
+		}
+		if l.Name != "" {
+			p.bw.WriteString("name " + l.Name + "  ")
+		}
+		p.bw.WriteString("flags 0x" + strconv.FormatUint(uint64(l.Flags), 16) + "\n")
 	}
 	p.nmaps++
 }

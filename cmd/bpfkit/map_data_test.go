@@ -208,6 +208,14 @@ func TestMapVerbs(t *testing.T) {
 		t.Errorf("array_of_maps dump:\n%s\nwant:\n%s", got, want)
 	}
 
+	// A name that matches several maps dumps each, with a header.
+	mustBpfkit(t, "map", "create", filepath.Join(dir, "dup1"), "type", "hash", "key", "4", "value", "4", "entries", "4", "name", "bpfkit_t_dup")
+	mustBpfkit(t, "map", "create", filepath.Join(dir, "dup2"), "type", "array", "key", "4", "value", "4", "entries", "2", "name", "bpfkit_t_dup")
+	mustBpfkit(t, "map", "update", "pinned", filepath.Join(dir, "dup1"), "key", "1", "0", "0", "0", "value", "2", "0", "0", "0")
+	for _, g := range [][]string{nil, {"-j"}, {"-p"}} {
+		sameAsBpftool(t, append(g, "map", "dump", "name", "bpfkit_t_dup")...)
+	}
+
 	// Malformed input and refused operations: one clear error each.
 	for _, c := range []struct {
 		args []string
