@@ -32,8 +32,10 @@ func objectKind(p pin.Pinner) string {
 // loadPin opens the object pinned at path with a clear error when there is
 // none, or when path is not on a bpffs.
 func loadPin(path string, opts *ebpf.LoadPinOptions) (pin.Pinner, error) {
-	if _, err := os.Stat(path); err != nil {
+	if st, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("open pin %s: %w", path, err)
+	} else if st.IsDir() {
+		return nil, fmt.Errorf("open pin %s: is a directory", path)
 	}
 	if ok, err := OnBPFFS(path); err == nil && !ok {
 		return nil, fmt.Errorf("open pin %s: not on a bpf filesystem", path)

@@ -46,8 +46,11 @@ type Program struct {
 
 // ProgramInfo describes p. Each call asks the kernel afresh.
 func ProgramInfo(p *ebpf.Program) (*Program, error) {
-	fd := p.FD()
-	raw, err := progInfoRaw(fd)
+	return programInfoFD(p.FD())
+}
+
+func programInfoFD(fd int) (*Program, error) {
+	raw, mapIDs, err := progInfoWithMaps(fd)
 	orphaned := errors.Is(err, unix.ENODEV)
 	if err != nil && !orphaned {
 		return nil, fmt.Errorf("get program info: %w", err)
@@ -86,10 +89,8 @@ func ProgramInfo(p *ebpf.Program) (*Program, error) {
 		n := raw.JitedProgLen
 		prog.BytesJited = &n
 	}
-	if raw.NrMapIDs > 0 {
-		if prog.MapIDs, err = progMapIDs(fd, raw.NrMapIDs); err != nil {
-			return nil, fmt.Errorf("get program map ids: %w", err)
-		}
+	if len(mapIDs) > 0 {
+		prog.MapIDs = mapIDs
 	}
 	if info, err := fdInfo(fd); err == nil {
 		if v, err := strconv.ParseInt(info["memlock"], 10, 64); err == nil {
@@ -162,6 +163,54 @@ func Programs() ([]*ebpf.Program, error) {
 			return nil, fmt.Errorf("open program %d: %w", id, permissionHint(err))
 		}
 		progs = append(progs, p)
+	}
+}
+
+// ListPrograms describes the programs sel selects. Listing every program
+// uses plain system calls on file descriptors, which keeps `prog show` on a
+// busy machine as fast as bpftool; programs that vanish meanwhile are
+// skipped.
+func ListPrograms(sel Selector) ([]*Program, error) {
+	if !sel.All() {
+		progs, err := OpenPrograms(sel)
+		if err != nil {
+			return nil, err
+		}
+		defer closeAll(progs)
+		infos := make([]*Program, 0, len(progs))
+		for _, p := range progs {
+			info, err := ProgramInfo(p)
+			if err != nil {
+				return nil, err
+			}
+			infos = append(infos, info)
+		}
+		return infos, nil
+	}
+	var infos []*Program
+	var id ebpf.ProgramID
+	for {
+		next, err := ebpf.ProgramGetNextID(id)
+		if errors.Is(err, os.ErrNotExist) {
+			return infos, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("get next program id: %w", permissionHint(err))
+		}
+		id = next
+		fd, err := getFDByID(unix.BPF_PROG_GET_FD_BY_ID, uint32(id))
+		if errors.Is(err, unix.ENOENT) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("open program %d: %w", id, permissionHint(err))
+		}
+		info, err := programInfoFD(fd)
+		unix.Close(fd)
+		if err != nil {
+			continue // it went away
+		}
+		infos = append(infos, info)
 	}
 }
 

@@ -148,21 +148,35 @@ func progFuncInfos(fd int, n uint32) ([]uint32, error) {
 	return recs[:2*min(n, info.NrFuncInfo)], nil
 }
 
-// progMapIDs asks for the ids of the n maps a program uses.
-func progMapIDs(fd int, n uint32) ([]uint32, error) {
-	if n == 0 {
-		return nil, nil
+// progInfoWithMaps returns the program's info and the ids of the maps it
+// uses, in one call for programs with up to 16 maps.
+func progInfoWithMaps(fd int) (*rawProgInfo, []uint32, error) {
+	ids := make([]uint32, 16)
+	for {
+		info := rawProgInfo{NrMapIDs: uint32(len(ids)), MapIDs: unsafe.Pointer(&ids[0])}
+		err := objInfo(fd, unsafe.Pointer(&info), unsafe.Sizeof(info))
+		if err != nil && !errors.Is(err, unix.ENODEV) {
+			return nil, nil, err
+		}
+		if int(info.NrMapIDs) <= len(ids) {
+			info.MapIDs = nil
+			return &info, ids[:info.NrMapIDs], err
+		}
+		ids = make([]uint32, info.NrMapIDs)
 	}
-	ids := make([]uint32, n)
-	var info rawProgInfo
-	info.NrMapIDs = n
-	info.MapIDs = unsafe.Pointer(&ids[0])
-	err := objInfo(fd, unsafe.Pointer(&info), unsafe.Sizeof(info))
-	runtime.KeepAlive(ids)
-	if err != nil {
-		return nil, err
+}
+
+// getFDByID opens the object with id: cmd is BPF_PROG_GET_FD_BY_ID,
+// BPF_MAP_GET_FD_BY_ID or BPF_LINK_GET_FD_BY_ID.
+func getFDByID(cmd uintptr, id uint32) (int, error) {
+	attr := struct {
+		ID, NextID, OpenFlags uint32
+	}{ID: id}
+	fd, _, errno := unix.Syscall(unix.SYS_BPF, cmd, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
+	if errno != 0 {
+		return -1, errno
 	}
-	return ids[:min(n, info.NrMapIDs)], nil
+	return int(fd), nil
 }
 
 func mapInfoRaw(fd int) (*rawMapInfo, error) {

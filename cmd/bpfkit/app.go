@@ -49,6 +49,15 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		},
 		// Errors are printed by run, once, in the chosen format.
 		ExitErrHandler: func(*cli.Context, error) {},
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return err
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() == 0 {
+				return cli.ShowAppHelp(c)
+			}
+			return fmt.Errorf("unknown object '%s': see 'bpfkit help'", c.Args().First())
+		},
 	}
 	return app
 }

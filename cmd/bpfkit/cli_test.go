@@ -74,6 +74,9 @@ func TestErrors(t *testing.T) {
 		{[]string{"link", "show", "id", "4294967295"}, "no link with id 4294967295"},
 		{[]string{"link", "show", "name", "x"}, "expected 'id' or 'pinned'"},
 		{[]string{"prog", "show", "id", "1", "extra"}, "unexpected argument 'extra'"},
+		{[]string{"prog", "show", "pinned", dir}, "is a directory"},
+		{[]string{"nosuchobject"}, "unknown object 'nosuchobject'"},
+		{[]string{"asm", "nosuchverb"}, "unknown command 'nosuchverb' for asm"},
 	} {
 		r := bpfkit(t, tc.args...)
 		if r.code == 0 {
@@ -249,3 +252,21 @@ func TestTableGolden(t *testing.T) {
 }
 
 func itoa(id uint32) string { return strconv.FormatUint(uint64(id), 10) }
+
+func TestCompletion(t *testing.T) {
+	out, err := exec.Command(binPath, "prog", "--generate-bash-completion").Output()
+	if words := strings.Fields(string(out)); err != nil || strings.Join(words, " ") != "show list help h" {
+		t.Errorf("prog completions: %q %v", words, err)
+	}
+	// The bash script completes through the binary itself.
+	script := mustBpfkit(t, "completion", "bash")
+	cmd := exec.Command("bash", "-c", script+`
+COMP_WORDS=(`+binPath+` ma); COMP_CWORD=1; _bpfkit; echo "${COMPREPLY[@]}"`)
+	out, err = cmd.CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "map" {
+		t.Errorf("bash completion of 'ma': %q %v", out, err)
+	}
+	if !strings.HasPrefix(mustBpfkit(t, "completion", "zsh"), "#compdef bpfkit") {
+		t.Error("zsh script lacks #compdef")
+	}
+}

@@ -42,32 +42,21 @@ func progShow(c *cli.Context) error {
 	if err := noMoreArgs(words); err != nil {
 		return err
 	}
-	progs, err := objects.OpenPrograms(sel)
+	infos, err := objects.ListPrograms(sel)
 	if err != nil {
 		return err
 	}
-	defer closeAll(progs)
-
-	var pinned map[uint32][]string
 	if c.Bool("bpffs") {
-		if pinned, err = objects.PinnedPaths(objects.ProgramID); err != nil {
-			return err
-		}
-	}
-	infos := make([]*objects.Program, 0, len(progs))
-	for _, p := range progs {
-		info, err := objects.ProgramInfo(p)
+		pinned, err := objects.PinnedPaths(objects.ProgramID)
 		if err != nil {
-			if sel.All() {
-				continue // it went away
-			}
 			return err
 		}
-		if len(pinned) > 0 {
-			paths := append([]string{}, pinned[info.ID]...)
-			info.Pinned = &paths
+		for _, info := range infos {
+			if len(pinned) > 0 {
+				paths := append([]string{}, pinned[info.ID]...)
+				info.Pinned = &paths
+			}
 		}
-		infos = append(infos, info)
 	}
 
 	out := outputFor(c)

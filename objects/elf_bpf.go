@@ -1,0 +1,751 @@
+package objects
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/cilium/ebpf"
+	ebpfasm "github.com/cilium/ebpf/asm"
+	ebpfbtf "github.com/cilium/ebpf/btf"
+)
+
+// ELFProgram is a function in an executable section: a program (its
+// section gives its type) or a subprogram (in .text, called by programs).
+type ELFProgram struct {
+	Name       string `json:"name"`
+	Section    string `json:"section"`
+	Subprogram bool   `json:"subprogram"`
+	// Type is libbpf's program type name, from the section name.
+	Type       string `json:"type,omitempty"`
+	AttachType string `json:"attach_type,omitempty"`
+	AttachTo   string `json:"attach_to,omitempty"`
+	Offset     uint64 `json:"offset"`
+	Size       uint64 `json:"size"`
+	// Insns counts instructions as llvm-objdump does (a 16-byte
+	// ld_imm64 is one instruction).
+	Insns   int      `json:"insns"`
+	License string   `json:"license,omitempty"`
+	Maps    []string `json:"maps"`
+	Calls   []string `json:"calls"`
+	// Source is the C file named by the program's first BTF line info.
+	Source string `json:"source,omitempty"`
+	Line   uint32 `json:"line,omitempty"`
+}
+
+// ELFMap is a map definition (BTF-defined in .maps or legacy in maps), or
+// a map the loader makes for global data (.rodata, .data, .bss, .kconfig).
+type ELFMap struct {
+	Name       string   `json:"name"`
+	Section    string   `json:"section"`
+	Type       string   `json:"type"`
+	KeySize    uint32   `json:"key_size"`
+	ValueSize  uint32   `json:"value_size"`
+	KeyType    string   `json:"key_type,omitempty"`
+	ValueType  string   `json:"value_type,omitempty"`
+	MaxEntries uint32   `json:"max_entries"`
+	Flags      uint32   `json:"flags"`
+	Pinning    string   `json:"pinning"`
+	InnerMap   string   `json:"inner_map,omitempty"`
+	Contents   []string `json:"contents,omitempty"`
+}
+
+// ELFGlobal is a global variable in .rodata, .data, .bss or .kconfig.
+type ELFGlobal struct {
+	Name     string `json:"name"`
+	Section  string `json:"section"`
+	Offset   uint32 `json:"offset"`
+	Size     uint32 `json:"size"`
+	Type     string `json:"type,omitempty"`
+	Constant bool   `json:"constant"`
+	// Value is the initial value, formatted by its BTF type; for .kconfig
+	// externs it says that the loader fills it in.
+	Value string `json:"value"`
+}
+
+// interpret fills in everything that is BPF meaning rather than ELF
+// structure. It never fails: what cannot be interpreted is left out and
+// the reason is kept in BPFError.
+func (f *ELFFile) interpret() {
+	var spec *ebpf.CollectionSpec
+	if f.symtab >= 0 {
+		s, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(f.data))
+		if err != nil {
+			f.BPFError = err.Error()
+		} else {
+			spec = s
+		}
+	} else {
+		f.BPFError = "no symbol table"
+	}
+	if i := f.sectionByName("license"); i > 0 {
+		f.License = cString(f.sectionData(i))
+	}
+	f.findPrograms(spec)
+	f.findMaps(spec)
+	f.findGlobals(spec)
+	f.explainRelocations(spec)
+	f.describeSections()
+}
+
+func (f *ELFFile) sectionByName(name string) int {
+	for i := range f.Sections {
+		if i > 0 && f.Sections[i].Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+func (f *ELFFile) isExec(i uint16) bool {
+	return int(i) < len(f.Sections) && i > 0 && f.Sections[i].FlagsNum&shfExecInstr != 0 &&
+		f.Sections[i].TypeNum == shtProgbits
+}
+
+func isMapsSection(name string) bool { return name == ".maps" || name == "maps" }
+
+// isDataSection reports whether a section holds global variables.
+func isDataSection(name string) bool {
+	for _, p := range []string{".rodata", ".data", ".bss"} {
+		if name == p || strings.HasPrefix(name, p+".") {
+			return true
+		}
+	}
+	return false
+}
+
+func cString(b []byte) string {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	return string(b)
+}
+
+// countInsns counts instructions in code the way llvm-objdump does.
+func countInsns(code []byte) int {
+	n := 0
+	for off := 0; off+bpfInsnSize <= len(code); n++ {
+		if code[off] == bpfLdImm64 && off+2*bpfInsnSize <= len(code) {
+			off += 2 * bpfInsnSize
+		} else {
+			off += bpfInsnSize
+		}
+	}
+	return n
+}
+
+func (f *ELFFile) findPrograms(spec *ebpf.CollectionSpec) {
+	f.Programs = []ELFProgram{}
+	for _, sym := range f.Symbols {
+		if sym.info&0xf != stFunc || !f.isExec(sym.SectionIndex) {
+			continue
+		}
+		sec := &f.Sections[sym.SectionIndex]
+		p := ELFProgram{
+			Name:       sym.Name,
+			Section:    sec.Name,
+			Subprogram: sec.Name == ".text",
+			Offset:     sym.Value,
+			Size:       sym.Size,
+			Maps:       []string{},
+			Calls:      []string{},
+		}
+		code := f.sectionData(int(sym.SectionIndex))
+		if sym.Value <= uint64(len(code)) && sym.Size <= uint64(len(code))-sym.Value {
+			p.Insns = countInsns(code[sym.Value : sym.Value+sym.Size])
+		}
+		if spec != nil {
+			if ps := spec.Programs[sym.Name]; ps != nil {
+				f.describeProgram(&p, ps, spec)
+			} else if insns := subprogramInsns(spec, sym.Name); insns != nil {
+				f.describeProgram(&p, &ebpf.ProgramSpec{Name: sym.Name, Instructions: insns}, spec)
+			}
+		}
+		f.Programs = append(f.Programs, p)
+	}
+	sort.SliceStable(f.Programs, func(i, j int) bool {
+		a, b := f.Programs[i], f.Programs[j]
+		if a.Section != b.Section {
+			return f.sectionByName(a.Section) < f.sectionByName(b.Section)
+		}
+		return a.Offset < b.Offset
+	})
+}
+
+func (f *ELFFile) describeProgram(p *ELFProgram, ps *ebpf.ProgramSpec, spec *ebpf.CollectionSpec) {
+	if !p.Subprogram {
+		p.Type = ProgTypeName(ps.Type).String()
+		if ps.AttachType != 0 || ps.Type == ebpf.CGroupSKB {
+			p.AttachType = AttachTypeName(ps.AttachType).String()
+		}
+		p.AttachTo = ps.AttachTo
+		p.License = ps.License
+	}
+	seen := map[string]bool{}
+	for i, ins := range ps.Instructions {
+		if i == 0 {
+			if l, ok := ins.Source().(*ebpfbtf.Line); ok {
+				p.Source, p.Line = l.FileName(), l.LineNumber()
+			}
+		}
+		ref := ins.Reference()
+		if ref == "" || seen[ref] {
+			continue
+		}
+		switch {
+		case ins.IsFunctionReference() || ins.IsFunctionCall():
+			seen[ref] = true
+			if ref != p.Name {
+				p.Calls = append(p.Calls, ref)
+			}
+		case ins.OpCode.IsDWordLoad() && spec.Maps[ref] != nil:
+			seen[ref] = true
+			p.Maps = append(p.Maps, ref)
+		}
+	}
+	// A subprogram appears once as its own spec; programs carry the
+	// subprograms they call, so keep only direct calls for those.
+	if !p.Subprogram {
+		p.Calls = f.directCalls(p)
+	}
+}
+
+// subprogramInsns finds a subprogram's instructions inside a program that
+// calls it: from its symbol to the next function's.
+func subprogramInsns(spec *ebpf.CollectionSpec, name string) ebpfasm.Instructions {
+	names := make([]string, 0, len(spec.Programs))
+	for n := range spec.Programs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		insns := spec.Programs[n].Instructions
+		for i, ins := range insns {
+			if ins.Symbol() != name {
+				continue
+			}
+			end := i + 1
+			for end < len(insns) && insns[end].Symbol() == "" {
+				end++
+			}
+			return insns[i:end]
+		}
+	}
+	return nil
+}
+
+// directCalls lists the functions a program's own code calls, in order.
+func (f *ELFFile) directCalls(p *ELFProgram) []string {
+	calls := []string{}
+	for _, rs := range f.Relocations {
+		if rs.Target != p.Section {
+			continue
+		}
+		for _, r := range rs.Entries {
+			if r.Offset < p.Offset || r.Offset >= p.Offset+p.Size {
+				continue
+			}
+			if name, ok := f.callTarget(int(rs.TargetIndex), r); ok && !containsString(calls, name) {
+				calls = append(calls, name)
+			}
+		}
+	}
+	return calls
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// insnImm reads the imm field of the instruction at off in section sec.
+func (f *ELFFile) insnImm(sec int, off uint64) (op byte, imm int32, ok bool) {
+	code := f.sectionData(sec)
+	if off > uint64(len(code)) || uint64(len(code))-off < bpfInsnSize {
+		return 0, 0, false
+	}
+	return code[off], int32(f.order.Uint32(code[off+4:])), true
+}
+
+// callTarget resolves a relocated call (or function pointer) to the
+// function it reaches.
+func (f *ELFFile) callTarget(sec int, r ELFReloc) (string, bool) {
+	if r.SymbolIndex == 0 || int(r.SymbolIndex) >= len(f.Symbols) {
+		return "", false
+	}
+	sym := f.Symbols[r.SymbolIndex]
+	if !f.isExec(sym.SectionIndex) {
+		return "", false
+	}
+	if sym.info&0xf == stFunc {
+		return sym.Name, true
+	}
+	op, imm, ok := f.insnImm(sec, r.Offset)
+	if !ok {
+		return "", false
+	}
+	target := int64(sym.Value)
+	if op == bpfCallOpcode {
+		target += (int64(imm) + 1) * bpfInsnSize
+	} else {
+		target += int64(imm)
+	}
+	if name := f.symbolAt(sym.SectionIndex, target, stFunc); name != "" {
+		return name, true
+	}
+	return fmt.Sprintf("%s+0x%x", sym.Name, target), true
+}
+
+// symbolAt finds the symbol of the given type that covers offset off of
+// section sec.
+func (f *ELFFile) symbolAt(sec uint16, off int64, typ uint8) string {
+	if off < 0 {
+		return ""
+	}
+	for _, s := range f.Symbols {
+		if s.SectionIndex != sec || s.info&0xf != typ {
+			continue
+		}
+		if uint64(off) == s.Value || (uint64(off) > s.Value && uint64(off)-s.Value < s.Size) {
+			return s.Name
+		}
+	}
+	return ""
+}
+
+func pinningName(p ebpf.PinType) string {
+	switch p {
+	case ebpf.PinNone:
+		return "none"
+	case ebpf.PinByName:
+		return "by_name"
+	}
+	return fmt.Sprintf("%d", p)
+}
+
+func (f *ELFFile) findMaps(spec *ebpf.CollectionSpec) {
+	f.Maps = []ELFMap{}
+	if spec == nil {
+		// Without a spec, name the map symbols at least.
+		for _, s := range f.Symbols {
+			if s.SectionIndex > 0 && int(s.SectionIndex) < len(f.Sections) && s.info&0xf == stObject &&
+				isMapsSection(f.Sections[s.SectionIndex].Name) {
+				f.Maps = append(f.Maps, ELFMap{Name: s.Name, Section: f.Sections[s.SectionIndex].Name, Pinning: "none"})
+			}
+		}
+		return
+	}
+	type keyed struct {
+		sec int
+		off uint64
+		m   ELFMap
+	}
+	var all []keyed
+	for name, ms := range spec.Maps {
+		k := keyed{sec: len(f.Sections), m: f.describeMap(name, ms)}
+		if i := f.sectionByName(name); i > 0 {
+			k.sec, k.m.Section = i, name
+		} else {
+			for _, s := range f.Symbols {
+				if s.Name == name && s.info&0xf == stObject && int(s.SectionIndex) < len(f.Sections) &&
+					s.SectionIndex > 0 && isMapsSection(f.Sections[s.SectionIndex].Name) {
+					k.sec, k.off = int(s.SectionIndex), s.Value
+					k.m.Section = f.Sections[s.SectionIndex].Name
+					break
+				}
+			}
+		}
+		if k.m.Section == "" && strings.HasPrefix(name, ".") {
+			k.m.Section = name // .kconfig: a BTF datasec, not an ELF section
+		}
+		all = append(all, k)
+	}
+	sort.Slice(all, func(i, j int) bool {
+		a, b := all[i], all[j]
+		if a.sec != b.sec {
+			return a.sec < b.sec
+		}
+		if a.off != b.off {
+			return a.off < b.off
+		}
+		return a.m.Name < b.m.Name
+	})
+	for _, k := range all {
+		f.Maps = append(f.Maps, k.m)
+	}
+}
+
+func (f *ELFFile) describeMap(name string, ms *ebpf.MapSpec) ELFMap {
+	m := ELFMap{
+		Name:       name,
+		Type:       MapTypeName(ms.Type).String(),
+		KeySize:    ms.KeySize,
+		ValueSize:  ms.ValueSize,
+		MaxEntries: ms.MaxEntries,
+		Flags:      ms.Flags,
+		Pinning:    pinningName(ms.Pinning),
+	}
+	if _, void := ms.Key.(*ebpfbtf.Void); ms.Key != nil && !void {
+		m.KeyType = cTypeName(ms.Key)
+	}
+	if ms.Value != nil {
+		m.ValueType = cTypeName(ms.Value)
+	}
+	if in := ms.InnerMap; in != nil {
+		m.InnerMap = fmt.Sprintf("%s key %d value %d max_entries %d", MapTypeName(in.Type), in.KeySize, in.ValueSize, in.MaxEntries)
+		if in.Name != "" {
+			m.InnerMap = in.Name + ": " + m.InnerMap
+		}
+	}
+	if ms.Type == ebpf.ArrayOfMaps || ms.Type == ebpf.HashOfMaps || ms.Type == ebpf.ProgramArray {
+		for _, kv := range ms.Contents {
+			if s, ok := kv.Value.(string); ok {
+				m.Contents = append(m.Contents, fmt.Sprintf("%v: %s", kv.Key, s))
+			}
+		}
+	}
+	return m
+}
+
+func (f *ELFFile) findGlobals(spec *ebpf.CollectionSpec) {
+	f.Globals = []ELFGlobal{}
+	if spec != nil {
+		for name, v := range spec.Variables {
+			g := ELFGlobal{
+				Name:     name,
+				Section:  v.SectionName,
+				Offset:   v.Offset,
+				Size:     uint32(v.Size()),
+				Constant: v.Constant(),
+			}
+			if v.Type != nil {
+				g.Type = cTypeName(v.Type.Type)
+				g.Value = formatValue(v.Type.Type, v.Value, f.order)
+			} else {
+				g.Value = fmt.Sprintf("% x", v.Value)
+			}
+			if v.SectionName == ".kconfig" {
+				g.Value = "(set by the loader from the kernel config)"
+			}
+			f.Globals = append(f.Globals, g)
+		}
+	} else {
+		for _, s := range f.Symbols {
+			if s.info&0xf != stObject || s.SectionIndex == 0 || int(s.SectionIndex) >= len(f.Sections) {
+				continue
+			}
+			sec := &f.Sections[s.SectionIndex]
+			if !isDataSection(sec.Name) {
+				continue
+			}
+			g := ELFGlobal{Name: s.Name, Section: sec.Name, Offset: uint32(s.Value), Size: uint32(s.Size),
+				Constant: strings.HasPrefix(sec.Name, ".rodata")}
+			if b := f.sectionData(int(s.SectionIndex)); s.Value <= uint64(len(b)) && s.Size <= uint64(len(b))-s.Value && s.Size <= 64 {
+				g.Value = fmt.Sprintf("% x", b[s.Value:s.Value+s.Size])
+			}
+			f.Globals = append(f.Globals, g)
+		}
+	}
+	order := func(sec string) int {
+		if i := f.sectionByName(sec); i > 0 {
+			return i
+		}
+		return len(f.Sections)
+	}
+	sort.Slice(f.Globals, func(i, j int) bool {
+		a, b := f.Globals[i], f.Globals[j]
+		if a.Section != b.Section {
+			return order(a.Section) < order(b.Section)
+		}
+		if a.Offset != b.Offset {
+			return a.Offset < b.Offset
+		}
+		return a.Name < b.Name
+	})
+}
+
+// isKconfig reports whether an extern symbol is declared in .kconfig.
+func isKconfig(spec *ebpf.CollectionSpec, name string) bool {
+	if spec == nil {
+		return false
+	}
+	if v := spec.Variables[name]; v != nil && v.SectionName == ".kconfig" {
+		return true
+	}
+	var ds *ebpfbtf.Datasec
+	if spec.Types == nil || spec.Types.TypeByName(".kconfig", &ds) != nil {
+		return false
+	}
+	for _, v := range ds.Vars {
+		if v.Type != nil && v.Type.TypeName() == name {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *ELFFile) explainRelocations(spec *ebpf.CollectionSpec) {
+	for ri := range f.Relocations {
+		rs := &f.Relocations[ri]
+		target := int(rs.TargetIndex)
+		tname := rs.Target
+		for j := range rs.Entries {
+			r := &rs.Entries[j]
+			r.RefersTo = f.relocMeaning(spec, target, tname, *r)
+		}
+	}
+}
+
+func (f *ELFFile) relocMeaning(spec *ebpf.CollectionSpec, target int, tname string, r ELFReloc) string {
+	switch {
+	case tname == ".BTF":
+		return "BTF"
+	case tname == ".BTF.ext":
+		return "BTF.ext"
+	case strings.HasPrefix(tname, ".debug"):
+		return "DWARF"
+	}
+	if r.SymbolIndex == 0 {
+		return ""
+	}
+	sym := f.Symbols[r.SymbolIndex]
+	if sym.SectionIndex == 0 {
+		if isKconfig(spec, sym.Name) {
+			return "kconfig " + sym.Name
+		}
+		return "extern " + sym.Name
+	}
+	if sym.SectionIndex >= shnLoReserve || int(sym.SectionIndex) >= len(f.Sections) {
+		return ""
+	}
+	symSec := f.Sections[sym.SectionIndex].Name
+	if isMapsSection(tname) {
+		// Initial values of maps of maps and program arrays.
+		if f.isExec(sym.SectionIndex) {
+			return "program " + sym.Name
+		}
+		return "inner map " + sym.Name
+	}
+	if f.isExec(sym.SectionIndex) {
+		if name, ok := f.callTarget(target, r); ok {
+			if r.TypeNum == 10 {
+				return "call " + name
+			}
+			return "function " + name
+		}
+		return ""
+	}
+	if !f.isExec(uint16(target)) {
+		return "pointer to " + sym.Name
+	}
+	off := int64(sym.Value)
+	if _, imm, ok := f.insnImm(target, r.Offset); ok && sym.info&0xf == stSection {
+		off += int64(imm)
+	}
+	if isMapsSection(symSec) {
+		if name := f.symbolAt(sym.SectionIndex, off, stObject); name != "" {
+			return "map " + name
+		}
+		return "map " + sym.Name
+	}
+	if isDataSection(symSec) {
+		desc := fmt.Sprintf("global %s+0x%x", symSec, off)
+		obj := sym
+		if sym.info&0xf == stSection {
+			if o, ok := f.objectAt(sym.SectionIndex, off); ok {
+				obj = o
+			}
+		}
+		if obj.info&0xf != stSection {
+			desc = "global " + obj.Name
+		}
+		// Name the string a relocation points at (a bpf_printk format),
+		// when a string fills the object or no object covers it.
+		if b := f.sectionData(int(sym.SectionIndex)); off >= 0 && off < int64(len(b)) {
+			if s, n, ok := printableString(b[off:]); ok && (obj.info&0xf == stSection || uint64(n+1) == obj.Size) {
+				desc += " " + s
+			}
+		}
+		return desc
+	}
+	return sym.Name
+}
+
+// printableString quotes a NUL-terminated printable string (a bpf_printk
+// format, say) found at the start of b, and gives its length.
+func printableString(b []byte) (string, int, bool) {
+	i := bytes.IndexByte(b, 0)
+	if i <= 0 || i > 256 {
+		return "", 0, false
+	}
+	for _, c := range b[:i] {
+		if (c < 0x20 || c > 0x7e) && c != '\n' && c != '\t' {
+			return "", 0, false
+		}
+	}
+	return fmt.Sprintf("%q", b[:i]), i, true
+}
+
+// objectAt finds the data symbol covering offset off of section sec.
+func (f *ELFFile) objectAt(sec uint16, off int64) (ELFSymbol, bool) {
+	if off < 0 {
+		return ELFSymbol{}, false
+	}
+	for _, s := range f.Symbols {
+		if s.SectionIndex != sec || s.info&0xf != stObject {
+			continue
+		}
+		if uint64(off) == s.Value || (uint64(off) > s.Value && uint64(off)-s.Value < s.Size) {
+			return s, true
+		}
+	}
+	return ELFSymbol{}, false
+}
+
+func (f *ELFFile) describeSections() {
+	for i := range f.Sections {
+		s := &f.Sections[i]
+		s.Kind, s.BPF = f.describeSection(i)
+	}
+}
+
+func plural(n int, one string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %ss", n, one)
+}
+
+func (f *ELFFile) describeSection(i int) (kind, bpf string) {
+	s := &f.Sections[i]
+	name := s.Name
+	switch {
+	case i == 0:
+		return "null", ""
+	case f.isExec(uint16(i)):
+		var parts []string
+		var ptype string
+		for _, p := range f.Programs {
+			if p.Section != name {
+				continue
+			}
+			parts = append(parts, fmt.Sprintf("%s (%s)", p.Name, plural(p.Insns, "insn")))
+			if p.Type != "" && ptype == "" {
+				ptype = p.Type
+				if p.AttachType != "" {
+					ptype += " " + p.AttachType
+				}
+				if p.AttachTo != "" {
+					ptype += " " + p.AttachTo
+				}
+			}
+		}
+		if s.Size == 0 {
+			return "empty", "no code"
+		}
+		if name == ".text" {
+			return "subprograms", "subprograms: " + strings.Join(parts, ", ")
+		}
+		if ptype == "" {
+			ptype = "program"
+		}
+		return "program", ptype + ": " + strings.Join(parts, ", ")
+	case isMapsSection(name):
+		var names []string
+		for _, m := range f.Maps {
+			if m.Section == name {
+				names = append(names, m.Name)
+			}
+		}
+		prefix := "maps: "
+		if name == "maps" {
+			prefix = "legacy maps: "
+		}
+		return "maps", prefix + strings.Join(names, ", ")
+	case name == "license":
+		return "license", fmt.Sprintf("license %q", f.License)
+	case name == "version":
+		if b := f.sectionData(i); len(b) == 4 {
+			v := f.order.Uint32(b)
+			return "version", fmt.Sprintf("kernel version %d.%d.%d (0x%x)", v>>16, (v>>8)&0xff, v&0xff, v)
+		}
+		return "version", "kernel version (malformed)"
+	case name == ".BTF":
+		n, err := btfTypeCount(f.sectionData(i), f.order)
+		if err != nil {
+			return "btf", "BTF: " + err.Error()
+		}
+		return "btf", "BTF: " + plural(n, "type")
+	case name == ".BTF.ext":
+		c, err := btfExtCount(f.sectionData(i), f.order)
+		if err != nil {
+			return "btf_ext", "BTF.ext: " + err.Error()
+		}
+		return "btf_ext", fmt.Sprintf("BTF.ext: %s, %s, %s", plural(c.FuncInfos, "func info"),
+			plural(c.LineInfos, "line info"), plural(c.CoreRelos, "CO-RE relocation"))
+	case isDataSection(name):
+		var names []string
+		for _, g := range f.Globals {
+			if g.Section == name {
+				names = append(names, g.Name)
+			}
+		}
+		what := "globals"
+		if strings.HasPrefix(name, ".rodata") {
+			what = "read-only globals"
+		}
+		if len(names) == 0 {
+			if strings.HasPrefix(name, ".rodata.str") || strings.HasPrefix(name, ".rodata") {
+				return "data", fmt.Sprintf("read-only data, %d bytes (strings, constants)", s.Size)
+			}
+			return "data", fmt.Sprintf("data, %d bytes", s.Size)
+		}
+		return "data", what + ": " + strings.Join(names, ", ")
+	case s.TypeNum == shtRel || s.TypeNum == shtRela:
+		return "relocations", f.describeRelocs(i)
+	case s.TypeNum == shtSymtab:
+		return "symbols", "symbol table: " + plural(len(f.Symbols), "symbol")
+	case s.TypeNum == shtStrtab:
+		return "strings", "string table"
+	case strings.HasPrefix(name, ".debug_"):
+		return "debug", "DWARF debug info (not loaded)"
+	case s.TypeNum == 0x6fff4c03:
+		return "addrsig", "address-significance table (ignored by loaders)"
+	}
+	return "other", ""
+}
+
+func (f *ELFFile) describeRelocs(i int) string {
+	for _, rs := range f.Relocations {
+		if rs.Index != i {
+			continue
+		}
+		counts := map[string]int{}
+		var order []string
+		for _, r := range rs.Entries {
+			kind, _, _ := strings.Cut(r.RefersTo, " ")
+			if kind == "" {
+				kind = "other"
+			}
+			if counts[kind] == 0 {
+				order = append(order, kind)
+			}
+			counts[kind]++
+		}
+		var parts []string
+		for _, k := range order {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
+		}
+		desc := "relocations for " + rs.Target
+		if len(parts) > 0 {
+			desc += ": " + strings.Join(parts, ", ")
+		}
+		return desc
+	}
+	return "relocations"
+}
