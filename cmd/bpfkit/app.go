@@ -45,6 +45,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			mapCommand(),
 			linkCommand(),
 			asmCommand(),
+			elfCommand(),
 			runCommand(),
 			completionCommand(),
 		},

@@ -25,7 +25,7 @@ func progCommand() *cli.Command {
 		Usage:       "inspect programs",
 		ArgsUsage:   "COMMAND",
 		Action:      progShow,
-		Subcommands: append([]*cli.Command{show}, progLoadCommands()...),
+		Subcommands: append([]*cli.Command{show, progDumpCommand()}, progLoadCommands()...),
 	}
 }
 
