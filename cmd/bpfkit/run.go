@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 
+	bpfbtf "github.com/bpfkit/bpfkit/btf"
 	"github.com/bpfkit/bpfkit/objects"
 )
 
@@ -28,14 +30,16 @@ func runCommand() *cli.Command {
 Every program is attached by its section name (tracepoint/, raw_tp/, tp_btf/,
 kprobe/, uprobe/BINARY:SYMBOL, fentry/, lsm/, iter/, xdp and tc with --iface,
 cgroup programs with --cgroup; socket filters are skipped). Records from every
-ring buffer and perf event array are printed as they come. Ctrl-C, SIGTERM,
+ring buffer and perf event array are printed as they come, decoded with
+the struct the programs pass to the output helper (or --event-type), in hex
+when it is unknown. Ctrl-C, SIGTERM,
 --duration or a closed stdout end the run; everything is then detached and
 unloaded and a per-program summary is printed.`,
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "set", Usage: "set global variable `NAME=VALUE` before load (typed by BTF; repeatable)"},
 			&cli.StringFlag{Name: "iface", Usage: "network `INTERFACE` for xdp and tc programs"},
 			&cli.StringFlag{Name: "cgroup", Usage: "cgroup v2 `DIR` for cgroup programs"},
-			&cli.StringFlag{Name: "event-type", Usage: "BTF struct `NAME` of the records (default: guessed from the output helper calls; records print in hex for now)"},
+			&cli.StringFlag{Name: "event-type", Usage: "decode records as BTF struct `NAME` (default: guessed from the output helper calls; hex when unknown)"},
 			&cli.BoolFlag{Name: "trace", Usage: "also print bpf_printk output from trace_pipe"},
 			&cli.DurationFlag{Name: "duration", Usage: "stop after `D` (e.g. 10s)"},
 			&cli.StringFlag{Name: "kernel-btf", Usage: "BTF `FILE` for CO-RE relocations instead of the running kernel's"},
@@ -71,11 +75,12 @@ type startJSON struct {
 }
 
 type eventJSON struct {
-	Map  string   `json:"map"`
-	CPU  *int     `json:"cpu,omitempty"`
-	Type string   `json:"type,omitempty"`
-	Size int      `json:"size"`
-	Data []string `json:"data"`
+	Map       string          `json:"map"`
+	CPU       *int            `json:"cpu,omitempty"`
+	Type      string          `json:"type,omitempty"`
+	Size      int             `json:"size"`
+	Data      []string        `json:"data"`
+	Formatted json.RawMessage `json:"formatted,omitempty"`
 }
 
 type lostJSON struct {
@@ -295,6 +300,20 @@ func printStart(out, line *output, c *cli.Context, s *objects.Session) error {
 	return err
 }
 
+// decode renders a record as its struct, or returns "" when there is no
+// type or the record is shorter than the struct. Perf records may carry up
+// to 7 bytes of padding after the struct.
+func decode(typ *ebpfbtf.Struct, data []byte, mode bpfbtf.ValueMode) string {
+	if typ == nil || len(data) < int(typ.Size) {
+		return ""
+	}
+	s, err := bpfbtf.FormatValue(typ, data[:typ.Size], mode)
+	if err != nil {
+		return ""
+	}
+	return s
+}
+
 func printRecord(line *output, r objects.Record, typ *ebpfbtf.Struct) error {
 	if r.Lost > 0 {
 		if line.JSON {
@@ -305,9 +324,6 @@ func printRecord(line *output, r objects.Record, typ *ebpfbtf.Struct) error {
 	}
 	if line.JSON {
 		ev := eventJSON{Map: r.Map, Size: len(r.Data), Data: make([]string, len(r.Data))}
-		if typ != nil {
-			ev.Type = "struct " + typ.Name
-		}
 		if r.CPU >= 0 {
 			cpu := r.CPU
 			ev.CPU = &cpu
@@ -315,17 +331,28 @@ func printRecord(line *output, r objects.Record, typ *ebpfbtf.Struct) error {
 		for i, b := range r.Data {
 			ev.Data[i] = "0x" + strconv.FormatUint(uint64(b)|0x100, 16)[1:]
 		}
+		if typ != nil {
+			ev.Type = "struct " + typ.Name
+			if f := decode(typ, r.Data, bpfbtf.ValueJSON); f != "" {
+				ev.Formatted = json.RawMessage(f)
+			}
+		}
 		return line.PrintJSON(ev)
 	}
 	where := ""
 	if r.CPU >= 0 {
 		where = fmt.Sprintf(" CPU %d", r.CPU)
 	}
+	at := time.Now().Format("15:04:05.000000")
+	if f := decode(typ, r.Data, bpfbtf.ValuePlain); f != "" {
+		_, err := fmt.Fprintf(line.W, "%s %s%s: %s\n", at, r.Map, where, f)
+		return err
+	}
 	what := ""
 	if typ != nil {
 		what = "struct " + typ.Name + ", "
 	}
-	if _, err := fmt.Fprintf(line.W, "== %s%s: %s%d bytes at %s\n", r.Map, where, what, len(r.Data), time.Now().Format("15:04:05.000000")); err != nil {
+	if _, err := fmt.Fprintf(line.W, "== %s%s: %s%d bytes at %s\n", r.Map, where, what, len(r.Data), at); err != nil {
 		return err
 	}
 	_, err := fmt.Fprint(line.W, hex.Dump(r.Data))

@@ -160,7 +160,7 @@ func TestRunInterrupt(t *testing.T) {
 	}
 	var sawEvent, sawTrace bool
 	waitLine(t, sc, func(l string) bool {
-		sawEvent = sawEvent || strings.HasPrefix(l, "== openat_events: struct event, 56 bytes")
+		sawEvent = sawEvent || strings.HasSuffix(l, fmt.Sprintf(` openat_events: {"pid":%d,"kind":1,"comm":"bash","data":"/etc/hostname"}`, pid))
 		sawTrace = sawTrace || strings.Contains(l, fmt.Sprintf("bpf_trace_printk: bpfkit-tp openat pid=%d", pid))
 		return sawEvent && sawTrace
 	})
@@ -206,11 +206,19 @@ func TestRunPIDFilterJSON(t *testing.T) {
 			return false
 		}
 		var ev struct {
-			Map  string   `json:"map"`
-			Data []string `json:"data"`
+			Map       string   `json:"map"`
+			Type      string   `json:"type"`
+			Data      []string `json:"data"`
+			Formatted struct {
+				PID  int    `json:"pid"`
+				Comm string `json:"comm"`
+			} `json:"formatted"`
 		}
-		if err := json.Unmarshal([]byte(l), &ev); err != nil || ev.Map != "openat_events" || len(ev.Data) != 56 {
+		if err := json.Unmarshal([]byte(l), &ev); err != nil || ev.Map != "openat_events" || len(ev.Data) != 56 || ev.Type != "struct event" {
 			t.Fatalf("event line %q: %v", l, err)
+		}
+		if ev.Formatted.PID != pid || ev.Formatted.Comm != "bash" {
+			t.Errorf("formatted %+v, want pid %d comm bash", ev.Formatted, pid)
 		}
 		var got uint32
 		for i := 3; i >= 0; i-- {
