@@ -171,7 +171,7 @@ func TestLoadAllCommittedObjects(t *testing.T) {
 	dir := testPinDir(t)
 	testutil.RequireTool(t, "bpftool")
 	for path, why := range committedObjects(t) {
-		t.Run(filepath.Base(path), func(t *testing.T) {
+		t.Run(strings.TrimPrefix(path, "../testdata/"), func(t *testing.T) {
 			if why != "" {
 				t.Skip(why)
 			}
@@ -179,7 +179,7 @@ func TestLoadAllCommittedObjects(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sub := filepath.Join(dir, strings.ReplaceAll(filepath.Base(path), ".", "_"))
+			sub := filepath.Join(dir, strings.NewReplacer(".", "_", "/", "_").Replace(strings.TrimPrefix(path, "../testdata/")))
 			if err := os.Mkdir(sub, 0o700); err != nil {
 				t.Fatal(err)
 			}

@@ -433,3 +433,43 @@ func TestEventTypes(t *testing.T) {
 		t.Errorf("EventType(nosuch): %v", err)
 	}
 }
+
+// TestRunPerfArray reads records from a perf event array, with their CPU.
+func TestRunPerfArray(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	obj := openObject(t, "perf")
+	if got := EventTypes(obj)["perf_openat"]; got == nil || got.Name != "event" {
+		t.Errorf("event type %v", got)
+	}
+	pid := uint32(os.Getpid())
+	s, err := StartRun(obj, RunOptions{Set: []string{fmt.Sprintf("targ_pid=%d", pid)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if len(s.Sources) != 1 || s.Sources[0].Type != "perf_event_array" || s.Attached[0].Hook != "tracepoint syscalls/sys_enter_openat" {
+		t.Fatalf("sources %+v attached %+v", s.Sources, s.Attached)
+	}
+	deadline := time.After(10 * time.Second)
+	for {
+		openFile(t, "/etc/hostname")
+		select {
+		case r := <-s.Records():
+			if r.Lost > 0 {
+				continue
+			}
+			if r.CPU < 0 {
+				t.Errorf("perf record without a CPU: %+v", r)
+			}
+			e := decodeEvent(t, r.Data)
+			if e.PID != pid || e.Kind != 7 {
+				t.Errorf("record %+v", e)
+			}
+			if e.Data == "/etc/hostname" {
+				return
+			}
+		case <-deadline:
+			t.Fatal("no perf record")
+		}
+	}
+}
