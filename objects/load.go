@@ -151,6 +151,9 @@ func Load(obj *Object, opts LoadOptions) (*Loaded, error) {
 		}
 		obj.Programs = obj.all
 	}
+	if err := obj.checkTyped(); err != nil {
+		return nil, err
+	}
 
 	copts := ebpf.CollectionOptions{
 		Programs: ebpf.ProgramOptions{LogLevel: opts.LogLevel},

@@ -79,10 +79,6 @@ func OpenObject(path string) (*Object, error) {
 			obj.Programs = append(obj.Programs, p)
 		}
 	}
-	if len(obj.Programs) == 0 {
-		return nil, fmt.Errorf("%s: %w in a section of known type (sections: %s); give one with type TYPE",
-			path, ErrNoPrograms, strings.Join(sectionsOf(spec), ", "))
-	}
 	return obj, nil
 }
 
@@ -212,6 +208,16 @@ func (o *Object) MapPinName(name string) string {
 		}
 	}
 	return strings.ReplaceAll(name, ".", "_")
+}
+
+// checkTyped fails when no program of o has a type: every section is one
+// libbpf does not know, and no type override was given.
+func (o *Object) checkTyped() error {
+	if len(o.Programs) == 0 {
+		return fmt.Errorf("%s: %w in a section of known type (sections: %s); give one with type TYPE",
+			o.Path, ErrNoPrograms, strings.Join(sectionsOf(o.Spec), ", "))
+	}
+	return nil
 }
 
 // copy returns obj with a deep copy of its spec, for changes that must not

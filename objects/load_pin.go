@@ -91,6 +91,8 @@ func LoadAndPin(obj *Object, lopts LoadOptions, req PinRequest) (pins []Pin, err
 	progs := obj.Programs
 	if lopts.Type != "" {
 		progs = obj.all // the override gives every function a type
+	} else if err := obj.checkTyped(); err != nil {
+		return nil, err
 	}
 	if !req.All {
 		progs = progs[:1]

@@ -115,6 +115,10 @@ func committedObjects(t *testing.T) map[string]string {
 			out[p] = "fails on purpose"
 			continue
 		}
+		if base == "unknown_section.bpf.o" {
+			out[p] = "needs type TYPE (TestTypeOverride)"
+			continue
+		}
 		out[p] = ""
 		obj, err := OpenObject(p)
 		if err != nil {
@@ -478,5 +482,40 @@ func TestCiliumTestdataErrors(t *testing.T) {
 				t.Errorf("got  %v\nwant %s", err, want)
 			}
 		})
+	}
+}
+
+// TestTypeOverride: a program in an unknown section loads only with `type`,
+// which bpftool also accepts as a section name.
+func TestTypeOverride(t *testing.T) {
+	dir := testPinDir(t)
+	obj := openObject(t, "unknown_section")
+	_, err := LoadAndPin(obj, LoadOptions{}, PinRequest{Path: filepath.Join(dir, "p")})
+	if !errors.Is(err, ErrNoPrograms) || !strings.Contains(err.Error(), "in a section of known type (sections: bpfkit_custom/filter); give one with type TYPE") {
+		t.Fatalf("without type: %v", err)
+	}
+	for _, typ := range []string{"socket", "xdp", "tracepoint/syscalls/sys_enter_openat"} {
+		path := filepath.Join(dir, strings.NewReplacer("/", "_").Replace(typ))
+		pins, err := LoadAndPin(obj, LoadOptions{Type: typ}, PinRequest{Path: path})
+		if err != nil {
+			t.Fatalf("type %s: %v", typ, err)
+		}
+		if len(pins) != 1 || pins[0].Name != "custom_filter" {
+			t.Fatalf("type %s: pins %+v", typ, pins)
+		}
+		want, _, _ := ProgTypeBySectionWord(typ)
+		out, err := exec.Command("bpftool", "-j", "prog", "show", "pinned", path).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v struct{ Type string }
+		json.Unmarshal(out, &v)
+		if v.Type != ProgTypeName(want).String() {
+			t.Errorf("type %s: bpftool says %s", typ, v.Type)
+		}
+		os.Remove(path)
+	}
+	if len(obj.Programs) != 0 {
+		t.Errorf("the override leaked into the object: %v", obj.Programs)
 	}
 }

@@ -157,6 +157,15 @@ func TestProgLoadFirst(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q, want %q", tc.args, r.code, r.stderr, tc.want)
 		}
 	}
+	// An unknown section loads with `type`.
+	r = bpfkit(t, "prog", "load", loaderObj("unknown_section"), filepath.Join(dir, "u"))
+	if r.code != 1 || !strings.HasSuffix(r.stderr, "object file contains no BPF program in a section of known type (sections: bpfkit_custom/filter); give one with type TYPE\n") {
+		t.Errorf("unknown section: %d %q", r.code, r.stderr)
+	}
+	mustBpfkit(t, "prog", "load", loaderObj("unknown_section"), filepath.Join(dir, "u"), "type", "socket")
+	if p := bpftoolShowPinned(t, "prog", filepath.Join(dir, "u")); p["type"] != "socket_filter" {
+		t.Errorf("type socket: %v", p)
+	}
 	// A truncated object.
 	data, _ := os.ReadFile(loaderObj("tracepoint"))
 	trunc := filepath.Join(t.TempDir(), "trunc.o")
