@@ -226,7 +226,7 @@ func progTracelog(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("prog tracelog: %w", err)
 	}
-	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	go func() {
 		<-ctx.Done()

@@ -30,11 +30,10 @@ func runCommand() *cli.Command {
 Every program is attached by its section name (tracepoint/, raw_tp/, tp_btf/,
 kprobe/, uprobe/BINARY:SYMBOL, fentry/, lsm/, iter/, xdp and tc with --iface,
 cgroup programs with --cgroup; socket filters are skipped). Records from every
-ring buffer and perf event array are printed as they come, decoded with
-the struct the programs pass to the output helper (or --event-type), in hex
-when it is unknown. Ctrl-C, SIGTERM,
---duration or a closed stdout end the run; everything is then detached and
-unloaded and a per-program summary is printed.`,
+ring buffer and perf event array print as they come, decoded with the struct
+the programs pass to the output helper (or --event-type), in hex when it is
+unknown. Ctrl-C, SIGTERM, SIGHUP, --duration or a closed stdout end the run:
+everything is then detached and unloaded and a per-program summary is printed.`,
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "set", Usage: "set global variable `NAME=VALUE` before load (typed by BTF; repeatable)"},
 			&cli.StringFlag{Name: "iface", Usage: "network `INTERFACE` for xdp and tc programs"},
@@ -144,7 +143,7 @@ func runAction(c *cli.Context) error {
 	// A write to a closed stdout must fail, not kill bpfkit before it
 	// cleans up.
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
-	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	if d := c.Duration("duration"); d > 0 {
 		var cancel context.CancelFunc
