@@ -473,3 +473,32 @@ func TestRunPerfArray(t *testing.T) {
 		}
 	}
 }
+
+// TestRunCiliumObjects runs objects not written here: cilium/ebpf's test
+// objects attach what their sections allow and skip the rest.
+func TestRunCiliumObjects(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/cilium/ebpf").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	td := filepath.Join(strings.TrimSpace(string(out)), "testdata")
+	for name, want := range map[string]struct{ attached, skipped int }{
+		"raw_tracepoint":  {1, 0},
+		"loader-clang-14": {1, 4}, // xdp on lo; socket filters skipped
+		"variables":       {0, 8},
+	} {
+		obj, err := OpenObject(filepath.Join(td, name+"-el.elf"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := StartRun(obj, RunOptions{Attach: AttachOptions{Iface: "lo"}, Load: LoadOptions{PinRoot: testPinDir(t)}})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(s.Attached) != want.attached || len(s.Skipped) != want.skipped {
+			t.Errorf("%s: attached %d, skipped %d; want %+v", name, len(s.Attached), len(s.Skipped), want)
+		}
+		s.Close()
+	}
+}
