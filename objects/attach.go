@@ -194,7 +194,10 @@ func AttachBySection(ps *ebpf.ProgramSpec, prog *ebpf.Program, opts AttachOption
 		return nil, kindErr(ErrNoAutoAttach, "section %s (type %s) names no hook bpfkit can attach to by itself", sec, ProgTypeName(ps.Type))
 	}
 	if err != nil {
-		if strings.HasPrefix(a.Hook, "k") && strings.Contains(a.Hook, "probe") || strings.HasPrefix(kind, "ksyscall") || strings.HasPrefix(kind, "kretsyscall") {
+		switch kind {
+		case "kprobe", "kretprobe", "ksyscall", "kretsyscall":
+			// These go through the kprobe PMU (or tracefs' kprobe_events):
+			// without CONFIG_KPROBES cilium/ebpf's error names a file.
 			if _, serr := os.Stat("/sys/bus/event_source/devices/kprobe"); serr != nil {
 				return nil, fmt.Errorf("attach %s to %s: %w", ps.Name, a.Hook, ErrNoKprobes)
 			}
