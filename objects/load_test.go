@@ -243,6 +243,19 @@ func TestProgLoadFirstOnly(t *testing.T) {
 	waitCounts(t, [3]int{1, 1, 0}, "kprobe_openat2", "kretprobe_opena", "kp_events")
 	os.Remove(path)
 	waitCounts(t, [3]int{0, 0, 0}, "kprobe_openat2", "kretprobe_opena", "kp_events")
+
+	// With autoattach the first program's link is pinned at PATH.
+	obj = openObject(t, "tracepoint")
+	pins, err = LoadAndPin(obj, LoadOptions{}, PinRequest{Path: path, AutoAttach: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pins) != 1 || pins[0].Kind != "link" || pins[0].Note != "tracepoint syscalls/sys_enter_openat" {
+		t.Fatalf("pins %+v", pins)
+	}
+	waitCounts(t, [3]int{1, 2, 1}, "trace_openat", "openat_events", "openat_calls")
+	os.Remove(path)
+	waitCounts(t, [3]int{0, 0, 0}, "trace_openat", "openat_events", "openat_calls")
 }
 
 // TestLoadFailuresLeaveNothing: a verifier rejection, a CO-RE failure, a
