@@ -37,9 +37,11 @@ type LoadOptions struct {
 	// KernelBTF is a BTF file used for CO-RE relocations instead of
 	// /sys/kernel/btf/vmlinux.
 	KernelBTF string
-	// LogLevel, when non-zero, asks the verifier for a log on every load.
-	// Failed loads always come back with a log.
-	LogLevel ebpf.LogLevel
+	// LogLevel, when non-zero, asks the verifier for a log on every load
+	// and passes each program's log to OnVerifierLog. Failed loads always
+	// come back with a log.
+	LogLevel      ebpf.LogLevel
+	OnVerifierLog func(program, log string)
 	// PinRoot is the directory for LIBBPF_PIN_BY_NAME maps; DefaultPinRoot
 	// when empty.
 	PinRoot string
@@ -216,6 +218,13 @@ func Load(obj *Object, opts LoadOptions) (*Loaded, error) {
 	if err != nil {
 		removePins(byName)
 		return nil, describeLoadError(obj, copts.Programs.KernelTypes, err)
+	}
+	if opts.LogLevel != 0 && opts.OnVerifierLog != nil {
+		for _, name := range obj.Programs {
+			if p := coll.Programs[name]; p != nil {
+				opts.OnVerifierLog(name, p.VerifierLog)
+			}
+		}
 	}
 	var created []string
 	for _, p := range byName {

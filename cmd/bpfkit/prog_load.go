@@ -141,6 +141,7 @@ func progLoad(c *cli.Context, all bool) error {
 		}
 	}
 
+	debugLogs(c, &lopts)
 	if err := ensureBPFFS(c); err != nil {
 		return fmt.Errorf("%s: %w", verb, err)
 	}
@@ -162,6 +163,18 @@ func progLoad(c *cli.Context, all bool) error {
 		}
 	}
 	return out.Null()
+}
+
+// debugLogs asks, with -d, for the verifier log of every program loaded
+// and prints each on stderr, as bpftool -d does.
+func debugLogs(c *cli.Context, lopts *objects.LoadOptions) {
+	if !c.Bool("debug") || outputFor(c).JSON {
+		return
+	}
+	lopts.LogLevel = ebpf.LogLevelBranch | ebpf.LogLevelInstruction | ebpf.LogLevelStats // bpftool -d: 1|2|4
+	lopts.OnVerifierLog = func(program, log string) {
+		fmt.Fprintf(c.App.ErrWriter, "Verifier log of %s:\n%s\n", program, strings.TrimRight(log, "\n"))
+	}
 }
 
 // verifierTail is how many verifier log lines an error shows without -d.

@@ -255,3 +255,14 @@ func TestLinkDetach(t *testing.T) {
 	os.RemoveAll(path)
 	waitForCounts(t, [3]int{0, 0, 0}, "xdp_pass_all", "tc_ingress_pass", "cgroup_egress_p")
 }
+
+// TestProgLoadDebug: -d prints every program's verifier log.
+func TestProgLoadDebug(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	dir := pinDir(t)
+	r := bpfkit(t, "-d", "prog", "load", loaderObj("tracepoint"), filepath.Join(dir, "p"))
+	if r.code != 0 || !strings.HasPrefix(r.stderr, "Verifier log of trace_openat:\n") || !strings.Contains(r.stderr, "processed ") {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr[:min(len(r.stderr), 300)])
+	}
+	os.Remove(filepath.Join(dir, "p"))
+}

@@ -168,8 +168,10 @@ func runAction(c *cli.Context) error {
 		}
 	}
 
+	lopts := objects.LoadOptions{KernelBTF: c.String("kernel-btf")}
+	debugLogs(c, &lopts)
 	s, err := objects.StartRun(obj, objects.RunOptions{
-		Load:   objects.LoadOptions{KernelBTF: c.String("kernel-btf")},
+		Load:   lopts,
 		Set:    c.StringSlice("set"),
 		Attach: objects.AttachOptions{Iface: c.String("iface"), Cgroup: c.String("cgroup")},
 	})
