@@ -532,3 +532,25 @@ func TestTypeOverride(t *testing.T) {
 		t.Errorf("the override leaked into the object: %v", obj.Programs)
 	}
 }
+
+// TestKernelBTF: kernel_btf replaces the running kernel's BTF for CO-RE.
+// core_fail.bpf.o's own BTF has the field the real kernel lacks, so with
+// it as kernel BTF the relocation succeeds.
+func TestKernelBTF(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	obj := openObject(t, "core_fail")
+	l, err := Load(obj, LoadOptions{KernelBTF: loaderObject("core_fail")})
+	if err != nil {
+		t.Fatalf("with the object's own BTF as kernel BTF: %v", err)
+	}
+	l.Unload()
+	if _, err := Load(obj, LoadOptions{KernelBTF: "/sys/kernel/btf/vmlinux"}); err == nil ||
+		!strings.Contains(err.Error(), "byte_off of struct task_struct.bpfkit_no_such_field") {
+		t.Errorf("with vmlinux: %v", err)
+	}
+	if _, err := Load(obj, LoadOptions{KernelBTF: "/nonexistent"}); err == nil ||
+		!strings.HasPrefix(err.Error(), "kernel_btf /nonexistent: ") {
+		t.Errorf("missing file: %v", err)
+	}
+	waitCounts(t, [3]int{0, 0, 0}, objectNames(obj)...)
+}
