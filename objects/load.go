@@ -10,6 +10,7 @@ import (
 
 	"github.com/cilium/ebpf"
 	ebpfbtf "github.com/cilium/ebpf/btf"
+	"github.com/cilium/ebpf/rlimit"
 	"golang.org/x/sys/unix"
 )
 
@@ -155,6 +156,11 @@ func Load(obj *Object, opts LoadOptions) (*Loaded, error) {
 	}
 	if err := obj.checkTyped(); err != nil {
 		return nil, err
+	}
+	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK; on newer
+	// ones this does nothing.
+	if err := rlimit.RemoveMemlock(); err != nil {
+		return nil, fmt.Errorf("raise RLIMIT_MEMLOCK: %w", err)
 	}
 
 	copts := ebpf.CollectionOptions{
