@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
 
 	"github.com/bpfkit/bpfkit/internal/testutil"
 )
@@ -253,9 +254,17 @@ func TestProgLoadFirstOnly(t *testing.T) {
 	if len(pins) != 1 || pins[0].Kind != "link" || pins[0].Note != "tracepoint syscalls/sys_enter_openat" {
 		t.Fatalf("pins %+v", pins)
 	}
-	waitCounts(t, [3]int{1, 2, 1}, "trace_openat", "openat_events", "openat_calls")
+	l, err := link.NewFromID(link.ID(pins[0].ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := l.Info()
+	l.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
 	os.Remove(path)
-	waitCounts(t, [3]int{0, 0, 0}, "trace_openat", "openat_events", "openat_calls")
+	assertGone(t, map[string][]uint32{"link": {pins[0].ID}, "prog": {uint32(info.Program)}})
 }
 
 // TestLoadFailuresLeaveNothing: a verifier rejection, a CO-RE failure, a
@@ -266,8 +275,6 @@ func TestLoadFailuresLeaveNothing(t *testing.T) {
 
 	t.Run("verifier", func(t *testing.T) {
 		obj := openObject(t, "bad_verifier")
-		before := [3]int{}
-		before[0], before[1], before[2] = kernelCounts(t, objectNames(obj)...)
 		_, err := LoadAndPin(obj, LoadOptions{}, PinRequest{Path: filepath.Join(dir, "bad"), All: true, PinMaps: filepath.Join(dir, "badmaps")})
 		var pe *ProgramLoadError
 		if !errors.As(err, &pe) {
@@ -280,7 +287,7 @@ func TestLoadFailuresLeaveNothing(t *testing.T) {
 			!strings.Contains(err.Error(), "map_value_or_null") {
 			t.Errorf("message: %v", err)
 		}
-		waitCounts(t, before, objectNames(obj)...)
+		waitCounts(t, [3]int{0, 0, 0}, objectNames(obj)...)
 		assertNoPath(t, filepath.Join(dir, "bad"), filepath.Join(dir, "badmaps"))
 	})
 

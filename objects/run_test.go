@@ -88,14 +88,14 @@ func TestRunTracepointPIDFilter(t *testing.T) {
 	f.Close()
 	defer os.Remove(marker)
 	obj := openObject(t, "tracepoint")
-	names := objectNames(obj)
-	base := [3]int{}
-	base[0], base[1], base[2] = kernelCounts(t, names...)
-
 	pid := uint32(os.Getpid())
 	s, err := StartRun(obj, RunOptions{Set: []string{fmt.Sprintf("targ_pid=%d", pid)}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	ids := sessionIDs(s)
+	if len(ids["prog"]) != 1 || len(ids["map"]) != 4 || len(ids["link"]) != 1 {
+		t.Errorf("session IDs %v", ids)
 	}
 	if len(s.Attached) != 1 || s.Attached[0].Hook != "tracepoint syscalls/sys_enter_openat" || s.Attached[0].LinkID == 0 {
 		t.Errorf("attached %+v", s.Attached)
@@ -103,12 +103,12 @@ func TestRunTracepointPIDFilter(t *testing.T) {
 	if len(s.Sources) != 1 || s.Sources[0].Map != "openat_events" || s.Sources[0].Type != "ringbuf" {
 		t.Errorf("sources %+v", s.Sources)
 	}
-	mine := 0
 	evs := collect(t, s, func() {
 		openFile(t, marker)
 		exec.Command("cat", "/etc/hostname").Run() // another process: filtered out
 	}, func(evs []event) bool {
-		for _, e := range evs[mine:] {
+		mine := 0
+		for _, e := range evs {
 			if e.Data == marker {
 				mine++
 			}
@@ -130,7 +130,7 @@ func TestRunTracepointPIDFilter(t *testing.T) {
 		t.Errorf("sources summary %+v", srcs)
 	}
 	s.Close()
-	waitCounts(t, base, names...)
+	assertGone(t, ids)
 
 	// Without the filter the other process's opens come through.
 	s, err = StartRun(obj, RunOptions{})
