@@ -9,7 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/pin"
 
 	"github.com/bpfkit/bpfkit/internal/testutil"
 	"github.com/bpfkit/bpfkit/objects"
@@ -30,6 +32,41 @@ func bpftoolShowPinned(t *testing.T, noun, path string) map[string]any {
 	return v
 }
 
+// pinnedIDs returns the kernel IDs of the objects pinned at or under the
+// paths, by kind, for gone.
+func pinnedIDs(t *testing.T, paths ...string) map[string][]uint32 {
+	t.Helper()
+	ids := map[string][]uint32{}
+	for _, root := range paths {
+		filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return nil
+			}
+			obj, err := pin.Load(p, nil)
+			if err != nil {
+				t.Fatalf("load pin %s: %v", p, err)
+			}
+			defer obj.Close()
+			switch o := obj.(type) {
+			case *ebpf.Program:
+				id, _ := objects.ProgramID(o)
+				ids["prog"] = append(ids["prog"], id)
+			case *ebpf.Map:
+				id, _ := objects.MapID(o)
+				ids["map"] = append(ids["map"], id)
+			case link.Link:
+				id, _ := objects.LinkID(o)
+				ids["link"] = append(ids["link"], id)
+				if info, err := o.Info(); err == nil {
+					ids["prog"] = append(ids["prog"], uint32(info.Program))
+				}
+			}
+			return nil
+		})
+	}
+	return ids
+}
+
 // TestProgLoadAllAutoattach: `prog loadall OBJ DIR pinmaps DIR autoattach`
 // pins links for attachable programs and programs for the others; bpftool
 // sees them; `link detach`, `link pin` and `prog pin` work on them; removing
@@ -37,8 +74,6 @@ func bpftoolShowPinned(t *testing.T, noun, path string) map[string]any {
 func TestProgLoadAllAutoattach(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	dir := pinDir(t)
-	names := []string{"raw_sys_enter", "iter_maps", "sock_all", "bpfkit_shared"}
-	base := countByName(names...)
 	progs, maps := filepath.Join(dir, "progs"), filepath.Join(dir, "maps")
 
 	// pinned.bpf.o's by-name map goes to the default root; use a copy of
@@ -102,12 +137,16 @@ func TestProgLoadAllAutoattach(t *testing.T) {
 		t.Errorf("detach raw_tracepoint: %d %q", r.code, r.stderr)
 	}
 
+	ids := pinnedIDs(t, progs, maps, shared)
+	if len(ids["prog"]) != 3 || len(ids["map"]) != 4 || len(ids["link"]) != 2 {
+		t.Errorf("pinned IDs %v", ids)
+	}
 	os.RemoveAll(progs)
 	os.RemoveAll(maps)
 	os.Remove(filepath.Join(dir, "again"))
 	os.Remove(filepath.Join(dir, "sock2"))
 	os.Remove(shared)
-	waitForCounts(t, base, names...)
+	gone(t, ids)
 }
 
 // TestProgLoadFirst: `prog load OBJ PATH` pins the first program only;
@@ -116,7 +155,6 @@ func TestProgLoadAllAutoattach(t *testing.T) {
 func TestProgLoadFirst(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	dir := pinDir(t)
-	base := countByName(tracepointNames...)
 	path := filepath.Join(dir, "tp")
 	tmp := t.TempDir()
 	r := bpfkit(t, "prog", "load", loaderObj("tracepoint"), path, "pinmaps", filepath.Join(dir, "m"))
@@ -183,8 +221,9 @@ func TestProgLoadFirst(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "x")); err == nil {
 		t.Error("a failed load left a pin")
 	}
+	ids := pinnedIDs(t, dir)
 	os.RemoveAll(dir)
-	waitForCounts(t, base, tracepointNames...)
+	gone(t, ids)
 	waitForCounts(t, [3]int{0, 0, 0}, "bad_no_null_check", "bad_counts", "core_missing_fie", "core_out")
 }
 
@@ -252,8 +291,9 @@ func TestLinkDetach(t *testing.T) {
 	if len(pins) != 3 {
 		t.Errorf("pins %+v", pins)
 	}
+	ids := pinnedIDs(t, path)
 	os.RemoveAll(path)
-	waitForCounts(t, [3]int{0, 0, 0}, "xdp_pass_all", "tc_ingress_pass", "cgroup_egress_p")
+	gone(t, ids)
 }
 
 // TestProgLoadDebug: -d prints every program's verifier log.
