@@ -152,7 +152,7 @@ func Disassemble(code []byte, base uint64, arch string, lookup AddrLookup) ([]Ji
 				in.Bytes, in.Text = rest[:4], "endbr32"
 			default:
 				inst, err := x86asm.Decode(rest, 64)
-				if err != nil || inst.Len == 0 {
+				if err != nil || inst.Len == 0 || inst.Op == 0 {
 					in.Bytes, in.Text, in.Bad = rest[:1], "(bad)", true
 					break
 				}
