@@ -161,6 +161,7 @@ func Disassemble(code []byte, base uint64, arch string, lookup AddrLookup) ([]Ji
 					pc = 0
 				}
 				in.Bytes, in.Text = rest[:inst.Len], x86asm.GNUSyntax(inst, pc, symname)
+				in.Text = movabs(inst, in.Text)
 			}
 			out = append(out, in)
 			off += len(in.Bytes)
@@ -194,6 +195,21 @@ func Disassemble(code []byte, base uint64, arch string, lookup AddrLookup) ([]Ji
 		return nil, fmt.Errorf("disassemble: no disassembler for %s", arch)
 	}
 	return out, nil
+}
+
+// movabs spells a 64-bit immediate move as objdump does, "movabs
+// $0xffff888104349800,%rdi", where x/arch prints a negative number; the JIT
+// loads map and kernel addresses this way.
+func movabs(inst x86asm.Inst, text string) string {
+	if inst.Op != x86asm.MOV || inst.Len < 10 {
+		return text
+	}
+	for _, a := range inst.Args {
+		if imm, ok := a.(x86asm.Imm); ok {
+			return strings.Replace(strings.Replace(text, fmt.Sprintf("$%#x", int64(imm)), fmt.Sprintf("$%#x", uint64(imm)), 1), "mov ", "movabs ", 1)
+		}
+	}
+	return text
 }
 
 // FprintJited writes JITed functions as bpftool does with a disassembler:

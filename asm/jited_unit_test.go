@@ -12,7 +12,8 @@ func TestDisassembleX86(t *testing.T) {
 		0x55,             // push %rbp
 		0x48, 0x89, 0xe5, // mov %rsp,%rbp
 		0xe8, 0xf6, 0x0f, 0x00, 0x00, // call base+0x1000+... (rel32 to base+0x1008)
-		0xeb, 0x00, // jmp to the next instruction, inside the code
+		0xeb, 0x0a, // jmp over the movabs, inside the code
+		0x48, 0xbf, 0x00, 0x98, 0x34, 0x04, 0x81, 0x88, 0xff, 0xff, // movabs $0xffff888104349800,%rdi
 		0xc9, // leave
 		0xc3, // ret
 		0x0f, // truncated: undecodable
@@ -35,7 +36,7 @@ func TestDisassembleX86(t *testing.T) {
 		total += len(in.Bytes)
 	}
 	got := strings.Join(texts, "; ")
-	for _, want := range []string{"endbr64; nopl", "push %rbp", "mov %rsp,%rbp", "callq bpf_map_lookup_elem", "jmp 0x14", "(bad)"} {
+	for _, want := range []string{"endbr64; nopl", "push %rbp", "mov %rsp,%rbp", "callq bpf_map_lookup_elem", "jmp 0x1e", "movabs $0xffff888104349800,%rdi", "(bad)"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("x86 listing %q lacks %q", got, want)
 		}
