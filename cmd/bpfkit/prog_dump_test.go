@@ -45,7 +45,7 @@ func loadObject(t *testing.T, path string) map[string]uint32 {
 	return ids
 }
 
-func bpftoolOut(t *testing.T, args ...string) string {
+func bpftoolText(t *testing.T, args ...string) string {
 	t.Helper()
 	path := testutil.RequireTool(t, "bpftool")
 	out, err := exec.Command(path, args...).Output()
@@ -68,7 +68,7 @@ func TestProgDumpXlatedMatchesBpftool(t *testing.T) {
 				// lines_prog); the asm package compares the graph itself.
 				want = libraryGraph(t, id)
 			} else {
-				want = bpftoolOut(t, args...)
+				want = bpftoolText(t, args...)
 			}
 			if got := mustBpfkit(t, args...); got != want {
 				t.Errorf("%s %v: differs from bpftool:\n%s\n--- bpftool\n%s", name, mode, got, want)
@@ -77,7 +77,7 @@ func TestProgDumpXlatedMatchesBpftool(t *testing.T) {
 				continue
 			}
 			jargs := append([]string{"-j"}, args...)
-			if got, want := mustBpfkit(t, jargs...), bpftoolOut(t, jargs...); got != want {
+			if got, want := mustBpfkit(t, jargs...), bpftoolText(t, jargs...); got != want {
 				t.Errorf("%s -j %v: differs from bpftool:\n%s\n--- bpftool\n%s", name, mode, got, want)
 			}
 		}
@@ -116,7 +116,7 @@ func TestProgDumpSeveral(t *testing.T) {
 	loadObject(t, disasmObject)
 	for _, global := range [][]string{nil, {"-j"}} {
 		args := append(global, "prog", "dump", "xlated", "name", "second_prog")
-		if got, want := mustBpfkit(t, args...), bpftoolOut(t, args...); got != want {
+		if got, want := mustBpfkit(t, args...), bpftoolText(t, args...); got != want {
 			t.Errorf("%v: differs from bpftool:\n%s\n--- bpftool\n%s", global, got, want)
 		}
 	}
@@ -161,7 +161,7 @@ func TestProgDumpAllInstructions(t *testing.T) {
 	if out := mustBpfkit(t, "-j", "prog", "dump", "xlated", "id", itoa(uint32(id)), "file", ours); out != "null\n" {
 		t.Errorf("file -j printed %q, want null", out)
 	}
-	bpftoolOut(t, "prog", "dump", "xlated", "id", itoa(uint32(id)), "file", theirs)
+	bpftoolText(t, "prog", "dump", "xlated", "id", itoa(uint32(id)), "file", theirs)
 	a, _ := os.ReadFile(ours)
 	b, _ := os.ReadFile(theirs)
 	if len(a) == 0 || !bytes.Equal(a, b) {
