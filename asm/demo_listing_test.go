@@ -16,7 +16,7 @@ func TestDemoListing(t *testing.T) {
 	if err := Fprint(&b, lines, PrintOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"bpfkit_demo:\n", "(18) r2 = map[bpfkit_events]\n", "(85) call bpf_perf_event_output#25\n", "(95) exit\n"} {
+	for _, want := range []string{"bpfkit_demo", "(18) r2 = map[bpfkit_events]\n", "(85) call bpf_perf_event_output#25\n", "(95) exit\n"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("demo listing lacks %q:\n%s", want, b.String())
 		}
