@@ -66,16 +66,13 @@ func Jited(info *ebpf.ProgramInfo, arch string, lookup AddrLookup) ([]JitedFunc,
 			protos = append(protos, FuncProto(fi.Func))
 		}
 	}
-	// Line info records pair with JITed addresses one to one.
-	type srcAt struct {
-		addr uint64
-		src  *Source
-	}
-	var srcs []srcAt
+	// Line info records pair with JITed addresses one to one; where
+	// several land on one address the last wins.
+	srcs := make(map[uint64]*Source)
 	if jl, ok := info.JitedLineInfos(); ok {
 		if lis, err := info.LineInfos(); err == nil && len(lis) == len(jl) {
 			for i, li := range lis {
-				srcs = append(srcs, srcAt{jl[i], sourceOf(li.Line)})
+				srcs[jl[i]] = sourceOf(li.Line)
 			}
 		}
 	}
@@ -102,11 +99,7 @@ func Jited(info *ebpf.ProgramInfo, arch string, lookup AddrLookup) ([]JitedFunc,
 			return nil, err
 		}
 		for j := range insns {
-			for _, s := range srcs {
-				if s.addr == f.Addr+insns[j].Off {
-					insns[j].Source = s.src
-				}
-			}
+			insns[j].Source = srcs[f.Addr+insns[j].Off]
 		}
 		f.Insns = insns
 		pos += int(n)
