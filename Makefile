@@ -55,3 +55,8 @@ check-testdata:
 FUZZTIME ?= 60s
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzReadELF$$' -fuzztime $(FUZZTIME) ./objects
+
+# The map dump benchmark: bpfkit vs bpftool on 1M-entry maps (needs root).
+bench: build
+	$(GO) run ./bench/mapdump -bpfkit $(BIN)
+	$(GO) run ./bench/proglist -bpfkit $(BIN)

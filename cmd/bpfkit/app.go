@@ -46,6 +46,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			linkCommand(),
 			asmCommand(),
 			elfCommand(),
+			runCommand(),
 			completionCommand(),
 		},
 		// Errors are printed by run, once, in the chosen format.
