@@ -29,6 +29,9 @@ type ELFProgram struct {
 	License string   `json:"license,omitempty"`
 	Maps    []string `json:"maps"`
 	Calls   []string `json:"calls"`
+	// Return is set for return probes (kretprobe, uretprobe, kretsyscall):
+	// the program type is kprobe either way, the section name tells.
+	Return bool `json:"return,omitempty"`
 	// Source is the C file named by the program's first BTF line info.
 	Source string `json:"source,omitempty"`
 	Line   uint32 `json:"line,omitempty"`
@@ -170,6 +173,7 @@ func (f *ELFFile) findPrograms(spec *ebpf.CollectionSpec) {
 				f.describeProgram(&p, &ebpf.ProgramSpec{Name: sym.Name, Instructions: insns}, spec)
 			}
 		}
+		p.Return = isReturnProbe(sec.Name)
 		if p.Type == "" && !p.Subprogram {
 			// cilium/ebpf could not tell: go by the section name.
 			p.Type, p.AttachType, p.AttachTo, _ = sectionProgType(sec.Name)
@@ -673,6 +677,9 @@ func (f *ELFFile) describeSection(i int, c *sectionContents) (kind, bpf string) 
 				}
 				if p.AttachTo != "" {
 					ptype += " " + p.AttachTo
+				}
+				if p.Return {
+					ptype += " (return)"
 				}
 			}
 		}
