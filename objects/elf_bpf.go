@@ -715,7 +715,12 @@ func (f *ELFFile) describeSection(i int, c *sectionContents) (kind, bpf string) 
 		if err != nil {
 			return "btf", "BTF: " + err.Error()
 		}
-		return "btf", "BTF: " + plural(n, "type")
+		desc := "BTF: " + plural(n, "type")
+		if kc := c.globals[".kconfig"]; len(kc) > 0 {
+			// .kconfig exists only as a BTF datasec: its externs are here.
+			desc += "; .kconfig externs: " + strings.Join(kc, ", ")
+		}
+		return "btf", desc
 	case name == ".BTF.ext":
 		c, err := btfExtCount(f.sectionData(i), f.order)
 		if err != nil {
