@@ -66,16 +66,13 @@ func Jited(info *ebpf.ProgramInfo, arch string, lookup AddrLookup) ([]JitedFunc,
 			protos = append(protos, FuncProto(fi.Func))
 		}
 	}
-	// Line info records pair with JITed addresses one to one.
-	type srcAt struct {
-		addr uint64
-		src  *Source
-	}
-	var srcs []srcAt
+	// Line info records pair with JITed addresses one to one; where
+	// several land on one address the last wins.
+	srcs := make(map[uint64]*Source)
 	if jl, ok := info.JitedLineInfos(); ok {
 		if lis, err := info.LineInfos(); err == nil && len(lis) == len(jl) {
 			for i, li := range lis {
-				srcs = append(srcs, srcAt{jl[i], sourceOf(li.Line)})
+				srcs[jl[i]] = sourceOf(li.Line)
 			}
 		}
 	}
@@ -102,11 +99,7 @@ func Jited(info *ebpf.ProgramInfo, arch string, lookup AddrLookup) ([]JitedFunc,
 			return nil, err
 		}
 		for j := range insns {
-			for _, s := range srcs {
-				if s.addr == f.Addr+insns[j].Off {
-					insns[j].Source = s.src
-				}
-			}
+			insns[j].Source = srcs[f.Addr+insns[j].Off]
 		}
 		f.Insns = insns
 		pos += int(n)
@@ -152,7 +145,7 @@ func Disassemble(code []byte, base uint64, arch string, lookup AddrLookup) ([]Ji
 				in.Bytes, in.Text = rest[:4], "endbr32"
 			default:
 				inst, err := x86asm.Decode(rest, 64)
-				if err != nil || inst.Len == 0 {
+				if err != nil || inst.Len == 0 || inst.Op == 0 {
 					in.Bytes, in.Text, in.Bad = rest[:1], "(bad)", true
 					break
 				}
@@ -161,6 +154,7 @@ func Disassemble(code []byte, base uint64, arch string, lookup AddrLookup) ([]Ji
 					pc = 0
 				}
 				in.Bytes, in.Text = rest[:inst.Len], x86asm.GNUSyntax(inst, pc, symname)
+				in.Text = movabs(inst, in.Text)
 			}
 			out = append(out, in)
 			off += len(in.Bytes)
@@ -194,6 +188,21 @@ func Disassemble(code []byte, base uint64, arch string, lookup AddrLookup) ([]Ji
 		return nil, fmt.Errorf("disassemble: no disassembler for %s", arch)
 	}
 	return out, nil
+}
+
+// movabs spells a 64-bit immediate move as objdump does, "movabs
+// $0xffff888104349800,%rdi", where x/arch prints a negative number; the JIT
+// loads map and kernel addresses this way.
+func movabs(inst x86asm.Inst, text string) string {
+	if inst.Op != x86asm.MOV || inst.Len < 10 {
+		return text
+	}
+	for _, a := range inst.Args {
+		if imm, ok := a.(x86asm.Imm); ok {
+			return strings.Replace(strings.Replace(text, fmt.Sprintf("$%#x", int64(imm)), fmt.Sprintf("$%#x", uint64(imm)), 1), "mov ", "movabs ", 1)
+		}
+	}
+	return text
 }
 
 // FprintJited writes JITed functions as bpftool does with a disassembler:

@@ -120,7 +120,7 @@ func progDump(c *cli.Context, kind string) error {
 			return fmt.Errorf("dump %s: %w", kind, err)
 		}
 		if args.file != "" {
-			return dumpToFile(c, out, info, kind, args.file, syms)
+			return dumpToFile(out, info, kind, args.file, syms)
 		}
 		body, err := dumpBody(info, kind, args, opts, syms, out.JSON)
 		if err != nil {
@@ -189,7 +189,7 @@ func dumpBody(info *ebpf.ProgramInfo, kind string, args dumpArgs, opts bpfasm.Pr
 
 // dumpToFile writes the raw translated instructions or JIT image, as
 // bpftool's `file FILE` does, with mode 0600.
-func dumpToFile(c *cli.Context, out *output, info *ebpf.ProgramInfo, kind, path string, syms bpfasm.SymbolTable) error {
+func dumpToFile(out *output, info *ebpf.ProgramInfo, kind, path string, syms bpfasm.SymbolTable) error {
 	var data []byte
 	if kind == "jited" {
 		img, ok := info.JitedInsns()
