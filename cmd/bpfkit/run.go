@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -139,6 +140,11 @@ func runAction(c *cli.Context) error {
 	out := outputFor(c)
 	line := *out
 	line.Pretty = false // JSON lines, one object each
+	// Records are buffered and flushed whenever no more are waiting, so a
+	// busy stream costs few writes and a quiet one shows every record at
+	// once.
+	bw := bufio.NewWriterSize(out.W, 64*1024)
+	line.W = bw
 
 	// A write to a closed stdout must fail, not kill bpfkit before it
 	// cleans up.
@@ -228,6 +234,15 @@ loop:
 				break loop
 			}
 		}
+		if len(s.Records()) == 0 && len(traces) == 0 {
+			if err := bw.Flush(); err != nil {
+				stdoutOK = false
+				break loop
+			}
+		}
+	}
+	if stdoutOK && bw.Flush() != nil {
+		stdoutOK = false
 	}
 	if tp != nil {
 		tp.Close()
