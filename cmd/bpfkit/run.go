@@ -187,7 +187,7 @@ func runAction(c *cli.Context) error {
 	}
 	defer s.Close()
 
-	if err := printStart(out, &line, c, s); err != nil {
+	if err := printStart(out, &line, c, s); err != nil || bw.Flush() != nil {
 		return nil // stdout closed
 	}
 
@@ -253,6 +253,7 @@ loop:
 		return nil
 	}
 	printSummary(out, &line, progs, srcs)
+	bw.Flush()
 	return nil
 }
 
