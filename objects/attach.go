@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -135,7 +137,7 @@ func AttachBySection(ps *ebpf.ProgramSpec, prog *ebpf.Program, opts AttachOption
 		if perr != nil {
 			return nil, fmt.Errorf("section %s: %w", sec, perr)
 		}
-		ex, oerr := link.OpenExecutable(bin)
+		ex, oerr := link.OpenExecutable(resolveBinary(bin))
 		if oerr != nil {
 			return nil, fmt.Errorf("section %s: %w", sec, oerr)
 		}
@@ -221,6 +223,33 @@ func iface(name, sec string) (*net.Interface, error) {
 		return nil, fmt.Errorf("interface %s: %w", name, err)
 	}
 	return ifc, nil
+}
+
+// resolveBinary finds a uprobe target given without a directory, as libbpf
+// does: a shared library in the usual library directories, or a program on
+// PATH. Other names are returned as they are.
+func resolveBinary(name string) string {
+	if strings.Contains(name, "/") {
+		return name
+	}
+	if strings.Contains(name, ".so") {
+		for _, dir := range []string{"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu",
+			"/usr/lib/aarch64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib"} {
+			if p := filepath.Join(dir, name); fileExists(p) {
+				return p
+			}
+		}
+		return name
+	}
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	return name
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
 }
 
 // symbolOffset splits "func+0x10" into the symbol and its offset.

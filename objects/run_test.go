@@ -502,3 +502,15 @@ func TestRunCiliumObjects(t *testing.T) {
 		s.Close()
 	}
 }
+
+func TestResolveBinary(t *testing.T) {
+	if got := resolveBinary("libc.so.6"); !strings.HasSuffix(got, "/libc.so.6") || !strings.HasPrefix(got, "/") {
+		t.Errorf("libc.so.6 -> %s", got)
+	}
+	if got := resolveBinary("bash"); !strings.HasSuffix(got, "/bash") {
+		t.Errorf("bash -> %s", got)
+	}
+	if got := resolveBinary("/x/y"); got != "/x/y" {
+		t.Errorf("/x/y -> %s", got)
+	}
+}
