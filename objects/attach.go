@@ -43,6 +43,10 @@ func kindErr(kind error, format string, args ...any) error {
 	return &kindError{msg: fmt.Sprintf(format, args...), kind: kind}
 }
 
+// ErrNoTarget is returned when the hook a section names does not exist in
+// the running kernel (or the binary has no such symbol).
+var ErrNoTarget = errors.New("no such attach point")
+
 // AttachOptions give the targets a section name cannot carry.
 type AttachOptions struct {
 	// Iface is the network interface for xdp and tc/tcx programs.
@@ -203,6 +207,9 @@ func AttachBySection(ps *ebpf.ProgramSpec, prog *ebpf.Program, opts AttachOption
 			if _, serr := os.Stat("/sys/bus/event_source/devices/kprobe"); serr != nil {
 				return nil, fmt.Errorf("attach %s to %s: %w", ps.Name, a.Hook, ErrNoKprobes)
 			}
+		}
+		if errors.Is(err, os.ErrNotExist) || errors.Is(err, link.ErrNoSymbol) {
+			return nil, fmt.Errorf("attach %s: %w: %s (%v)", ps.Name, ErrNoTarget, a.Hook, err)
 		}
 		return nil, fmt.Errorf("attach %s to %s: %w", ps.Name, a.Hook, err)
 	}

@@ -3,6 +3,7 @@ package objects
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -513,4 +514,36 @@ func TestResolveBinary(t *testing.T) {
 	if got := resolveBinary("/x/y"); got != "/x/y" {
 		t.Errorf("/x/y -> %s", got)
 	}
+}
+
+// TestMissingAttachTargets: hooks that do not exist give ErrNoTarget with
+// the hook named, and run leaves nothing loaded.
+func TestMissingAttachTargets(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	obj := openObject(t, "missing_target")
+	l, err := Load(obj, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Unload()
+	for name, hook := range map[string]string{
+		"missing_tracepoint":     "tracepoint bpfkit/no_such_event",
+		"missing_raw_tracepoint": "raw_tracepoint bpfkit_no_such_tracepoint",
+		"missing_symbol":         "uprobe /bin/true:bpfkit_no_such_symbol",
+	} {
+		a, err := AttachBySection(obj.Spec.Programs[name], l.Collection.Programs[name], AttachOptions{})
+		if err == nil {
+			a.Link.Close()
+			t.Errorf("%s attached", name)
+			continue
+		}
+		if !errors.Is(err, ErrNoTarget) || !strings.HasPrefix(err.Error(), "attach "+name+": no such attach point: "+hook+" (") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := StartRun(obj, RunOptions{}); !errors.Is(err, ErrNoTarget) {
+		t.Errorf("run: %v", err)
+	}
+	l.Unload()
+	waitCounts(t, [3]int{0, 0, 0}, objectNames(obj)...)
 }
