@@ -16,7 +16,7 @@ import (
 
 // DefaultPinRoot is where maps declared with LIBBPF_PIN_BY_NAME are pinned
 // and looked up, as libbpf does.
-const DefaultPinRoot = "/sys/fs/bpf"
+const DefaultPinRoot = BPFFSPath
 
 // MapReuse replaces one map of an object with an existing kernel map, as
 // bpftool's "map idx N MAP" or "map name NAME MAP". Index is used when Name
