@@ -39,7 +39,7 @@ everything is then detached and unloaded and a per-program summary is printed.`,
 			&cli.StringSliceFlag{Name: "set", Usage: "set global variable `NAME=VALUE` before load (typed by BTF; repeatable)"},
 			&cli.StringFlag{Name: "iface", Usage: "network `INTERFACE` for xdp and tc programs"},
 			&cli.StringFlag{Name: "cgroup", Usage: "cgroup v2 `DIR` for cgroup programs"},
-			&cli.StringFlag{Name: "event-type", Usage: "decode records as BTF struct `NAME` (default: guessed from the output helper calls; hex when unknown)"},
+			&cli.StringSliceFlag{Name: "event-type", Usage: "decode records as BTF struct `[MAP=]NAME` (default: guessed from the output helper calls; hex when unknown)"},
 			&cli.BoolFlag{Name: "trace", Usage: "also print bpf_printk output from trace_pipe"},
 			&cli.DurationFlag{Name: "duration", Usage: "stop after `D` (e.g. 10s)"},
 			&cli.StringFlag{Name: "kernel-btf", Usage: "BTF `FILE` for CO-RE relocations instead of the running kernel's"},
@@ -128,13 +128,21 @@ func runAction(c *cli.Context) error {
 	// The struct each source's records carry: --event-type for all, or a
 	// guess from the programs' output helper calls.
 	types := objects.EventTypes(obj)
-	if name := c.String("event-type"); name != "" {
+	for _, spec := range c.StringSlice("event-type") {
+		mapName, name, one := strings.Cut(spec, "=")
+		if !one {
+			name = spec
+		} else if obj.Spec.Maps[mapName] == nil {
+			return fmt.Errorf("run: --event-type %s: no map %s in the object", spec, mapName)
+		}
 		st, err := objects.EventType(obj, name)
 		if err != nil {
 			return fmt.Errorf("run: --event-type: %w", err)
 		}
 		for _, m := range obj.Maps {
-			types[m] = st
+			if !one || m == mapName {
+				types[m] = st
+			}
 		}
 	}
 	out := outputFor(c)

@@ -404,6 +404,7 @@ func TestRunErrors(t *testing.T) {
 		{[]string{"run", "--set", "nope=1", loaderObj("tracepoint")}, "Error: run: set nope: no such global variable (globals: tag, targ_pid, unused_event)\n"},
 		{[]string{"run", "--event-type", "nosuch", loaderObj("tracepoint")}, "Error: run: --event-type: struct nosuch: not in the object's BTF (structs: event, trace_event_raw_sys_enter)\n"},
 		{[]string{"run", loaderObj("noprog")}, "contains no BPF program"},
+		{[]string{"run", "--event-type", "nomap=event", loaderObj("tracepoint")}, "Error: run: --event-type nomap=event: no map nomap in the object\n"},
 		{[]string{"run", loaderObj("missing_target")}, "Error: run: attach missing_tracepoint: no such attach point: tracepoint bpfkit/no_such_event ("},
 	} {
 		r := bpfkit(t, tc.args...)
