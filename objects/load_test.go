@@ -565,3 +565,41 @@ func TestKernelBTF(t *testing.T) {
 	}
 	waitCounts(t, [3]int{0, 0, 0}, objectNames(obj)...)
 }
+
+// TestFirstProgramMatchesBpftool: `prog load` pins the same first program
+// bpftool pins, for every committed object bpftool v7.1 can load.
+func TestFirstProgramMatchesBpftool(t *testing.T) {
+	dir := testPinDir(t)
+	bpftool := testutil.RequireTool(t, "bpftool")
+	for path, why := range committedObjects(t) {
+		if why != "" {
+			continue
+		}
+		obj, err := OpenObject(path)
+		if err != nil || len(obj.Programs) < 2 || hasPinByName(obj) {
+			continue // bpftool would pin by-name maps under /sys/fs/bpf
+		}
+		theirs := filepath.Join(dir, "bpftool")
+		if err := exec.Command(bpftool, "prog", "load", path, theirs).Run(); err != nil {
+			continue // bpftool v7.1's libbpf does not know every section
+		}
+		var v struct{ Name string }
+		out, err := exec.Command(bpftool, "-j", "prog", "show", "pinned", theirs).Output()
+		os.Remove(theirs)
+		if err != nil || json.Unmarshal(out, &v) != nil {
+			t.Fatalf("bpftool prog show: %v", err)
+		}
+		if v.Name != obj.Programs[0] {
+			t.Errorf("%s: bpftool pins %s first, bpfkit %s", path, v.Name, obj.Programs[0])
+		}
+	}
+}
+
+func hasPinByName(obj *Object) bool {
+	for _, m := range obj.Spec.Maps {
+		if m.Pinning == ebpf.PinByName {
+			return true
+		}
+	}
+	return false
+}
