@@ -603,3 +603,48 @@ func hasPinByName(obj *Object) bool {
 	}
 	return false
 }
+
+// TestLoadAllPinNamesMatchBpftool: `prog loadall OBJ DIR pinmaps MDIR`
+// pins programs and maps under the same file names as bpftool.
+func TestLoadAllPinNamesMatchBpftool(t *testing.T) {
+	dir := testPinDir(t)
+	bpftool := testutil.RequireTool(t, "bpftool")
+	list := func(d string) string {
+		ents, _ := os.ReadDir(d)
+		var names []string
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		return strings.Join(names, " ")
+	}
+	compared := 0
+	for path, why := range committedObjects(t) {
+		obj, err := OpenObject(path)
+		if why != "" || err != nil || hasPinByName(obj) {
+			continue
+		}
+		tp, tm := filepath.Join(dir, "tp"), filepath.Join(dir, "tm")
+		if err := exec.Command(bpftool, "prog", "loadall", path, tp, "pinmaps", tm).Run(); err != nil {
+			os.RemoveAll(tp)
+			os.RemoveAll(tm)
+			continue // bpftool v7.1's libbpf does not know every section
+		}
+		theirs := list(tp) + " | " + list(tm)
+		os.RemoveAll(tp)
+		os.RemoveAll(tm)
+		op, om := filepath.Join(dir, "op"), filepath.Join(dir, "om")
+		if _, err := LoadAndPin(obj, LoadOptions{}, PinRequest{Path: op, All: true, PinMaps: om}); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		ours := list(op) + " | " + list(om)
+		os.RemoveAll(op)
+		os.RemoveAll(om)
+		if ours != theirs {
+			t.Errorf("%s:\n bpftool %s\n bpfkit  %s", path, theirs, ours)
+		}
+		compared++
+	}
+	if compared < 5 {
+		t.Errorf("compared only %d objects", compared)
+	}
+}
