@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -367,7 +366,11 @@ func TestRunEnds(t *testing.T) {
 			}
 		}
 		if len(args) == 2 {
-			io.ReadFull(br, make([]byte, 4096)) // some events first
+			// Some events first, from a process opening files.
+			opener(t)
+			if _, err := br.ReadString('\n'); err != nil {
+				t.Fatal(err)
+			}
 		}
 		r.Close()
 		done := make(chan error, 1)
