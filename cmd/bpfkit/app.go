@@ -45,6 +45,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			mapCommand(),
 			linkCommand(),
 			asmCommand(),
+			elfCommand(),
+			runCommand(),
 			completionCommand(),
 		},
 		// Errors are printed by run, once, in the chosen format.
