@@ -185,6 +185,17 @@ func TestMapVerbs(t *testing.T) {
 		t.Errorf("pop -j printed %q", out)
 	}
 
+	// stack
+	st := filepath.Join(dir, "st")
+	mustBpfkit(t, "map", "create", st, "type", "stack", "key", "0", "value", "8", "entries", "4", "name", "bpfkit_t_st")
+	mustBpfkit(t, "map", "push", "pinned", st, "value", "1", "0", "0", "0", "0", "0", "0", "0")
+	mustBpfkit(t, "map", "push", "pinned", st, "value", "hex", "02", "00", "00", "00", "00", "00", "00", "ff")
+	sameAsBpftool(t, "map", "peek", "pinned", st)
+	sameAsBpftool(t, "-p", "map", "peek", "pinned", st)
+	if out := mustBpfkit(t, "map", "pop", "pinned", st); out != "value: 02 00 00 00 00 00 00 ff\n" {
+		t.Errorf("pop printed %q", out)
+	}
+
 	// per-CPU: one value for every CPU, as bpftool's fill_per_cpu_value
 	pc := filepath.Join(dir, "pc")
 	mustBpfkit(t, "map", "create", pc, "type", "percpu_hash", "key", "4", "value", "20", "entries", "4", "name", "bpfkit_t_pc")
