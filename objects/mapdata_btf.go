@@ -26,7 +26,7 @@ func MapLayoutOf(m *ebpf.Map) (MapLayout, *Map, error) {
 		ValueSize: info.BytesValue,
 	}
 	if IsPerCPUMap(l.Type) {
-		if l.PossibleCP, err = ebpf.PossibleCPU(); err != nil {
+		if l.PossibleCPUs, err = ebpf.PossibleCPU(); err != nil {
 			return l, info, fmt.Errorf("possible CPUs: %w", err)
 		}
 	}
