@@ -15,12 +15,12 @@ import (
 
 // MapLayout is what printing a map's elements needs to know about the map.
 type MapLayout struct {
-	ID         uint32
-	Name       string
-	Type       ebpf.MapType
-	Flags      uint32
-	KeySize    uint32
-	ValueSize  uint32
+	ID           uint32
+	Name         string
+	Type         ebpf.MapType
+	Flags        uint32
+	KeySize      uint32
+	ValueSize    uint32
 	PossibleCPUs int // possible CPUs, for per-CPU maps
 	// KeyType and ValueType are the map's BTF key and value types; a nil
 	// ValueType means the map has no BTF and prints as hex. A nil KeyType
