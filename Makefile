@@ -59,3 +59,4 @@ fuzz:
 # The map dump benchmark: bpfkit vs bpftool on 1M-entry maps (needs root).
 bench: build
 	$(GO) run ./bench/mapdump -bpfkit $(BIN)
+	$(GO) run ./bench/proglist -bpfkit $(BIN)

@@ -36,6 +36,7 @@ func elfCommand() *cli.Command {
 			verb("relocations", "list relocations as readelf -r does, with what each refers to",
 				"FILE [section NAME]\n\nsection NAME  only the relocation section NAME, or the relocations applying to section NAME", elfRelocations),
 			verb("globals", "list global variables in .rodata, .data, .bss and .kconfig, with BTF types and initial values", "FILE", elfGlobals),
+			elfDumpCommand(),
 		},
 	}
 }
