@@ -89,7 +89,7 @@ func mapDump(c *cli.Context) error {
 			return fmt.Errorf("dump map: %w", err)
 		}
 		if err := objects.CheckDumpable(layouts[i].Type); err != nil {
-			return fmt.Errorf("dump map %d: %w", layouts[i].ID, err)
+			return fmt.Errorf("dump map: %w", err)
 		}
 	}
 	out := outputFor(c)
