@@ -1,0 +1,129 @@
+package btf
+
+import (
+	"bytes"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"testing"
+
+	"github.com/bpfkit/bpfkit/internal/testutil"
+)
+
+const vmlinuxPath = "/sys/kernel/btf/vmlinux"
+
+// bpftoolOutput runs bpftool with args and returns its stdout.
+func bpftoolOutput(t *testing.T, args ...string) []byte {
+	t.Helper()
+	path := testutil.RequireTool(t, "bpftool")
+	cmd := exec.Command(path, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("bpftool %v: %v: %s", args, err, stderr.Bytes())
+	}
+	return out
+}
+
+// compareLines fails with the first differing line of want and got.
+func compareLines(t *testing.T, what string, want, got []byte) {
+	t.Helper()
+	if bytes.Equal(want, got) {
+		return
+	}
+	wl := bytes.Split(want, []byte("\n"))
+	gl := bytes.Split(got, []byte("\n"))
+	for i := 0; i < len(wl) || i < len(gl); i++ {
+		var w, g []byte
+		if i < len(wl) {
+			w = wl[i]
+		}
+		if i < len(gl) {
+			g = gl[i]
+		}
+		if !bytes.Equal(w, g) {
+			c := 0
+			for c < len(w) && c < len(g) && w[c] == g[c] {
+				c++
+			}
+			from := max(0, c-80)
+			t.Fatalf("%s: line %d differs at byte %d (bpftool %d lines, bpfkit %d lines):\nbpftool: %q\nbpfkit:  %q", what, i+1, c, len(wl), len(gl), w[from:min(len(w), c+80)], g[from:min(len(g), c+80)])
+		}
+	}
+	t.Fatalf("%s differs", what)
+}
+
+var (
+	unsignedEnumJSON = regexp.MustCompile(`"kind":\s*"ENUM",\s*"name":\s*"[^"]*",\s*"encoding":\s*"UNSIGNED",[^\]]*\]`)
+	enumValJSON      = regexp.MustCompile(`"val":\s*(\d+)`)
+)
+
+// fixBpftoolEnumJSON undoes a bpftool bug: its JSON sign-extends the
+// values of unsigned 32-bit enums (it passes the __s32 val to
+// jsonw_uint_field), so 0xeffffffc prints as 18446744073441116156 while
+// its plain output says 4026531836. bpfkit prints the true value.
+func fixBpftoolEnumJSON(b []byte) []byte {
+	return unsignedEnumJSON.ReplaceAllFunc(b, func(enum []byte) []byte {
+		return enumValJSON.ReplaceAllFunc(enum, func(val []byte) []byte {
+			m := enumValJSON.FindSubmatchIndex(val)
+			v, err := strconv.ParseUint(string(val[m[2]:m[3]]), 10, 64)
+			if err != nil || v <= math.MaxUint32 {
+				return val
+			}
+			fixed := strconv.AppendUint(nil, v&math.MaxUint32, 10)
+			return append(append([]byte(nil), val[:m[2]]...), fixed...)
+		})
+	})
+}
+
+func rawDumps(t *testing.T, s *Spec, ids []TypeID) (plain, compact, pretty []byte) {
+	t.Helper()
+	var a, b, c bytes.Buffer
+	if err := WriteRaw(&a, s, ids); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteRawJSON(&b, s, ids, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteRawJSON(&c, s, ids, true); err != nil {
+		t.Fatal(err)
+	}
+	return a.Bytes(), b.Bytes(), c.Bytes()
+}
+
+// checkRawFile compares the plain, JSON and pretty JSON raw dumps of path
+// with bpftool's.
+func checkRawFile(t *testing.T, path string) {
+	t.Helper()
+	s, err := ParseFile(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, compact, pretty := rawDumps(t, s, nil)
+	compareLines(t, "plain", bpftoolOutput(t, "btf", "dump", "file", path), plain)
+	compareLines(t, "json", fixBpftoolEnumJSON(bpftoolOutput(t, "-j", "btf", "dump", "file", path)), compact)
+	compareLines(t, "pretty", fixBpftoolEnumJSON(bpftoolOutput(t, "-p", "btf", "dump", "file", path)), pretty)
+}
+
+func TestRawVmlinuxMatchesBpftool(t *testing.T) {
+	if _, err := os.Stat(vmlinuxPath); err != nil {
+		t.Skip("no kernel BTF")
+	}
+	checkRawFile(t, vmlinuxPath)
+}
+
+func TestRawELFObjectsMatchBpftool(t *testing.T) {
+	objs, err := filepath.Glob("../testdata/*.o")
+	if err != nil || len(objs) == 0 {
+		t.Fatalf("no test objects: %v", err)
+	}
+	for _, obj := range objs {
+		t.Run(filepath.Base(obj), func(t *testing.T) {
+			checkRawFile(t, obj)
+		})
+	}
+}
