@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // The C dumper turns BTF into a header that compiles, as
@@ -457,18 +458,20 @@ func (d *cDumper) appendComposite(b []byte, id TypeID, level int) []byte {
 				if !packed {
 					align = uint64(d.alignOf(m.Type)) * 8
 				}
-				if off > cur && roundUp(cur, align) != off {
-					b = appendPadding(b, cur, off, level+1)
+				if off > cur {
+					b = appendPadding(b, cur, off, level+1, packed, func(c uint64) uint64 { return roundUp(c, align) })
 				}
 				cur = max(cur, off+uint64(d.sizeOf(m.Type))*8)
 			} else {
 				unit := uint64(d.sizeOf(m.Type)) * 8
-				natural := cur
-				if !packed && unit > 0 && cur%unit+bits > unit {
-					natural = roundUp(cur, unit)
+				place := func(c uint64) uint64 {
+					if !packed && unit > 0 && c%unit+bits > unit {
+						return roundUp(c, unit)
+					}
+					return c
 				}
-				if off > cur && natural != off {
-					b = appendPadding(b, cur, off, level+1)
+				if off > cur {
+					b = appendPadding(b, cur, off, level+1, packed, place)
 				}
 				cur = max(cur, off+bits)
 			}
@@ -487,8 +490,8 @@ func (d *cDumper) appendComposite(b []byte, id TypeID, level int) []byte {
 		if !packed {
 			align = uint64(d.alignOf(id)) * 8
 		}
-		if end > cur && roundUp(cur, align) != end {
-			b = appendPadding(b, cur, end, level+1)
+		if end > cur {
+			b = appendPadding(b, cur, end, level+1, packed, func(c uint64) uint64 { return roundUp(c, align) })
 		}
 	}
 	b = appendIndent(b, level)
@@ -593,11 +596,15 @@ func (d *cDumper) appendDecl(b []byte, id TypeID, name string, level int) []byte
 		t := d.s.Type(id)
 		switch t.Kind {
 		case KindPtr:
-			decl = "*" + decl
+			if decl != "" && (decl[0] == '(' || isQualified(decl)) {
+				decl = "* " + decl // bpftool's spacing: `* const p`, `* (*f)(void)`
+			} else {
+				decl = "*" + decl
+			}
 			id = t.Type
 			continue
-		case KindConst, KindVolatile, KindRestrict:
-			q := qualifier(t.Kind)
+		case KindConst, KindVolatile, KindRestrict, KindTypeTag:
+			q := qualifier(t)
 			if d.s.Type(t.Type).Kind == KindPtr {
 				// A qualified pointer: `int *const p`.
 				if decl == "" {
@@ -608,9 +615,6 @@ func (d *cDumper) appendDecl(b []byte, id TypeID, name string, level int) []byte
 			} else if !slices.Contains(quals, q) {
 				quals = append(quals, q)
 			}
-			id = t.Type
-			continue
-		case KindTypeTag:
 			id = t.Type
 			continue
 		case KindArray:
@@ -630,11 +634,20 @@ func (d *cDumper) appendDecl(b []byte, id TypeID, name string, level int) []byte
 		}
 		break
 	}
+	var tags []string
 	for i := len(quals) - 1; i >= 0; i-- {
+		if strings.HasPrefix(quals[i], "__attribute__") {
+			tags = append(tags, quals[i])
+			continue
+		}
 		b = append(b, quals[i]...)
 		b = append(b, ' ')
 	}
 	b = d.appendBase(b, id, level)
+	for _, tag := range tags {
+		b = append(b, ' ')
+		b = append(b, tag...)
+	}
 	if decl != "" {
 		b = append(b, ' ')
 		b = append(b, decl...)
@@ -642,14 +655,27 @@ func (d *cDumper) appendDecl(b []byte, id TypeID, name string, level int) []byte
 	return b
 }
 
-func qualifier(k Kind) string {
-	switch k {
+// qualifier is the C text of a CONST, VOLATILE, RESTRICT or TYPE_TAG.
+func qualifier(t *Type) string {
+	switch t.Kind {
 	case KindConst:
 		return "const"
 	case KindVolatile:
 		return "volatile"
+	case KindTypeTag:
+		return `__attribute__((btf_type_tag("` + t.Name + `")))`
 	}
 	return "restrict"
+}
+
+// isQualified reports whether a declarator starts with a qualifier.
+func isQualified(decl string) bool {
+	for _, q := range [...]string{"const", "volatile", "restrict", "__attribute__"} {
+		if strings.HasPrefix(decl, q) && (len(decl) == len(q) || decl[len(q)] == ' ' || decl[len(q)] == '(') {
+			return true
+		}
+	}
+	return false
 }
 
 // appendParams appends a prototype's parameter list in parentheses.

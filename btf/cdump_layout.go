@@ -144,8 +144,24 @@ var padTypes = [...]struct {
 }{{8, "char"}, {16, "short"}, {32, "int"}, {64, "long"}}
 
 // appendPadding appends unnamed bitfields that move the layout from bit
-// cur to bit end.
-func appendPadding(b []byte, cur, end uint64, level int) []byte {
+// cur to bit end, where place(c) tells where the next member would go on
+// its own from bit c. Outside packed structs, `long: 64` first skips to
+// the next 64-bit boundary, so whole words of padding come out as
+// `long: 64;` lines; the rest is filled bit-exactly with bitfields that fit
+// their storage unit.
+func appendPadding(b []byte, cur, end uint64, level int, packed bool, place func(uint64) uint64) []byte {
+	if place(cur) == end {
+		return b
+	}
+	if !packed {
+		for roundUp(cur, 64)+64 <= end {
+			b = appendPadLine(b, "long", 64, level)
+			cur = roundUp(cur, 64) + 64
+			if place(cur) == end {
+				return b
+			}
+		}
+	}
 	for cur < end {
 		width := min(end-cur, 64-cur%64)
 		name := "long"
@@ -155,12 +171,16 @@ func appendPadding(b []byte, cur, end uint64, level int) []byte {
 				break
 			}
 		}
-		b = appendIndent(b, level)
-		b = append(b, name...)
-		b = append(b, ": "...)
-		b = appendU(b, width)
-		b = append(b, ";\n"...)
+		b = appendPadLine(b, name, width, level)
 		cur += width
 	}
 	return b
+}
+
+func appendPadLine(b []byte, typ string, width uint64, level int) []byte {
+	b = appendIndent(b, level)
+	b = append(b, typ...)
+	b = append(b, ": "...)
+	b = appendU(b, width)
+	return append(b, ";\n"...)
 }
