@@ -63,6 +63,9 @@ func WriteC(w io.Writer, s *Spec, roots []TypeID) error {
 	d.out = append(d.out, cHeaderStart...)
 	for _, id := range d.queue {
 		d.emit(id)
+		if d.budget < 0 {
+			return errTooLarge
+		}
 		if len(d.out) > 128<<10 {
 			if err := d.flush(); err != nil {
 				return err
@@ -115,6 +118,8 @@ type cDumper struct {
 	visit       []uint32 // generation stamps for the forward declaration walk
 	gen         uint32
 	enumerators map[*Type][]string
+	// budget is how many more member and padding lines may be printed.
+	budget int
 }
 
 func newCDumper(s *Spec) *cDumper {
@@ -131,6 +136,10 @@ func newCDumper(s *Spec) *cDumper {
 		enumerators: make(map[*Type][]string),
 	}
 	d.markReferenced()
+	d.budget = 1 << 20
+	for i := range s.types {
+		d.budget += 8 * (1 + len(s.types[i].Members) + len(s.types[i].Values))
+	}
 	return d
 }
 
@@ -164,6 +173,11 @@ func (d *cDumper) markReferenced() {
 // errCycle is returned for BTF whose types cannot be ordered for C, such
 // as a struct that contains itself by value; only hostile BTF has it.
 var errCycle = errors.New("type cycle that C cannot express")
+
+// errTooLarge is returned when the header would be far larger than the
+// BTF, which only hostile BTF causes: anonymous types nested so that
+// inlining them multiplies, or enormous holes in structs.
+var errTooLarge = errors.New("dump C: the header would be unreasonably large")
 
 func (d *cDumper) push(id TypeID) {
 	if d.flags[id]&fQueued == 0 {
@@ -446,6 +460,9 @@ func (d *cDumper) appendComposite(b []byte, id TypeID, level int) []byte {
 	packed := d.isPacked(id)
 	var cur uint64 // bits laid out so far
 	for i := range t.Members {
+		if d.budget--; d.budget < 0 {
+			break
+		}
 		m := &t.Members[i]
 		off := uint64(t.BitOffset(m))
 		bits := uint64(t.BitfieldSize(m))
@@ -459,7 +476,7 @@ func (d *cDumper) appendComposite(b []byte, id TypeID, level int) []byte {
 					align = uint64(d.alignOf(m.Type)) * 8
 				}
 				if off > cur {
-					b = appendPadding(b, cur, off, level+1, packed, func(c uint64) uint64 { return roundUp(c, align) })
+					b = d.appendPadding(b, cur, off, level+1, packed, func(c uint64) uint64 { return roundUp(c, align) })
 				}
 				cur = max(cur, off+uint64(d.sizeOf(m.Type))*8)
 			} else {
@@ -471,7 +488,7 @@ func (d *cDumper) appendComposite(b []byte, id TypeID, level int) []byte {
 					return c
 				}
 				if off > cur {
-					b = appendPadding(b, cur, off, level+1, packed, place)
+					b = d.appendPadding(b, cur, off, level+1, packed, place)
 				}
 				cur = max(cur, off+bits)
 			}
@@ -491,7 +508,7 @@ func (d *cDumper) appendComposite(b []byte, id TypeID, level int) []byte {
 			align = uint64(d.alignOf(id)) * 8
 		}
 		if end > cur {
-			b = appendPadding(b, cur, end, level+1, packed, func(c uint64) uint64 { return roundUp(c, align) })
+			b = d.appendPadding(b, cur, end, level+1, packed, func(c uint64) uint64 { return roundUp(c, align) })
 		}
 	}
 	b = appendIndent(b, level)

@@ -19,6 +19,9 @@ type layoutInfo struct {
 
 const pointerSize = 8
 
+// maxPadBits is the largest hole filled with bitfield lines.
+const maxPadBits = 1 << 20
+
 func roundUp(v, a uint64) uint64 {
 	if a <= 1 {
 		return v
@@ -149,12 +152,27 @@ var padTypes = [...]struct {
 // the next 64-bit boundary, so whole words of padding come out as
 // `long: 64;` lines; the rest is filled bit-exactly with bitfields that fit
 // their storage unit.
-func appendPadding(b []byte, cur, end uint64, level int, packed bool, place func(uint64) uint64) []byte {
+func (d *cDumper) appendPadding(b []byte, cur, end uint64, level int, packed bool, place func(uint64) uint64) []byte {
 	if place(cur) == end {
 		return b
 	}
+	if end-cur > maxPadBits {
+		// Only hostile BTF has such holes: fill them with a byte array
+		// rather than millions of lines.
+		for ; cur%8 != 0; cur++ {
+			b = appendPadLine(b, "char", 1, level)
+		}
+		b = appendIndent(b, level)
+		b = append(b, "char __pad_"...)
+		b = appendU(b, cur/8)
+		b = append(b, '[')
+		b = appendU(b, (end-cur)/8)
+		b = append(b, "];\n"...)
+		cur += (end - cur) / 8 * 8
+	}
 	if !packed {
-		for roundUp(cur, 64)+64 <= end {
+		for roundUp(cur, 64)+64 <= end && d.budget >= 0 {
+			d.budget--
 			b = appendPadLine(b, "long", 64, level)
 			cur = roundUp(cur, 64) + 64
 			if place(cur) == end {
@@ -162,7 +180,8 @@ func appendPadding(b []byte, cur, end uint64, level int, packed bool, place func
 			}
 		}
 	}
-	for cur < end {
+	for cur < end && d.budget >= 0 {
+		d.budget--
 		width := min(end-cur, 64-cur%64)
 		name := "long"
 		for _, p := range padTypes {
