@@ -36,14 +36,18 @@ BPF_CFLAGS   := -target bpf -O2 -g -Wall -Werror -fdebug-prefix-map=$(CURDIR)=.
 BPF_SOURCES  := $(wildcard testdata/*.bpf.c)
 BPF_OBJECTS  := $(BPF_SOURCES:.c=.o)
 
-testdata: $(BPF_OBJECTS)
+testdata: $(BPF_OBJECTS) testdata/malformed/x86_64.o
 
 testdata/%.bpf.o: testdata/%.bpf.c testdata/bpfkit.h
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+# Not BPF: an ordinary x86-64 object that bpfkit elf must refuse.
+testdata/malformed/x86_64.o: testdata/malformed/x86_64.c
+	$(CLANG) -target x86_64-linux-gnu -O2 -c $< -o $@
+
 # CI: rebuild every object from scratch and fail if any differs from git.
 check-testdata:
-	rm -f $(BPF_OBJECTS)
+	rm -f $(BPF_OBJECTS) testdata/malformed/x86_64.o
 	$(MAKE) testdata
 	git diff --exit-code -- testdata
 
@@ -51,3 +55,8 @@ check-testdata:
 FUZZTIME ?= 60s
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzReadELF$$' -fuzztime $(FUZZTIME) ./objects
+
+# The map dump benchmark: bpfkit vs bpftool on 1M-entry maps (needs root).
+bench: build
+	$(GO) run ./bench/mapdump -bpfkit $(BIN)
+	$(GO) run ./bench/proglist -bpfkit $(BIN)

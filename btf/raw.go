@@ -253,133 +253,143 @@ func appendRawType(b []byte, s *Spec, id TypeID, t *Type) []byte {
 // types ids (all the blob's own types when ids is empty).
 func WriteRawJSON(w io.Writer, s *Spec, ids []TypeID, pretty bool) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	j := &jsonWriter{pretty: pretty}
-	j.beginObject()
-	j.name("types")
-	j.beginArray()
+	j := NewJSONWriter(bw, pretty)
+	j.StartObject()
+	j.Name("types")
+	j.StartArray()
 	err := rawIDs(s, ids, func(id TypeID, t *Type) error {
 		appendRawJSONType(j, s, id, t)
-		_, err := bw.Write(j.buf)
-		j.buf = j.buf[:0]
-		return err
+		return nil
 	})
 	if err != nil {
 		return err
 	}
-	j.endArray()
-	j.endObject()
-	j.buf = append(j.buf, '\n')
-	if _, err := bw.Write(j.buf); err != nil {
-		return err
-	}
+	j.EndArray()
+	j.EndObject()
+	bw.WriteByte('\n')
 	return bw.Flush()
 }
 
-func appendRawJSONType(j *jsonWriter, s *Spec, id TypeID, t *Type) {
-	j.beginObject()
-	j.uintField("id", uint64(id))
-	j.stringField("kind", t.Kind.String())
-	j.stringField("name", rawName(t))
+func uintField(j *JSONWriter, name string, v uint64) {
+	j.Name(name)
+	j.Uint(v)
+}
+
+func intField(j *JSONWriter, name string, v int64) {
+	j.Name(name)
+	j.Int(v)
+}
+
+func stringField(j *JSONWriter, name, v string) {
+	j.Name(name)
+	j.String(v)
+}
+
+func appendRawJSONType(j *JSONWriter, s *Spec, id TypeID, t *Type) {
+	j.StartObject()
+	uintField(j, "id", uint64(id))
+	stringField(j, "kind", t.Kind.String())
+	stringField(j, "name", rawName(t))
 	switch t.Kind {
 	case KindInt:
-		j.uintField("size", uint64(t.Size))
-		j.uintField("bits_offset", uint64(t.IntOffset))
-		j.uintField("nr_bits", uint64(t.IntBits))
-		j.stringField("encoding", intEncoding(t.IntEncoding))
+		uintField(j, "size", uint64(t.Size))
+		uintField(j, "bits_offset", uint64(t.IntOffset))
+		uintField(j, "nr_bits", uint64(t.IntBits))
+		stringField(j, "encoding", intEncoding(t.IntEncoding))
 	case KindPtr, KindConst, KindVolatile, KindRestrict, KindTypedef, KindTypeTag:
-		j.uintField("type_id", uint64(t.Type))
+		uintField(j, "type_id", uint64(t.Type))
 	case KindArray:
-		j.uintField("type_id", uint64(t.Type))
-		j.uintField("index_type_id", uint64(t.Index))
-		j.uintField("nr_elems", uint64(t.Nelems))
+		uintField(j, "type_id", uint64(t.Type))
+		uintField(j, "index_type_id", uint64(t.Index))
+		uintField(j, "nr_elems", uint64(t.Nelems))
 	case KindStruct, KindUnion:
-		j.uintField("size", uint64(t.Size))
-		j.uintField("vlen", uint64(t.Vlen))
-		j.name("members")
-		j.beginArray()
+		uintField(j, "size", uint64(t.Size))
+		uintField(j, "vlen", uint64(t.Vlen))
+		j.Name("members")
+		j.StartArray()
 		for i := range t.Members {
 			m := &t.Members[i]
-			j.beginObject()
-			j.stringField("name", memberName(m.Name))
-			j.uintField("type_id", uint64(m.Type))
-			j.uintField("bits_offset", uint64(t.BitOffset(m)))
+			j.StartObject()
+			stringField(j, "name", memberName(m.Name))
+			uintField(j, "type_id", uint64(m.Type))
+			uintField(j, "bits_offset", uint64(t.BitOffset(m)))
 			if bs := t.BitfieldSize(m); bs != 0 {
-				j.uintField("bitfield_size", uint64(bs))
+				uintField(j, "bitfield_size", uint64(bs))
 			}
-			j.endObject()
+			j.EndObject()
 		}
-		j.endArray()
+		j.EndArray()
 	case KindEnum, KindEnum64:
 		if t.KFlag {
-			j.stringField("encoding", "SIGNED")
+			stringField(j, "encoding", "SIGNED")
 		} else {
-			j.stringField("encoding", "UNSIGNED")
+			stringField(j, "encoding", "UNSIGNED")
 		}
-		j.uintField("size", uint64(t.Size))
-		j.uintField("vlen", uint64(t.Vlen))
-		j.name("values")
-		j.beginArray()
+		uintField(j, "size", uint64(t.Size))
+		uintField(j, "vlen", uint64(t.Vlen))
+		j.Name("values")
+		j.StartArray()
 		for i := range t.Values {
 			v := &t.Values[i]
-			j.beginObject()
-			j.stringField("name", memberName(v.Name))
+			j.StartObject()
+			stringField(j, "name", memberName(v.Name))
 			switch {
 			case t.Kind == KindEnum && t.KFlag:
-				j.intField("val", int64(int32(v.Val)))
+				intField(j, "val", int64(int32(v.Val)))
 			case t.Kind == KindEnum:
-				j.uintField("val", v.Val&0xffffffff)
+				uintField(j, "val", v.Val&0xffffffff)
 			case t.KFlag:
-				j.intField("val", int64(v.Val))
+				intField(j, "val", int64(v.Val))
 			default:
-				j.uintField("val", v.Val)
+				uintField(j, "val", v.Val)
 			}
-			j.endObject()
+			j.EndObject()
 		}
-		j.endArray()
+		j.EndArray()
 	case KindFwd:
 		if t.KFlag {
-			j.stringField("fwd_kind", "union")
+			stringField(j, "fwd_kind", "union")
 		} else {
-			j.stringField("fwd_kind", "struct")
+			stringField(j, "fwd_kind", "struct")
 		}
 	case KindFunc:
-		j.uintField("type_id", uint64(t.Type))
-		j.stringField("linkage", funcLinkage(t.Linkage))
+		uintField(j, "type_id", uint64(t.Type))
+		stringField(j, "linkage", funcLinkage(t.Linkage))
 	case KindFuncProto:
-		j.uintField("ret_type_id", uint64(t.Type))
-		j.uintField("vlen", uint64(t.Vlen))
-		j.name("params")
-		j.beginArray()
+		uintField(j, "ret_type_id", uint64(t.Type))
+		uintField(j, "vlen", uint64(t.Vlen))
+		j.Name("params")
+		j.StartArray()
 		for i := range t.Members {
 			m := &t.Members[i]
-			j.beginObject()
-			j.stringField("name", memberName(m.Name))
-			j.uintField("type_id", uint64(m.Type))
-			j.endObject()
+			j.StartObject()
+			stringField(j, "name", memberName(m.Name))
+			uintField(j, "type_id", uint64(m.Type))
+			j.EndObject()
 		}
-		j.endArray()
+		j.EndArray()
 	case KindVar:
-		j.uintField("type_id", uint64(t.Type))
-		j.stringField("linkage", varLinkage(t.Linkage))
+		uintField(j, "type_id", uint64(t.Type))
+		stringField(j, "linkage", varLinkage(t.Linkage))
 	case KindDatasec:
-		j.uintField("size", uint64(t.Size))
-		j.uintField("vlen", uint64(t.Vlen))
-		j.name("vars")
-		j.beginArray()
+		uintField(j, "size", uint64(t.Size))
+		uintField(j, "vlen", uint64(t.Vlen))
+		j.Name("vars")
+		j.StartArray()
 		for i := range t.Vars {
 			v := &t.Vars[i]
-			j.beginObject()
-			j.uintField("type_id", uint64(v.Type))
-			j.uintField("offset", uint64(v.Offset))
-			j.uintField("size", uint64(v.Size))
-			j.endObject()
+			j.StartObject()
+			uintField(j, "type_id", uint64(v.Type))
+			uintField(j, "offset", uint64(v.Offset))
+			uintField(j, "size", uint64(v.Size))
+			j.EndObject()
 		}
-		j.endArray()
+		j.EndArray()
 	case KindFloat:
-		j.uintField("size", uint64(t.Size))
+		uintField(j, "size", uint64(t.Size))
 	case KindDeclTag:
-		j.uintField("type_id", uint64(t.Type))
-		j.intField("component_idx", int64(t.ComponentIdx))
+		uintField(j, "type_id", uint64(t.Type))
+		intField(j, "component_idx", int64(t.ComponentIdx))
 	}
-	j.endObject()
+	j.EndObject()
 }

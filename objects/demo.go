@@ -93,6 +93,12 @@ func (d *Demo) Read(deadline time.Time) (DemoRecord, error) {
 	}
 }
 
+// ProgramInfo returns what the kernel made of the demo program: its
+// translated instructions among the rest.
+func (d *Demo) ProgramInfo() (*ebpf.ProgramInfo, error) {
+	return d.coll.Programs[bpfasm.DemoProgName].Info()
+}
+
 // ErrDemoClosed is returned by Read after Close.
 var ErrDemoClosed = perf.ErrClosed
 

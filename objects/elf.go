@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 )
 
@@ -42,10 +43,15 @@ const (
 // far below all of them (the kernel's own selftests top out at a few MiB).
 const (
 	// MaxELFSize is the largest file OpenELF reads.
-	MaxELFSize     = 64 << 20
+	MaxELFSize     = 128 << 20
 	maxELFSections = 1 << 16
 	maxELFSymbols  = 1 << 20
 	maxELFRelocs   = 1 << 21
+)
+
+var (
+	littleEndian binary.ByteOrder = binary.LittleEndian
+	bigEndian    binary.ByteOrder = binary.BigEndian
 )
 
 // ErrNotBPF is wrapped by errors for ELF files that are not BPF objects
@@ -64,6 +70,9 @@ type ELFFile struct {
 	Maps        []ELFMap          `json:"maps"`
 	Globals     []ELFGlobal       `json:"globals"`
 	License     string            `json:"license"`
+	// Embedded is set when the file is not itself a BPF object but
+	// carries one (a libbpf skeleton); the listings are of that object.
+	Embedded *ELFEmbedding `json:"embedded,omitempty"`
 	// BPFError says why the object could not be fully interpreted as a
 	// BPF collection (cilium/ebpf refused it); the listings are still
 	// complete, only the BPF meaning is partial.
@@ -140,9 +149,22 @@ type ELFReloc struct {
 	RefersTo string `json:"refers_to"`
 }
 
-// OpenELF reads a BPF object file. Errors name what is wrong with the file
-// in one line; files that are not BPF objects wrap ErrNotBPF.
+// OpenELF reads a BPF object file. Errors start with the path and say
+// what is wrong with the file in one line; files that are not BPF objects
+// wrap ErrNotBPF.
 func OpenELF(path string) (*ELFFile, error) {
+	f, err := openELF(path)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return f, nil
+}
+
+func openELF(path string) (*ELFFile, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -153,10 +175,10 @@ func OpenELF(path string) (*ELFFile, error) {
 		return nil, err
 	}
 	if st.IsDir() {
-		return nil, fmt.Errorf("%s is a directory", path)
+		return nil, errors.New("is a directory")
 	}
 	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
+		return nil, errors.New("not a regular file")
 	}
 	if st.Size() > MaxELFSize {
 		return nil, fmt.Errorf("file is %d bytes, more than the %d bytes a BPF object may have", st.Size(), MaxELFSize)
@@ -169,7 +191,17 @@ func OpenELF(path string) (*ELFFile, error) {
 	if len(data) > MaxELFSize {
 		return nil, fmt.Errorf("file is more than the %d bytes a BPF object may have", MaxELFSize)
 	}
-	return ReadELF(data)
+	return readELFOrEmbedded(data)
+}
+
+// readELFOrEmbedded reads data as a BPF object, or else the first BPF
+// object embedded in it.
+func readELFOrEmbedded(data []byte) (*ELFFile, error) {
+	ef, err := ReadELF(data)
+	if err != nil {
+		return readEmbedded(data, err)
+	}
+	return ef, nil
 }
 
 // ReadELF interprets data as a BPF object file. The slice is kept and must
@@ -199,9 +231,9 @@ func parseELF(data []byte) (*ELFFile, error) {
 	f := &ELFFile{data: data, symtab: -1}
 	switch data[5] {
 	case 1:
-		f.order, f.ByteOrder = binary.LittleEndian, "little"
+		f.order, f.ByteOrder = littleEndian, "little"
 	case 2:
-		f.order, f.ByteOrder = binary.BigEndian, "big"
+		f.order, f.ByteOrder = bigEndian, "big"
 	default:
 		return nil, fmt.Errorf("invalid ELF byte order %d", data[5])
 	}

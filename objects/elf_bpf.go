@@ -82,10 +82,10 @@ func (f *ELFFile) interpret() {
 	if i := f.sectionByName("license"); i > 0 {
 		f.License = cString(f.sectionData(i))
 	}
+	f.explainRelocations(spec)
 	f.findPrograms(spec)
 	f.findMaps(spec)
 	f.findGlobals(spec)
-	f.explainRelocations(spec)
 	f.describeSections()
 }
 
@@ -162,6 +162,13 @@ func (f *ELFFile) findPrograms(spec *ebpf.CollectionSpec) {
 				f.describeProgram(&p, &ebpf.ProgramSpec{Name: sym.Name, Instructions: insns}, spec)
 			}
 		}
+		if p.Type == "" && !p.Subprogram {
+			// cilium/ebpf could not tell: go by the section name.
+			p.Type, p.AttachType, p.AttachTo, _ = sectionProgType(sec.Name)
+			p.License = f.License
+			p.Maps = f.mapsFromRelocations(&p)
+			p.Calls = f.directCalls(&p)
+		}
 		f.Programs = append(f.Programs, p)
 	}
 	sort.SliceStable(f.Programs, func(i, j int) bool {
@@ -209,6 +216,26 @@ func (f *ELFFile) describeProgram(p *ELFProgram, ps *ebpf.ProgramSpec, spec *ebp
 	if !p.Subprogram {
 		p.Calls = f.directCalls(p)
 	}
+}
+
+// mapsFromRelocations lists the maps a function's own code loads, from
+// the relocations inside it.
+func (f *ELFFile) mapsFromRelocations(p *ELFProgram) []string {
+	maps := []string{}
+	for _, rs := range f.Relocations {
+		if rs.Target != p.Section {
+			continue
+		}
+		for _, r := range rs.Entries {
+			if r.Offset < p.Offset || r.Offset >= p.Offset+p.Size {
+				continue
+			}
+			if name, ok := strings.CutPrefix(r.RefersTo, "map "); ok && !containsString(maps, name) {
+				maps = append(maps, name)
+			}
+		}
+	}
+	return maps
 }
 
 // subprogramInsns finds a subprogram's instructions inside a program that
@@ -347,9 +374,11 @@ func (f *ELFFile) findMaps(spec *ebpf.CollectionSpec) {
 	}
 	var all []keyed
 	for name, ms := range spec.Maps {
-		k := keyed{sec: len(f.Sections), m: f.describeMap(name, ms)}
+		// Declared maps first, in section order, then the maps the
+		// loader makes for global data.
+		k := keyed{sec: 2 * len(f.Sections), m: f.describeMap(name, ms)}
 		if i := f.sectionByName(name); i > 0 {
-			k.sec, k.m.Section = i, name
+			k.sec, k.m.Section = len(f.Sections)+i, name
 		} else {
 			for _, s := range f.Symbols {
 				if s.Name == name && s.info&0xf == stObject && int(s.SectionIndex) < len(f.Sections) &&
@@ -434,6 +463,7 @@ func (f *ELFFile) findGlobals(spec *ebpf.CollectionSpec) {
 			}
 			f.Globals = append(f.Globals, g)
 		}
+		f.Globals = append(f.Globals, kconfigGlobals(spec)...)
 	} else {
 		for _, s := range f.Symbols {
 			if s.info&0xf != stObject || s.SectionIndex == 0 || int(s.SectionIndex) >= len(f.Sections) {
@@ -467,6 +497,28 @@ func (f *ELFFile) findGlobals(spec *ebpf.CollectionSpec) {
 		}
 		return a.Name < b.Name
 	})
+}
+
+// kconfigGlobals lists the __kconfig externs that cilium/ebpf does not
+// list as variables: the .kconfig datasec in BTF names them.
+func kconfigGlobals(spec *ebpf.CollectionSpec) []ELFGlobal {
+	var ds *ebpfbtf.Datasec
+	if spec.Types == nil || spec.Types.TypeByName(".kconfig", &ds) != nil {
+		return nil
+	}
+	var out []ELFGlobal
+	for _, v := range ds.Vars {
+		vr, ok := v.Type.(*ebpfbtf.Var)
+		if !ok || spec.Variables[vr.Name] != nil {
+			continue
+		}
+		out = append(out, ELFGlobal{
+			Name: vr.Name, Section: ".kconfig", Offset: v.Offset, Size: v.Size,
+			Type: cTypeName(vr.Type), Constant: true,
+			Value: "(set by the loader from the kernel config)",
+		})
+	}
+	return out
 }
 
 // isKconfig reports whether an extern symbol is declared in .kconfig.
@@ -637,7 +689,7 @@ func (f *ELFFile) describeSection(i int) (kind, bpf string) {
 			parts = append(parts, fmt.Sprintf("%s (%s)", p.Name, plural(p.Insns, "insn")))
 			if p.Type != "" && ptype == "" {
 				ptype = p.Type
-				if p.AttachType != "" {
+				if p.AttachType != "" && p.AttachType != p.Type {
 					ptype += " " + p.AttachType
 				}
 				if p.AttachTo != "" {
@@ -739,7 +791,14 @@ func (f *ELFFile) describeRelocs(i int) string {
 		}
 		var parts []string
 		for _, k := range order {
-			parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
+			switch k {
+			case "map", "global", "call", "function", "kconfig", "extern", "program", "pointer":
+				parts = append(parts, plural(counts[k], k))
+			case "inner":
+				parts = append(parts, plural(counts[k], "inner map"))
+			default:
+				parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
+			}
 		}
 		desc := "relocations for " + rs.Target
 		if len(parts) > 0 {

@@ -2,6 +2,8 @@ package objects
 
 import (
 	"bufio"
+	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -33,6 +35,7 @@ func elfCorpus(t *testing.T) []string {
 		t.Logf("cilium/ebpf module not found, oracle tests run on our objects only")
 		return files
 	}
+	files = append(files, skeletonObjects(t)...)
 	err = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -46,6 +49,37 @@ func elfCorpus(t *testing.T) []string {
 		t.Fatal(err)
 	}
 	return files
+}
+
+// skeletonObjects extracts the BPF objects embedded in the libbpf-tools
+// binaries (libbpf skeletons), when they are installed, into a temporary
+// directory: objects built by another project's build.
+func skeletonObjects(t *testing.T) []string {
+	t.Helper()
+	bins, _ := filepath.Glob("/usr/sbin/*")
+	dir := t.TempDir()
+	var out []string
+	for _, bin := range bins {
+		st, err := os.Stat(bin)
+		if err != nil || !st.Mode().IsRegular() || st.Size() > 8<<20 {
+			continue
+		}
+		data, err := os.ReadFile(bin)
+		if err != nil || !bytes.HasPrefix(data, []byte("\x7fELF")) {
+			continue
+		}
+		for i, e := range FindEmbeddedELF(data) {
+			path := filepath.Join(dir, fmt.Sprintf("%s-%d.o", filepath.Base(bin), i))
+			if err := os.WriteFile(path, data[e.Offset:e.Offset+e.Size], 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, path)
+		}
+	}
+	if len(out) == 0 {
+		t.Logf("no libbpf skeletons under /usr/sbin (install libbpf-tools to test on them)")
+	}
+	return out
 }
 
 func runTool(t *testing.T, name string, args ...string) string {
@@ -335,5 +369,26 @@ func TestELFProgramsMatchObjdump(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestELFEmbeddedSkeleton opens a libbpf-tools binary: the reader finds the
+// object its skeleton embeds, and the listing is that object's.
+func TestELFEmbeddedSkeleton(t *testing.T) {
+	bin := testutil.RequireTool(t, "opensnoop")
+	f := mustOpen(t, bin)
+	if f.Embedded == nil || f.Embedded.Count != 1 || f.Embedded.Offset == 0 {
+		t.Fatalf("embedded object not reported: %+v", f.Embedded)
+	}
+	var names []string
+	for _, p := range f.Programs {
+		names = append(names, p.Section)
+	}
+	if !strings.Contains(strings.Join(names, " "), "tracepoint/syscalls/sys_enter_openat") {
+		t.Errorf("opensnoop's programs: %v", names)
+	}
+	// A host binary without an embedded object is still refused.
+	if _, err := OpenELF("../testdata/malformed/x86_64.o"); !errors.Is(err, ErrNotBPF) {
+		t.Errorf("x86_64.o: %v", err)
 	}
 }

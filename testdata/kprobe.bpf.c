@@ -4,7 +4,8 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-extern __u32 LINUX_KERNEL_VERSION __kconfig;
+/* unsigned int, not __u32: cilium/ebpf wants a plain integer type here. */
+extern unsigned int LINUX_KERNEL_VERSION __kconfig;
 
 /* Kernel types, reduced to the fields read here: CO-RE finds them. */
 struct task_struct {

@@ -46,6 +46,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			linkCommand(),
 			btfCommand(),
 			asmCommand(),
+			elfCommand(),
+			runCommand(),
 			completionCommand(),
 		},
 		// Errors are printed by run, once, in the chosen format.

@@ -92,7 +92,14 @@ func asmDemo(c *cli.Context) error {
 	w := c.App.Writer
 	fmt.Fprintf(w, "The demo program: on every openat it stores %d on the stack and sends those 4 bytes\n", bpfasm.DemoValue)
 	fmt.Fprintf(w, "to the perf event array %s with bpf_perf_event_output(ctx, map, BPF_F_CURRENT_CPU, r10-8, 4).\n\n", bpfasm.DemoMapName)
-	fmt.Fprintf(w, "%v\n", bpfasm.DemoInstructions())
+	lines, err := bpfasm.Listing(bpfasm.DemoInstructions(), bpfasm.Options{Labels: true})
+	if err != nil {
+		return fmt.Errorf("list demo: %w", err)
+	}
+	if err := bpfasm.Fprint(w, lines, bpfasm.PrintOptions{}); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
 	if args.dryRun {
 		return nil
 	}
@@ -107,6 +114,13 @@ func asmDemo(c *cli.Context) error {
 	defer demo.Close()
 	fmt.Fprintf(w, "Loaded program %s as id %d with map %s id %d, attached to tracepoint %s.\n",
 		bpfasm.DemoProgName, demo.ProgID, bpfasm.DemoMapName, demo.MapID, objects.DemoTracepoint)
+	if info, err := demo.ProgramInfo(); err == nil {
+		if lines, err := bpfasm.Xlated(info, kernelSymbols()); err == nil {
+			fmt.Fprintf(w, "\nWhat the kernel made of it after verification (bpfkit prog dump xlated id %d):\n", demo.ProgID)
+			bpfasm.Fprint(w, lines, bpfasm.PrintOptions{})
+			fmt.Fprintln(w)
+		}
+	}
 	fmt.Fprintf(w, "Inspect it from another terminal: bpfkit prog show id %d\n", demo.ProgID)
 	if args.count > 0 {
 		fmt.Fprintf(w, "Waiting for %d records (Ctrl-C stops)...\n", args.count)

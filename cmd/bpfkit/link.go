@@ -25,7 +25,7 @@ func linkCommand() *cli.Command {
 		Usage:       "inspect links",
 		ArgsUsage:   "COMMAND",
 		Action:      linkShow,
-		Subcommands: []*cli.Command{show},
+		Subcommands: append([]*cli.Command{show}, linkActionCommands()...),
 	}
 }
 

@@ -24,7 +24,7 @@ func mapCommand() *cli.Command {
 		Usage:       "inspect maps and their contents",
 		ArgsUsage:   "COMMAND",
 		Action:      mapShow,
-		Subcommands: []*cli.Command{show},
+		Subcommands: append([]*cli.Command{show}, mapDataCommands()...),
 	}
 }
 

@@ -25,7 +25,7 @@ func progCommand() *cli.Command {
 		Usage:       "inspect programs",
 		ArgsUsage:   "COMMAND",
 		Action:      progShow,
-		Subcommands: []*cli.Command{show},
+		Subcommands: append([]*cli.Command{show, progDumpCommand()}, progLoadCommands()...),
 	}
 }
 

@@ -1,0 +1,124 @@
+// Command proglist is the `make bench` listing benchmark: it loads 2,000
+// small programs (each using one map), times `bpfkit prog list` and
+// `bpftool prog list`, plain and -j, in the same run (median of several
+// runs, output to /dev/null), checks that both list the same program ids,
+// and times `bpfkit --version`. The programs are unloaded on exit. It
+// needs root.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"slices"
+	"time"
+
+	"github.com/cilium/ebpf"
+	ebpfasm "github.com/cilium/ebpf/asm"
+)
+
+var (
+	bpfkit  = flag.String("bpfkit", "bin/bpfkit", "bpfkit binary")
+	bpftool = flag.String("bpftool", "bpftool", "bpftool binary")
+	reps    = flag.Int("reps", 9, "runs per command (the median is reported)")
+	count   = flag.Int("programs", 2000, "programs to load")
+)
+
+func main() {
+	flag.Parse()
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	m, err := ebpf.NewMap(&ebpf.MapSpec{Name: "bench_proglist", Type: ebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: 1})
+	if err != nil {
+		return fmt.Errorf("create map: %w", err)
+	}
+	defer m.Close()
+	for i := 0; i < *count; i++ {
+		p, err := ebpf.NewProgram(&ebpf.ProgramSpec{
+			Name: fmt.Sprintf("bench_%d", i), Type: ebpf.SocketFilter, License: "GPL",
+			Instructions: ebpfasm.Instructions{
+				ebpfasm.LoadMapPtr(ebpfasm.R1, m.FD()),
+				ebpfasm.Mov.Imm(ebpfasm.R0, 0),
+				ebpfasm.Return(),
+			},
+		})
+		if err != nil {
+			return fmt.Errorf("load program %d: %w", i, err)
+		}
+		defer p.Close()
+	}
+
+	kitIDs, err := listedIDs(*bpfkit)
+	if err != nil {
+		return err
+	}
+	toolIDs, err := listedIDs(*bpftool)
+	if err != nil {
+		return err
+	}
+	if !slices.Equal(kitIDs, toolIDs) {
+		return fmt.Errorf("bpfkit lists %d programs, bpftool %d: the lists differ", len(kitIDs), len(toolIDs))
+	}
+	fmt.Printf("prog list with %d programs loaded (%d listed by both), median of %d runs:\n", *count, len(kitIDs), *reps)
+	for _, args := range [][]string{{"prog", "list"}, {"-j", "prog", "list"}} {
+		kit, err := median(*bpfkit, args...)
+		if err != nil {
+			return err
+		}
+		tool, err := median(*bpftool, args...)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("  %-14s bpfkit %8.1f ms  bpftool %8.1f ms  bpftool/bpfkit %.2fx\n",
+			fmt.Sprint(args), ms(kit), ms(tool), float64(tool)/float64(kit))
+	}
+	v, err := median(*bpfkit, "--version")
+	if err != nil {
+		return err
+	}
+	fmt.Printf("  bpfkit --version %.1f ms\n", ms(v))
+	return nil
+}
+
+// listedIDs returns the program ids a tool's -j prog list prints, sorted.
+func listedIDs(tool string) ([]uint32, error) {
+	out, err := exec.Command(tool, "-j", "prog", "list").Output()
+	if err != nil {
+		return nil, fmt.Errorf("%s -j prog list: %w", tool, err)
+	}
+	var progs []struct {
+		ID uint32 `json:"id"`
+	}
+	if err := json.Unmarshal(out, &progs); err != nil {
+		return nil, fmt.Errorf("%s -j prog list: %w", tool, err)
+	}
+	ids := make([]uint32, len(progs))
+	for i, p := range progs {
+		ids[i] = p.ID
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+func median(tool string, args ...string) (time.Duration, error) {
+	times := make([]time.Duration, 0, *reps)
+	for range *reps {
+		cmd := exec.Command(tool, args...)
+		start := time.Now()
+		if err := cmd.Run(); err != nil {
+			return 0, fmt.Errorf("%s %v: %w", tool, args, err)
+		}
+		times = append(times, time.Since(start))
+	}
+	slices.Sort(times)
+	return times[len(times)/2], nil
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -1,0 +1,194 @@
+package btf
+
+import (
+	"bufio"
+	"strconv"
+)
+
+// JSONWriter is a streaming JSON writer that lays out its output exactly as
+// bpftool's json_writer does: compact by default, or "pretty" with 4-space
+// indentation where objects break lines and arrays of scalars do not
+// ("[1,2,3\n    ]"). Map dumps and event records go through it so that
+// `-j`, `-p` and BTF-typed plain dumps are byte-identical to bpftool's.
+//
+// Unlike bpftool, every string goes through proper JSON escaping, so the
+// output is always valid JSON.
+type JSONWriter struct {
+	w      *bufio.Writer
+	pretty bool
+	depth  int
+	sep    byte
+	scr    []byte
+}
+
+// NewJSONWriter returns a writer that emits to w. The caller flushes w.
+func NewJSONWriter(w *bufio.Writer, pretty bool) *JSONWriter {
+	return &JSONWriter{w: w, pretty: pretty}
+}
+
+// Pretty reports whether the writer indents its output.
+func (j *JSONWriter) Pretty() bool { return j.pretty }
+
+// Depth is the current nesting depth; zero once every container is closed.
+func (j *JSONWriter) Depth() int { return j.depth }
+
+func (j *JSONWriter) eol() {
+	if !j.pretty {
+		return
+	}
+	j.w.WriteByte('\n')
+	for i := 0; i < j.depth; i++ {
+		j.w.WriteString("    ")
+	}
+}
+
+func (j *JSONWriter) eor() {
+	if j.sep != 0 {
+		j.w.WriteByte(j.sep)
+	}
+	j.sep = ','
+}
+
+func (j *JSONWriter) begin(c byte) {
+	j.eor()
+	j.w.WriteByte(c)
+	j.depth++
+	j.sep = 0
+}
+
+func (j *JSONWriter) end(c byte) {
+	if j.depth > 0 {
+		j.depth--
+	}
+	if j.sep != 0 {
+		j.eol()
+	}
+	j.w.WriteByte(c)
+	j.sep = ','
+}
+
+// StartObject opens "{".
+func (j *JSONWriter) StartObject() { j.begin('{') }
+
+// EndObject closes "}".
+func (j *JSONWriter) EndObject() { j.end('}') }
+
+// StartArray opens "[".
+func (j *JSONWriter) StartArray() { j.begin('[') }
+
+// EndArray closes "]".
+func (j *JSONWriter) EndArray() { j.end(']') }
+
+// Name writes an object member name followed by ":" (": " when pretty).
+func (j *JSONWriter) Name(name string) {
+	j.eor()
+	j.eol()
+	j.sep = 0
+	j.quote(name)
+	j.w.WriteByte(':')
+	if j.pretty {
+		j.w.WriteByte(' ')
+	}
+}
+
+// Raw writes a preformatted value (a number, true, null or a quoted string
+// the caller built) as the next element.
+func (j *JSONWriter) Raw(s string) {
+	j.eor()
+	j.w.WriteString(s)
+}
+
+// RawBytes is Raw for a byte slice.
+func (j *JSONWriter) RawBytes(b []byte) {
+	j.eor()
+	j.w.Write(b)
+}
+
+// String writes an escaped JSON string.
+func (j *JSONWriter) String(s string) {
+	j.eor()
+	j.quote(s)
+}
+
+// Uint writes an unsigned number.
+func (j *JSONWriter) Uint(v uint64) {
+	j.eor()
+	j.scr = strconv.AppendUint(j.scr[:0], v, 10)
+	j.w.Write(j.scr)
+}
+
+// Int writes a signed number.
+func (j *JSONWriter) Int(v int64) {
+	j.eor()
+	j.scr = strconv.AppendInt(j.scr[:0], v, 10)
+	j.w.Write(j.scr)
+}
+
+// Bool writes true or false.
+func (j *JSONWriter) Bool(v bool) {
+	if v {
+		j.Raw("true")
+	} else {
+		j.Raw("false")
+	}
+}
+
+// Null writes null.
+func (j *JSONWriter) Null() { j.Raw("null") }
+
+// HexBytes writes bpftool's byte array: ["0x01","0x02",...].
+func (j *JSONWriter) HexBytes(b []byte) {
+	j.StartArray()
+	for _, c := range b {
+		j.eor()
+		j.w.WriteString(`"0x`)
+		j.w.WriteByte(hexDigits[c>>4])
+		j.w.WriteByte(hexDigits[c&15])
+		j.w.WriteByte('"')
+	}
+	j.EndArray()
+}
+
+// IntBytes writes a byte array as decimal numbers, as bpftool's event_pipe
+// does for sample data.
+func (j *JSONWriter) IntBytes(b []byte) {
+	j.StartArray()
+	for _, c := range b {
+		j.Uint(uint64(c))
+	}
+	j.EndArray()
+}
+
+const hexDigits = "0123456789abcdef"
+
+func (j *JSONWriter) quote(s string) {
+	j.w.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch c {
+		case '"':
+			j.w.WriteString(`\"`)
+		case '\\':
+			j.w.WriteString(`\\`)
+		case '\n':
+			j.w.WriteString(`\n`)
+		case '\r':
+			j.w.WriteString(`\r`)
+		case '\t':
+			j.w.WriteString(`\t`)
+		case '\f':
+			j.w.WriteString(`\f`)
+		case '\b':
+			j.w.WriteString(`\b`)
+		default:
+			if c < 0x20 {
+				j.w.WriteString(`\u00`)
+				j.w.WriteByte(hexDigits[c>>4])
+				j.w.WriteByte(hexDigits[c&15])
+			} else {
+				j.w.WriteByte(c)
+			}
+		}
+	}
+	j.w.WriteByte('"')
+}

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bpfkit/bpfkit/internal/testutil"
+	"github.com/bpfkit/bpfkit/objects"
+)
+
+var elfVerbs = []string{"sections", "programs", "maps", "symbols", "relocations", "globals"}
+
+func committedObjects(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("../../testdata/*.bpf.o")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no committed objects: %v", err)
+	}
+	return files
+}
+
+// TestELFGolden pins the table output of every elf verb on every
+// committed object (go test ./cmd/bpfkit -run TestELFGolden -update).
+func TestELFGolden(t *testing.T) {
+	for _, path := range committedObjects(t) {
+		obj := strings.TrimSuffix(filepath.Base(path), ".bpf.o")
+		for _, verb := range elfVerbs {
+			out := mustBpfkit(t, "elf", verb, path)
+			testutil.Golden(t, filepath.Join("elf", obj+"."+verb+".golden"), []byte(out))
+		}
+	}
+}
+
+// TestELFJSON checks that -j prints what the library read, for every verb.
+func TestELFJSON(t *testing.T) {
+	for _, path := range committedObjects(t) {
+		f, err := objects.OpenELF(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]any{
+			"sections": f.Sections, "programs": f.Programs, "maps": f.Maps,
+			"symbols": f.Symbols, "relocations": f.Relocations, "globals": f.Globals,
+		}
+		for _, verb := range elfVerbs {
+			got := mustBpfkit(t, "-j", "elf", verb, path)
+			data, err := json.Marshal(want[verb])
+			if err != nil {
+				t.Fatal(err)
+			}
+			var a, b any
+			if err := json.Unmarshal([]byte(got), &a); err != nil {
+				t.Fatalf("elf %s -j: %v", verb, err)
+			}
+			json.Unmarshal(data, &b)
+			if ja, jb := mustJSON(a), mustJSON(b); ja != jb {
+				t.Errorf("%s: elf %s -j differs from the library:\n got  %s\n want %s", path, verb, ja, jb)
+			}
+			if pretty := mustBpfkit(t, "-p", "elf", verb, path); !strings.Contains(pretty, "\n    ") && len(a.([]any)) > 0 {
+				t.Errorf("elf %s -p is not indented", verb)
+			}
+		}
+	}
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// TestELFPrefixesAndDefault: `elf FILE` lists sections, verbs take unique
+// prefixes, and relocations filter by section.
+func TestELFPrefixesAndDefault(t *testing.T) {
+	path := "../../testdata/xdp.bpf.o"
+	sections := mustBpfkit(t, "elf", "sections", path)
+	if got := mustBpfkit(t, "elf", path); got != sections {
+		t.Errorf("bare elf FILE differs from elf sections")
+	}
+	if got := mustBpfkit(t, "e", "sec", path); got != sections {
+		t.Errorf("e sec differs from elf sections")
+	}
+	if got := mustBpfkit(t, "elf", "sy", path); got != mustBpfkit(t, "elf", "symbols", path) {
+		t.Errorf("elf sy differs from elf symbols")
+	}
+	rel := mustBpfkit(t, "elf", "relocations", path, "section", "xdp")
+	if !strings.Contains(rel, "call is_blocked") || strings.Contains(rel, "DWARF") {
+		t.Errorf("elf relocations section xdp:\n%s", rel)
+	}
+	if r := bpfkit(t, "elf", "relocations", path, "section", "nosuch"); r.code != 1 || !strings.Contains(r.stderr, "no relocations for section 'nosuch'") {
+		t.Errorf("unknown section: exit %d, %q", r.code, r.stderr)
+	}
+	if r := bpfkit(t, "elf", "maps"); r.code != 1 || r.stderr != "Error: elf maps: expected FILE\n" {
+		t.Errorf("missing FILE: exit %d, %q", r.code, r.stderr)
+	}
+}
+
+// TestELFMalformedCLI runs the binary on every malformed file: one error
+// line, exit 1, no panic; with -j the error is JSON on stdout.
+func TestELFMalformedCLI(t *testing.T) {
+	files, err := filepath.Glob("../../testdata/malformed/*.o")
+	if err != nil || len(files) < 10 {
+		t.Fatalf("malformed corpus missing: %v", err)
+	}
+	files = append(files, "../../testdata/malformed", "../../testdata/no-such-file.o")
+	for _, path := range files {
+		if filepath.Base(path) == "corrupt-btf.o" {
+			continue // only its BPF meaning suffers; see below
+		}
+		for _, verb := range elfVerbs {
+			var stdout, stderr bytes.Buffer
+			cmd := exec.Command(binPath, "elf", verb, path)
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			code := cmd.ProcessState.ExitCode()
+			if err == nil || code != 1 {
+				t.Errorf("elf %s %s: exit %d, want 1", verb, path, code)
+			}
+			msg := stderr.String()
+			if stdout.Len() != 0 || strings.Count(msg, "\n") != 1 || !strings.HasPrefix(msg, "Error: elf "+verb+": "+path+": ") ||
+				strings.Contains(msg, "panic") || strings.Contains(msg, "goroutine") {
+				t.Errorf("elf %s %s: stdout %q stderr %q", verb, path, stdout.String(), msg)
+			}
+		}
+		var stdout bytes.Buffer
+		cmd := exec.Command(binPath, "-j", "elf", "sections", path)
+		cmd.Stdout = &stdout
+		cmd.Run()
+		var v map[string]string
+		if err := json.Unmarshal(stdout.Bytes(), &v); err != nil || !strings.Contains(v["error"], path) {
+			t.Errorf("-j elf sections %s: %q", path, stdout.String())
+		}
+	}
+	// Corrupt BTF: the listing works, the BPF meaning says what failed.
+	out := mustBpfkit(t, "elf", "sections", "../../testdata/malformed/corrupt-btf.o")
+	if !strings.Contains(out, "BTF: ") {
+		t.Errorf("corrupt BTF not reported:\n%s", out)
+	}
+}

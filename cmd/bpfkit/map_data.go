@@ -1,0 +1,515 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+
+	"github.com/cilium/ebpf"
+	ebpfbtf "github.com/cilium/ebpf/btf"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
+
+	"github.com/bpfkit/bpfkit/objects"
+)
+
+// mapDataCommands are the map verbs that read and change map contents, in
+// bpftool's command-table order so that prefixes resolve as bpftool's do
+// (`map d` is dump).
+func mapDataCommands() []*cli.Command {
+	data := "DATA := { [hex] BYTES | TYPED }   (TYPED: one word parsed with the map's BTF, e.g. 42, RED, '{\"a\":1}')"
+	return []*cli.Command{
+		{Name: "dump", Usage: "print every element", ArgsUsage: "MAP\n\n" + mapSpec, Action: mapDump},
+		{Name: "update", Usage: "create or change an element", ArgsUsage: "MAP [key DATA] [value VALUE] [UPDATE_FLAGS]\n\n" + mapSpec + "\n" + data +
+			"\nVALUE := { DATA | MAP | PROG }\nUPDATE_FLAGS := { any | exist | noexist }", Action: mapUpdate},
+		{Name: "lookup", Usage: "print one element", ArgsUsage: "MAP [key DATA]\n\n" + mapSpec + "\n" + data, Action: mapLookup},
+		{Name: "getnext", Usage: "print the key after KEY (or the first key)", ArgsUsage: "MAP [key DATA]\n\n" + mapSpec + "\n" + data, Action: mapGetNext},
+		{Name: "delete", Usage: "delete an element", ArgsUsage: "MAP key DATA\n\n" + mapSpec + "\n" + data, Action: mapDelete},
+		{Name: "pin", Usage: "pin a map to a file on bpffs", ArgsUsage: "MAP FILE\n\n" + mapSpec, Action: mapPin},
+		{Name: "event_pipe", Usage: "stream records from a perf event array or a ring buffer until Ctrl-C",
+			ArgsUsage: "MAP [cpu N index M] [type NAME] [count N]\n\n" + mapSpec +
+				"\ntype NAME decodes each record as the named BTF type (the map's BTF, then the kernel's)\ncount N stops after N records", Action: mapEventPipe},
+		{Name: "create", Usage: "create a map and pin it", ArgsUsage: "FILE type TYPE key KEY_SIZE value VALUE_SIZE entries MAX_ENTRIES name NAME [flags FLAGS] [inner_map MAP]", Action: mapCreate},
+		{Name: "peek", Usage: "print the head of a queue or the top of a stack", ArgsUsage: "MAP\n\n" + mapSpec, Action: mapLookup},
+		{Name: "push", Usage: "push a value onto a stack", ArgsUsage: "MAP value VALUE\n\n" + mapSpec, Action: mapUpdate},
+		{Name: "enqueue", Usage: "append a value to a queue", ArgsUsage: "MAP value VALUE\n\n" + mapSpec, Action: mapUpdate},
+		{Name: "pop", Usage: "remove and print the top of a stack", ArgsUsage: "MAP\n\n" + mapSpec, Action: mapPop},
+		{Name: "dequeue", Usage: "remove and print the head of a queue", ArgsUsage: "MAP\n\n" + mapSpec, Action: mapPop},
+		{Name: "freeze", Usage: "make a map read-only for system calls", ArgsUsage: "MAP\n\n" + mapSpec, Action: mapFreeze},
+	}
+}
+
+// openMapLayout opens the one map at the front of words and describes it.
+func openMapLayout(words []string) (*ebpf.Map, objects.MapLayout, []string, error) {
+	sel, rest, err := objects.ParseMapSelector(words)
+	if err != nil {
+		return nil, objects.MapLayout{}, nil, err
+	}
+	m, err := objects.OpenMap(sel)
+	if err != nil {
+		return nil, objects.MapLayout{}, nil, err
+	}
+	l, _, err := objects.MapLayoutOf(m)
+	if err != nil {
+		m.Close()
+		return nil, objects.MapLayout{}, nil, err
+	}
+	return m, l, rest, nil
+}
+
+func dumpFormat(out *output) objects.DumpFormat {
+	return objects.DumpFormat{JSON: out.JSON, Pretty: out.Pretty}
+}
+
+// mapDump is `map dump MAP`.
+func mapDump(c *cli.Context) error {
+	sel, rest, err := objects.ParseMapSelector(c.Args().Slice())
+	if err != nil {
+		return fmt.Errorf("dump map: %w", err)
+	}
+	if err := noMoreArgs(rest); err != nil {
+		return err
+	}
+	maps, err := objects.OpenMaps(sel)
+	if err != nil {
+		return fmt.Errorf("dump map: %w", err)
+	}
+	defer func() {
+		for _, m := range maps {
+			m.Close()
+		}
+	}()
+	layouts := make([]objects.MapLayout, len(maps))
+	for i, m := range maps {
+		if layouts[i], _, err = objects.MapLayoutOf(m); err != nil {
+			return fmt.Errorf("dump map: %w", err)
+		}
+		if err := objects.CheckDumpable(layouts[i].Type); err != nil {
+			return fmt.Errorf("dump map %d: %w", layouts[i].ID, err)
+		}
+	}
+	out := outputFor(c)
+	f := dumpFormat(out)
+	f.Multi = len(maps) > 1
+	for _, l := range layouts {
+		if f.Multi && l.ValueType == nil {
+			f.Hex = true
+		}
+	}
+	p := objects.NewDumpPrinter(out.W, f)
+	for i, m := range maps {
+		p.BeginMap(layouts[i])
+		if err := objects.DumpMap(m, nil, p.Entry); err != nil {
+			p.Flush()
+			return fmt.Errorf("dump map %d: %w", layouts[i].ID, err)
+		}
+		p.EndMap()
+	}
+	return p.Close()
+}
+
+// valueBuffer returns what cilium/ebpf's Lookup fills for l and a function
+// giving the entry view of it.
+func lookupEntry(m *ebpf.Map, l objects.MapLayout, key []byte, andDelete bool) (*objects.DumpEntry, error) {
+	e := &objects.DumpEntry{Key: key}
+	var k any
+	if l.KeySize > 0 {
+		k = key
+	}
+	if objects.IsPerCPUMap(l.Type) {
+		vals := make([][]byte, l.PossibleCP)
+		for i := range vals {
+			vals[i] = make([]byte, l.ValueSize)
+		}
+		var err error
+		if andDelete {
+			err = m.LookupAndDelete(k, vals)
+		} else {
+			err = m.Lookup(k, vals)
+		}
+		if err != nil {
+			return nil, err
+		}
+		e.PerCPU = vals
+		return e, nil
+	}
+	val := make([]byte, l.ValueSize)
+	var err error
+	if andDelete {
+		err = m.LookupAndDelete(k, val)
+	} else {
+		err = m.Lookup(k, val)
+	}
+	if err != nil {
+		return nil, err
+	}
+	e.Value = val
+	return e, nil
+}
+
+// errText is glibc's strerror of the errno in err, as bpftool prints it.
+func errText(err error) string {
+	var errno unix.Errno
+	if errors.As(err, &errno) {
+		return objects.Strerror(errno)
+	}
+	if errors.Is(err, ebpf.ErrKeyNotExist) {
+		return objects.Strerror(unix.ENOENT)
+	}
+	return err.Error()
+}
+
+// mapLookup is `map lookup MAP [key DATA]` and `map peek MAP`.
+func mapLookup(c *cli.Context) error {
+	m, l, rest, err := openMapLayout(c.Args().Slice())
+	if err != nil {
+		return fmt.Errorf("lookup map: %w", err)
+	}
+	defer m.Close()
+	in, err := objects.ParseElem(rest, l, objects.ElemParts{Key: l.KeySize > 0})
+	if err != nil {
+		return fmt.Errorf("lookup map: %w", err)
+	}
+	out := outputFor(c)
+	e, err := lookupEntry(m, l, in.Key, false)
+	if errors.Is(err, ebpf.ErrKeyNotExist) {
+		if !out.JSON {
+			b := append([]byte("key:\n"), objects.AppendHex(nil, in.Key)...)
+			fmt.Fprintf(out.W, "%s\n\nNot found\n", b)
+		}
+		return fmt.Errorf("lookup map: key not found")
+	}
+	if err != nil {
+		return fmt.Errorf("lookup failed: %s", errText(err))
+	}
+	return objects.PrintEntry(out.W, l, dumpFormat(out), e)
+}
+
+// mapPop is `map pop MAP` and `map dequeue MAP`.
+func mapPop(c *cli.Context) error {
+	m, l, rest, err := openMapLayout(c.Args().Slice())
+	if err != nil {
+		return fmt.Errorf("pop map: %w", err)
+	}
+	defer m.Close()
+	if err := noMoreArgs(rest); err != nil {
+		return err
+	}
+	out := outputFor(c)
+	e, err := lookupEntry(m, l, nil, true)
+	if errors.Is(err, ebpf.ErrKeyNotExist) {
+		return fmt.Errorf("empty map")
+	}
+	if err != nil {
+		return fmt.Errorf("pop failed: %s", errText(err))
+	}
+	return objects.PrintEntry(out.W, l, dumpFormat(out), e)
+}
+
+// mapGetNext is `map getnext MAP [key DATA]`.
+func mapGetNext(c *cli.Context) error {
+	m, l, rest, err := openMapLayout(c.Args().Slice())
+	if err != nil {
+		return fmt.Errorf("getnext map: %w", err)
+	}
+	defer m.Close()
+	in, err := objects.ParseElem(rest, l, objects.ElemParts{OptKey: true})
+	if err != nil {
+		return fmt.Errorf("getnext map: %w", err)
+	}
+	var key any
+	if in.HasKey {
+		key = in.Key
+	}
+	next := make([]byte, l.KeySize)
+	if err := m.NextKey(key, next); err != nil {
+		return fmt.Errorf("can't get next key: %s", errText(err))
+	}
+	out := outputFor(c)
+	return objects.PrintNextKey(out.W, dumpFormat(out), in.Key, in.HasKey, next)
+}
+
+// mapUpdate is `map update`, `map push` and `map enqueue`.
+func mapUpdate(c *cli.Context) error {
+	m, l, rest, err := openMapLayout(c.Args().Slice())
+	if err != nil {
+		return fmt.Errorf("update map: %w", err)
+	}
+	defer m.Close()
+	in, err := objects.ParseElem(rest, l, objects.ElemParts{Key: l.KeySize > 0, Value: true, Flags: true})
+	if err != nil {
+		return fmt.Errorf("update map: %w", err)
+	}
+	var key, value any
+	if l.KeySize > 0 {
+		key = in.Key
+	}
+	switch {
+	case in.ValueRef != nil && l.Type == ebpf.ProgramArray:
+		sel, _, err := objects.ParseProgSelector(in.ValueRef)
+		if err != nil {
+			return fmt.Errorf("update map: value: %w", err)
+		}
+		p, err := objects.OpenProgram(sel)
+		if err != nil {
+			return fmt.Errorf("update map: value: %w", err)
+		}
+		defer p.Close()
+		value = p
+	case in.ValueRef != nil:
+		sel, _, err := objects.ParseMapSelector(in.ValueRef)
+		if err != nil {
+			return fmt.Errorf("update map: value: %w", err)
+		}
+		inner, err := objects.OpenMap(sel)
+		if err != nil {
+			return fmt.Errorf("update map: value: %w", err)
+		}
+		defer inner.Close()
+		value = inner
+	case objects.IsPerCPUMap(l.Type):
+		value = objects.PerCPUValue(in.Value, l.PossibleCP)
+	default:
+		value = in.Value
+	}
+	if err := m.Update(key, value, in.Flags); err != nil {
+		return fmt.Errorf("update failed: %s", errText(err))
+	}
+	return outputFor(c).Null()
+}
+
+// mapDelete is `map delete MAP key DATA`.
+func mapDelete(c *cli.Context) error {
+	m, l, rest, err := openMapLayout(c.Args().Slice())
+	if err != nil {
+		return fmt.Errorf("delete map: %w", err)
+	}
+	defer m.Close()
+	in, err := objects.ParseElem(rest, l, objects.ElemParts{Key: true})
+	if err != nil {
+		return fmt.Errorf("delete map: %w", err)
+	}
+	if err := m.Delete(in.Key); err != nil {
+		return fmt.Errorf("delete failed: %s", errText(err))
+	}
+	return outputFor(c).Null()
+}
+
+// mapPin is `map pin MAP FILE`.
+func mapPin(c *cli.Context) error {
+	m, _, rest, err := openMapLayout(c.Args().Slice())
+	if err != nil {
+		return fmt.Errorf("pin map: %w", err)
+	}
+	defer m.Close()
+	if len(rest) != 1 {
+		return fmt.Errorf("pin map: expected one FILE after the map")
+	}
+	if err := ensureBPFFS(c); err != nil {
+		return fmt.Errorf("pin map: %w", err)
+	}
+	if err := m.Pin(rest[0]); err != nil {
+		return fmt.Errorf("pin map: %w", err)
+	}
+	return outputFor(c).Null()
+}
+
+// mapFreeze is `map freeze MAP`.
+func mapFreeze(c *cli.Context) error {
+	m, _, rest, err := openMapLayout(c.Args().Slice())
+	if err != nil {
+		return fmt.Errorf("freeze map: %w", err)
+	}
+	defer m.Close()
+	if err := noMoreArgs(rest); err != nil {
+		return err
+	}
+	if err := m.Freeze(); err != nil {
+		return fmt.Errorf("failed to freeze map: %s", errText(err))
+	}
+	return outputFor(c).Null()
+}
+
+func parseU32Arg(words []string, what string) (uint32, error) {
+	if len(words) < 2 {
+		return 0, fmt.Errorf("%s: missing value", what)
+	}
+	v, err := strconv.ParseUint(words[1], 0, 32)
+	if err != nil {
+		return 0, fmt.Errorf("can't parse %s: %s", what, words[1])
+	}
+	return uint32(v), nil
+}
+
+// mapCreate is `map create FILE type T key N value N entries N name NAME
+// [flags F] [inner_map MAP]`.
+func mapCreate(c *cli.Context) error {
+	words := c.Args().Slice()
+	if len(words) == 0 {
+		return fmt.Errorf("create map: expected FILE")
+	}
+	file := words[0]
+	words = words[1:]
+	spec := &ebpf.MapSpec{}
+	typeSet := false
+	var inner *ebpf.Map
+	defer func() {
+		if inner != nil {
+			inner.Close()
+		}
+	}()
+	for len(words) > 0 {
+		kw, ok := matchKeyword(words[0], "type", "name", "key", "value", "entries", "flags", "inner_map", "offload_dev", "dev")
+		if !ok {
+			return fmt.Errorf("create map: unknown arg %s", words[0])
+		}
+		if len(words) < 2 {
+			return fmt.Errorf("create map: '%s' needs a value", kw)
+		}
+		var err error
+		switch kw {
+		case "type":
+			if typeSet {
+				return fmt.Errorf("create map: map type already specified")
+			}
+			t, ok := objects.MapTypeByName(words[1])
+			if !ok {
+				return fmt.Errorf("create map: unrecognized map type: %s", words[1])
+			}
+			spec.Type, typeSet = t, true
+		case "name":
+			spec.Name = words[1]
+		case "key":
+			spec.KeySize, err = parseU32Arg(words, "key size")
+		case "value":
+			spec.ValueSize, err = parseU32Arg(words, "value size")
+		case "entries":
+			spec.MaxEntries, err = parseU32Arg(words, "max entries")
+		case "flags":
+			spec.Flags, err = parseU32Arg(words, "flags")
+		case "inner_map":
+			var sel objects.Selector
+			var rest []string
+			if sel, rest, err = objects.ParseMapSelector(words[1:]); err != nil {
+				return fmt.Errorf("create map: inner_map: %w", err)
+			}
+			if inner, err = objects.OpenMap(sel); err != nil {
+				return fmt.Errorf("create map: inner_map: %w", err)
+			}
+			words = rest
+			continue
+		case "offload_dev", "dev":
+			return fmt.Errorf("create map: offloaded maps are not supported")
+		}
+		if err != nil {
+			return fmt.Errorf("create map: %w", err)
+		}
+		words = words[2:]
+	}
+	if spec.Name == "" {
+		return fmt.Errorf("create map: map name not specified")
+	}
+	if !typeSet {
+		return fmt.Errorf("create map: map type not specified")
+	}
+	if inner != nil {
+		info, err := objects.MapInfoOf(inner)
+		if err != nil {
+			return fmt.Errorf("create map: inner_map: %w", err)
+		}
+		spec.InnerMap = &ebpf.MapSpec{
+			Name: info.Name, Type: ebpf.MapType(info.Type.Value), KeySize: info.BytesKey,
+			ValueSize: info.BytesValue, MaxEntries: info.MaxEntries, Flags: info.Flags,
+		}
+	}
+	if err := ensureBPFFS(c); err != nil {
+		return fmt.Errorf("create map: %w", err)
+	}
+	m, err := ebpf.NewMap(spec)
+	if err != nil {
+		return fmt.Errorf("map create failed: %w", err)
+	}
+	defer m.Close()
+	if err := m.Pin(file); err != nil {
+		return fmt.Errorf("create map: pin: %w", err)
+	}
+	return outputFor(c).Null()
+}
+
+// mapEventPipe is `map event_pipe MAP [cpu N index M] [type NAME] [count N]`.
+func mapEventPipe(c *cli.Context) error {
+	m, _, rest, err := openMapLayout(c.Args().Slice())
+	if err != nil {
+		return fmt.Errorf("event_pipe: %w", err)
+	}
+	defer m.Close()
+	opts := objects.EventPipeOptions{CPU: -1, Index: -1}
+	var typ ebpfbtf.Type
+	limit := -1
+	for len(rest) > 0 {
+		kw, ok := matchKeyword(rest[0], "cpu", "index", "type", "count")
+		if !ok {
+			return fmt.Errorf("event_pipe: unknown arg %s", rest[0])
+		}
+		if len(rest) < 2 {
+			return fmt.Errorf("event_pipe: '%s' needs a value", kw)
+		}
+		switch kw {
+		case "cpu", "index", "count":
+			v, err := strconv.ParseUint(rest[1], 0, 31)
+			if err != nil {
+				return fmt.Errorf("event_pipe: can't parse %s: %s", kw, rest[1])
+			}
+			switch kw {
+			case "cpu":
+				opts.CPU = int(v)
+			case "index":
+				opts.Index = int(v)
+			default:
+				limit = int(v)
+			}
+		case "type":
+			if typ, err = objects.FindBTFType(m, rest[1]); err != nil {
+				return fmt.Errorf("event_pipe: %w", err)
+			}
+		}
+		rest = rest[2:]
+	}
+	if (opts.CPU >= 0) != (opts.Index >= 0) {
+		return fmt.Errorf("event_pipe: cpu and index must be specified together")
+	}
+	out := outputFor(c)
+	r, err := objects.OpenEventReader(m, opts)
+	if err != nil {
+		return fmt.Errorf("event_pipe: %w", err)
+	}
+	if !out.JSON {
+		fmt.Fprintln(c.App.ErrWriter, "Warning: this reader takes the buffer's records away from the program that normally reads them.")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		r.Close()
+	}()
+	defer r.Close()
+	p := objects.NewEventPrinter(out.W, out.JSON, out.Pretty, typ)
+	for n := 0; limit < 0 || n < limit; n++ {
+		rec, err := r.Read()
+		if errors.Is(err, objects.ErrEventsClosed) {
+			break
+		}
+		if err != nil {
+			p.Close()
+			return fmt.Errorf("event_pipe: %w", err)
+		}
+		if err := p.Print(rec); err != nil {
+			return err
+		}
+	}
+	return p.Close()
+}

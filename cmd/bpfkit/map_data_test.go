@@ -1,0 +1,311 @@
+package main
+
+import (
+	"bytes"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cilium/ebpf"
+
+	"github.com/bpfkit/bpfkit/internal/testutil"
+	"github.com/bpfkit/bpfkit/objects"
+)
+
+// bpftoolOut runs bpftool and returns its stdout and exit code.
+func bpftoolOut(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	path := testutil.RequireTool(t, "bpftool")
+	var out bytes.Buffer
+	cmd := exec.Command(path, args...)
+	cmd.Stdout = &out
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("bpftool %v: %v", args, err)
+	}
+	return out.String(), code
+}
+
+// v71InnerMapID turns bpftool v7.1.0's map-of-maps output into v7.3's,
+// which prints inner_map_id as bpfkit does.
+var v71Value = regexp.MustCompile(`value: ([0-9a-f]{2}) ([0-9a-f]{2}) ([0-9a-f]{2}) ([0-9a-f]{2})\n`)
+
+// sameAsBpftool runs the command (global flags first) with bpfkit and
+// bpftool and compares stdout byte for byte.
+func sameAsBpftool(t *testing.T, args ...string) string {
+	t.Helper()
+	want, _ := bpftoolOut(t, args...)
+	got := bpfkit(t, args...)
+	if got.stdout != want {
+		t.Errorf("bpfkit %s:\n--- bpfkit (exit %d, stderr %q)\n%s--- bpftool\n%s", strings.Join(args, " "), got.code, got.stderr, got.stdout, want)
+	}
+	return got.stdout
+}
+
+// loadMapdata loads testdata/mapdata.bpf.o and returns the collection.
+func loadMapdata(t *testing.T) *ebpf.Collection {
+	t.Helper()
+	spec, err := ebpf.LoadCollectionSpec(filepath.Join("..", "..", "testdata", "mapdata.bpf.o"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	coll, err := ebpf.NewCollection(spec)
+	if err != nil {
+		t.Fatalf("load mapdata.bpf.o: %v", err)
+	}
+	t.Cleanup(coll.Close)
+	return coll
+}
+
+func runEmit(t *testing.T, coll *ebpf.Collection) {
+	t.Helper()
+	if _, err := coll.Programs["emit"].Run(&ebpf.RunOptions{Data: make([]byte, 64)}); err != nil {
+		t.Fatalf("run emit: %v", err)
+	}
+}
+
+func mapIDOf(t *testing.T, m *ebpf.Map) string {
+	t.Helper()
+	id, err := objects.MapID(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return itoa(id)
+}
+
+// TestMapDumpObject compares dumps, lookups and getnext of a loaded
+// object's maps (BTF-typed hash, per-CPU array, .data, .bss, .rodata).
+func TestMapDumpObject(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	testutil.RequireTool(t, "bpftool")
+	coll := loadMapdata(t)
+	runEmit(t, coll)
+	runEmit(t, coll)
+	flows := mapIDOf(t, coll.Maps["flows"])
+
+	// Typed update: a struct key and value given as JSON words.
+	mustBpfkit(t, "map", "update", "id", flows,
+		"key", `{"saddr":16777343,"port":443,"proto":6}`,
+		"value", `{"packets":5,"bytes":200,"comm":"abc","mode":"MODE_ON","small":3,"big":1000,"u":{"word":7},"seen":true}`)
+	// Raw update, as bpftool takes it.
+	mustBpfkit(t, "map", "update", "id", flows, "key", "hex", "0a", "00", "00", "01", "35", "00", "11", "00",
+		"value", "1", "0", "0", "0", "0", "0", "0", "0", "2", "0", "0", "0", "0", "0", "0", "0",
+		"0x64", "0x6e", "0x73", "0", "0", "0", "0", "0", "0", "0", "0", "0", "0", "0", "0", "0",
+		"0", "0", "0", "0", "0", "0", "0", "0", "noexist")
+
+	for name, m := range coll.Maps {
+		if name == "perf_events" || name == "ring" {
+			continue
+		}
+		id := mapIDOf(t, m)
+		for _, g := range [][]string{nil, {"-j"}, {"-p"}} {
+			sameAsBpftool(t, append(g, "map", "dump", "id", id)...)
+		}
+	}
+	key := []string{"key", "0x7f", "0", "0", "1", "0xbb", "1", "6", "0"}
+	for _, g := range [][]string{nil, {"-j"}, {"-p"}} {
+		sameAsBpftool(t, append(append(g, "map", "lookup", "id", flows), key...)...)
+		sameAsBpftool(t, append(g, "map", "getnext", "id", flows)...)
+		if g == nil || g[0] != "-p" { // errors print compact JSON
+			sameAsBpftool(t, append(append(g, "map", "getnext", "id", flows), key...)...)
+		}
+		sameAsBpftool(t, append(g, "map", "lookup", "id", mapIDOf(t, coll.Maps["hits"]), "key", "0", "0", "0", "0")...)
+	}
+	// A typed key finds the same element as the raw one.
+	typed := mustBpfkit(t, "map", "lookup", "id", flows, "key", `{"saddr":16777343,"port":443,"proto":6}`)
+	raw := mustBpfkit(t, append([]string{"map", "lookup", "id", flows}, key...)...)
+	if typed != raw || !strings.Contains(typed, `"comm": "abc"`) {
+		t.Errorf("typed lookup:\n%s\nraw lookup:\n%s", typed, raw)
+	}
+	// Not found: bpftool's text on stdout, and an error.
+	r := bpfkit(t, "map", "lookup", "id", flows, "key", "1", "2", "3", "4", "5", "6", "7", "8")
+	want, _ := bpftoolOut(t, "map", "lookup", "id", flows, "key", "1", "2", "3", "4", "5", "6", "7", "8")
+	if r.code == 0 || r.stdout != want {
+		t.Errorf("lookup of a missing key: exit %d, stdout %q, want %q", r.code, r.stdout, want)
+	}
+}
+
+// TestMapVerbs creates, fills, pins and freezes maps with bpfkit and checks
+// the results with bpftool.
+func TestMapVerbs(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	testutil.RequireTool(t, "bpftool")
+	dir := pinDir(t)
+	h := filepath.Join(dir, "h")
+	if out := mustBpfkit(t, "-j", "map", "create", h, "type", "hash", "key", "4", "value", "8", "entries", "16", "name", "bpfkit_t_h"); out != "null\n" {
+		t.Errorf("create -j printed %q", out)
+	}
+	show := bpftoolJSON(t, "map", "show", "pinned", h).(map[string]any)
+	if show["name"] != "bpfkit_t_h" || show["type"] != "hash" || show["max_entries"].(interface{ String() string }).String() != "16" {
+		t.Errorf("created map: %v", show)
+	}
+	mustBpfkit(t, "map", "update", "pinned", h, "key", "10", "0", "0", "0", "value", "hex", "ff", "ee", "dd", "cc", "bb", "aa", "99", "88")
+	mustBpfkit(t, "map", "update", "pinned", h, "key", "hex", "01", "00", "00", "00", "value", "1", "0", "0", "0", "0", "0", "0", "0", "noexist")
+	mustBpfkit(t, "map", "update", "pinned", h, "key", "2", "0", "0", "0", "value", "16", "0", "0", "0", "0", "0", "0", "0", "any")
+	for _, g := range [][]string{nil, {"-j"}, {"-p"}} {
+		sameAsBpftool(t, append(g, "map", "dump", "pinned", h)...)
+		sameAsBpftool(t, append(g, "map", "lookup", "pinned", h, "key", "2", "0", "0", "0")...)
+		if g == nil || g[0] != "-p" { // errors print compact JSON
+			sameAsBpftool(t, append(g, "map", "getnext", "pinned", h, "key", "2", "0", "0", "0")...)
+		}
+	}
+	mustBpfkit(t, "map", "delete", "pinned", h, "key", "2", "0", "0", "0")
+	if out, _ := bpftoolOut(t, "map", "dump", "pinned", h); !strings.HasSuffix(out, "Found 2 elements\n") {
+		t.Errorf("after delete:\n%s", out)
+	}
+
+	// pin and freeze
+	h2 := filepath.Join(dir, "h2")
+	mustBpfkit(t, "map", "pin", "pinned", h, h2)
+	mustBpfkit(t, "map", "freeze", "pinned", h2)
+	if show := bpftoolJSON(t, "map", "show", "pinned", h).(map[string]any); show["frozen"].(interface{ String() string }).String() != "1" {
+		t.Errorf("not frozen: %v", show)
+	}
+
+	// queue
+	q := filepath.Join(dir, "q")
+	mustBpfkit(t, "map", "create", q, "type", "queue", "key", "0", "value", "4", "entries", "4", "name", "bpfkit_t_q")
+	mustBpfkit(t, "map", "enqueue", "pinned", q, "value", "1", "2", "3", "4")
+	mustBpfkit(t, "map", "push", "pinned", q, "value", "5", "6", "7", "8")
+	sameAsBpftool(t, "map", "peek", "pinned", q)
+	sameAsBpftool(t, "-j", "map", "peek", "pinned", q)
+	if out := mustBpfkit(t, "map", "dequeue", "pinned", q); out != "value: 01 02 03 04\n" {
+		t.Errorf("dequeue printed %q", out)
+	}
+	if out := mustBpfkit(t, "-j", "map", "pop", "pinned", q); out != `{"key":[],"value":["0x05","0x06","0x07","0x08"]}`+"\n" {
+		t.Errorf("pop -j printed %q", out)
+	}
+
+	// per-CPU: one value for every CPU, as bpftool's fill_per_cpu_value
+	pc := filepath.Join(dir, "pc")
+	mustBpfkit(t, "map", "create", pc, "type", "percpu_hash", "key", "4", "value", "20", "entries", "4", "name", "bpfkit_t_pc")
+	mustBpfkit(t, "map", "update", "pinned", pc, "key", "1", "0", "0", "0", "value", "hex",
+		"01", "02", "03", "04", "05", "06", "07", "08", "09", "0a", "0b", "0c", "0d", "0e", "0f", "10", "11", "12", "13", "14")
+	sameAsBpftool(t, "map", "dump", "pinned", pc)
+	sameAsBpftool(t, "-j", "map", "lookup", "pinned", pc, "key", "1", "0", "0", "0")
+
+	// prog array and map in map, with MAP and PROG values
+	_, progID := loadProg(t, &ebpf.ProgramSpec{Name: "bpfkit_t_pa", Type: ebpf.SocketFilter, License: "GPL", Instructions: returnZero()})
+	pa := filepath.Join(dir, "pa")
+	mustBpfkit(t, "map", "create", pa, "type", "prog_array", "key", "4", "value", "4", "entries", "4", "name", "bpfkit_t_pa")
+	mustBpfkit(t, "map", "update", "pinned", pa, "key", "2", "0", "0", "0", "value", "id", itoa(progID))
+	sameAsBpftool(t, "map", "dump", "pinned", pa)
+	sameAsBpftool(t, "-j", "map", "dump", "pinned", pa)
+	inner := filepath.Join(dir, "inner")
+	mustBpfkit(t, "map", "create", inner, "type", "array", "key", "4", "value", "4", "entries", "2", "name", "bpfkit_t_in")
+	aom := filepath.Join(dir, "aom")
+	mustBpfkit(t, "map", "create", aom, "type", "array_of_maps", "key", "4", "value", "4", "entries", "2", "name", "bpfkit_t_aom", "inner_map", "pinned", inner)
+	mustBpfkit(t, "map", "update", "pinned", aom, "key", "1", "0", "0", "0", "value", "pinned", inner)
+	got := mustBpfkit(t, "map", "dump", "pinned", aom)
+	innerID := bpftoolJSON(t, "map", "show", "pinned", inner).(map[string]any)["id"]
+	if want := "key: 01 00 00 00  inner_map_id: " + innerID.(interface{ String() string }).String() + " \nFound 1 element\n"; got != want {
+		t.Errorf("array_of_maps dump:\n%s\nwant:\n%s", got, want)
+	}
+
+	// A name that matches several maps dumps each, with a header.
+	mustBpfkit(t, "map", "create", filepath.Join(dir, "dup1"), "type", "hash", "key", "4", "value", "4", "entries", "4", "name", "bpfkit_t_dup")
+	mustBpfkit(t, "map", "create", filepath.Join(dir, "dup2"), "type", "array", "key", "4", "value", "4", "entries", "2", "name", "bpfkit_t_dup")
+	mustBpfkit(t, "map", "update", "pinned", filepath.Join(dir, "dup1"), "key", "1", "0", "0", "0", "value", "2", "0", "0", "0")
+	for _, g := range [][]string{nil, {"-j"}, {"-p"}} {
+		sameAsBpftool(t, append(g, "map", "dump", "name", "bpfkit_t_dup")...)
+	}
+
+	// Malformed input and refused operations: one clear error each.
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"map", "lookup", "pinned", h, "key", "1", "0", "0"}, "key expected 4 bytes got 3"},
+		{[]string{"map", "lookup", "pinned", h, "key", "1", "0", "0", "0", "0"}, "expected key or value, got: 0"},
+		{[]string{"map", "update", "pinned", h, "key", "hex", "zz", "0", "0", "0", "value", "0", "0", "0", "0", "0", "0", "0", "0"}, "error parsing byte: zz"},
+		{[]string{"map", "update", "pinned", h, "key", "1", "0", "0", "0", "value", "0", "0", "0", "0", "0", "0", "0", "0", "sometimes"}, "expected key or value, got: sometimes"},
+		{[]string{"map", "update", "pinned", pc, "key", "1", "0", "0", "0", "value", "hex",
+			"01", "02", "03", "04", "05", "06", "07", "08", "09", "0a", "0b", "0c", "0d", "0e", "0f", "10", "11", "12", "13", "14", "noexist"}, "update failed: File exists"},
+		{[]string{"map", "update", "pinned", h2, "key", "1", "0", "0", "0", "value", "0", "0", "0", "0", "0", "0", "0", "0"}, "update failed: Operation not permitted"},
+		{[]string{"map", "dump", "pinned", q}, "queues and stacks have no keys: use map peek or map pop"},
+		{[]string{"map", "pop", "pinned", q}, "empty map"},
+		{[]string{"map", "create", filepath.Join(dir, "x"), "type", "hash", "key", "4", "value", "4", "entries", "4"}, "map name not specified"},
+		{[]string{"map", "create", filepath.Join(dir, "x"), "type", "nosuch", "name", "x"}, "unrecognized map type: nosuch"},
+		{[]string{"map", "event_pipe", "pinned", h}, "map is not a perf event array or a ring buffer"},
+	} {
+		r := bpfkit(t, c.args...)
+		if r.code == 0 || !strings.Contains(r.stderr, c.want) || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("bpfkit %s: exit %d, stderr %q, want one line with %q", strings.Join(c.args, " "), r.code, r.stderr, c.want)
+		}
+	}
+}
+
+// TestEventPipe reads records a test program writes to a perf event array
+// and a ring buffer, raw and decoded with BTF.
+func TestEventPipe(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	// Loaded by libbpf (through bpftool) so that the program's BTF holds
+	// every type of the object, struct event included.
+	dir := pinDir(t)
+	if out, code := bpftoolOut(t, "prog", "loadall", filepath.Join("..", "..", "testdata", "mapdata.bpf.o"), filepath.Join(dir, "progs"), "pinmaps", filepath.Join(dir, "maps")); code != 0 {
+		t.Fatalf("bpftool prog loadall: exit %d: %s", code, out)
+	}
+	prog, err := ebpf.LoadPinnedProgram(filepath.Join(dir, "progs", "emit"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prog.Close()
+	coll := &ebpf.Collection{Programs: map[string]*ebpf.Program{"emit": prog}}
+	ring := filepath.Join(dir, "maps", "ring")
+	perf := filepath.Join(dir, "maps", "perf_events")
+
+	// Ring buffer records stay until read: write first, then read.
+	runEmit(t, coll)
+	runEmit(t, coll)
+	out := mustBpfkit(t, "map", "event_pipe", "pinned", ring, "count", "2")
+	re := regexp.MustCompile(`^== @\d+\.\d{9} ring buffer =====\n2a 00 00 00 03 00 00 00  07 00 00 00 00 00 00 00\n65 76 74 00 00 00 00 00\n== @\d+\.\d{9} ring buffer =====\n2a 00 00 00 03 00 00 00  08 00 00 00 00 00 00 00\n65 76 74 00 00 00 00 00\n$`)
+	if !re.MatchString(out) {
+		t.Errorf("ring buffer event_pipe:\n%s", out)
+	}
+	runEmit(t, coll)
+	out = mustBpfkit(t, "-j", "map", "event_pipe", "pinned", ring, "count", "1", "type", "event")
+	re = regexp.MustCompile(`^\[\{"type":"ringbuf","timestamp":\d+,"data":\[42,0,0,0,3,0,0,0,9,0,0,0,0,0,0,0,101,118,116,0,0,0,0,0\],"formatted":\{"pid":42,"cpu_hint":3,"value":9,"comm":"evt"\}\}\]\n$`)
+	if !re.MatchString(out) {
+		t.Errorf("ring buffer event_pipe -j type event:\n%s", out)
+	}
+
+	// Perf records need the reader first: emit until it has one.
+	for _, args := range [][]string{
+		{"map", "event_pipe", "pinned", perf, "count", "1"},
+		{"-j", "map", "event_pipe", "pinned", perf, "count", "1", "type", "event"},
+	} {
+		done := make(chan result)
+		go func() {
+			var stdout, stderr bytes.Buffer
+			code := run(append([]string{"bpfkit"}, args...), &stdout, &stderr)
+			done <- result{stdout.String(), stderr.String(), code}
+		}()
+		var r result
+	wait:
+		for i := 0; ; i++ {
+			select {
+			case r = <-done:
+				break wait
+			case <-time.After(50 * time.Millisecond):
+				if i > 200 {
+					t.Fatalf("event_pipe %v got no record", args)
+				}
+				runEmit(t, coll)
+			}
+		}
+		if r.code != 0 {
+			t.Fatalf("event_pipe %v: exit %d: %s", args, r.code, r.stderr)
+		}
+		plain := regexp.MustCompile(`^== @\d+\.\d{9} CPU: \d+ index: \d+ =====\n2a 00 00 00 03 00 00 00  [0-9a-f]{2} 00 00 00 00 00 00 00\n65 76 74 00 00 00 00 00  00 00 00 00\n$`)
+		js := regexp.MustCompile(`^\[\{"type":9,"cpu":\d+,"index":\d+,"timestamp":\d+,"data":\[42,0,0,0,3,0,0,0,\d+,0,0,0,0,0,0,0,101,118,116,0,0,0,0,0,0,0,0,0\],"formatted":\{"pid":42,"cpu_hint":3,"value":\d+,"comm":"evt"\}\}\]\n$`)
+		if args[0] == "-j" && !js.MatchString(r.stdout) || args[0] != "-j" && !plain.MatchString(r.stdout) {
+			t.Errorf("perf event_pipe %v:\n%s", args, r.stdout)
+		}
+	}
+}

@@ -1,0 +1,267 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/cilium/ebpf"
+	"github.com/urfave/cli/v2"
+
+	"github.com/bpfkit/bpfkit/objects"
+)
+
+const loadOptionsUsage = `[type TYPE] [map {idx IDX | name NAME} MAP]... [pinmaps MAP_DIR] [autoattach] [kernel_btf BTF_FILE]
+
+MAP := { id ID | pinned FILE | name NAME }
+TYPE is a section name or its first word: xdp, kprobe, tracepoint, cgroup/skb, ...`
+
+// progLoadCommands are prog's verbs that put objects into the kernel or
+// read their output: load, loadall, pin and tracelog.
+func progLoadCommands() []*cli.Command {
+	return []*cli.Command{
+		{
+			Name:      "load",
+			Usage:     "load an object file and pin its first program at PATH",
+			ArgsUsage: "OBJ PATH " + loadOptionsUsage,
+			Action:    func(c *cli.Context) error { return progLoad(c, false) },
+		},
+		{
+			Name:      "loadall",
+			Usage:     "load an object file and pin every program under PATH",
+			ArgsUsage: "OBJ PATH " + loadOptionsUsage,
+			Action:    func(c *cli.Context) error { return progLoad(c, true) },
+		},
+		{
+			Name:      "pin",
+			Usage:     "pin a program at FILE on a bpffs",
+			ArgsUsage: "PROG FILE\n\n" + progSpec,
+			Action:    progPin,
+		},
+		{
+			Name:      "tracelog",
+			Usage:     "print bpf_printk output (trace_pipe) until Ctrl-C",
+			ArgsUsage: " ",
+			Action:    progTracelog,
+		},
+	}
+}
+
+// progLoad is `prog load` and `prog loadall`.
+func progLoad(c *cli.Context, all bool) error {
+	verb := "prog load"
+	if all {
+		verb = "prog loadall"
+	}
+	words := c.Args().Slice()
+	if len(words) < 2 {
+		return fmt.Errorf("%s: expected OBJ and PATH", verb)
+	}
+	objPath, pinPath := words[0], words[1]
+	var lopts objects.LoadOptions
+	req := objects.PinRequest{Path: pinPath, All: all}
+	var reused []*ebpf.Map
+	defer func() {
+		for _, m := range reused {
+			m.Close()
+		}
+	}()
+	for rest := words[2:]; len(rest) > 0; {
+		kw, ok := matchKeyword(rest[0], "type", "map", "pinmaps", "autoattach", "kernel_btf", "offload_dev", "xdpmeta_dev")
+		if !ok {
+			return fmt.Errorf("%s: expected no more arguments, 'type', 'map', 'pinmaps', 'autoattach' or 'kernel_btf', got: '%s'", verb, rest[0])
+		}
+		rest = rest[1:]
+		need := func(what string) (string, error) {
+			if len(rest) == 0 {
+				return "", fmt.Errorf("%s: %s needs %s", verb, kw, what)
+			}
+			v := rest[0]
+			rest = rest[1:]
+			return v, nil
+		}
+		var err error
+		switch kw {
+		case "type":
+			if lopts.Type, err = need("a program type"); err != nil {
+				return err
+			}
+			if _, _, ok := objects.ProgTypeBySectionWord(lopts.Type); !ok {
+				return fmt.Errorf("%s: unknown program type %q (known: %s)", verb, lopts.Type, strings.Join(objects.SectionWords(), ", "))
+			}
+		case "map":
+			var r objects.MapReuse
+			how, err := need("idx IDX or name NAME")
+			if err != nil {
+				return err
+			}
+			val, err := need("an index or a name")
+			if err != nil {
+				return err
+			}
+			switch k, _ := matchKeyword(how, "idx", "name"); k {
+			case "idx":
+				n, perr := strconv.ParseUint(val, 0, 31)
+				if perr != nil {
+					return fmt.Errorf("%s: can't parse map index %q", verb, val)
+				}
+				r.Index = int(n)
+			case "name":
+				r.Name = val
+			default:
+				return fmt.Errorf("%s: expected 'idx' or 'name', got: '%s'", verb, how)
+			}
+			sel, after, err := objects.ParseMapSelector(rest)
+			if err != nil {
+				return fmt.Errorf("%s: %w", verb, err)
+			}
+			rest = after
+			if r.Map, err = objects.OpenMap(sel); err != nil {
+				return fmt.Errorf("%s: %w", verb, err)
+			}
+			reused = append(reused, r.Map)
+			lopts.Reuse = append(lopts.Reuse, r)
+		case "pinmaps":
+			if req.PinMaps, err = need("a directory"); err != nil {
+				return err
+			}
+		case "autoattach":
+			req.AutoAttach = true
+		case "kernel_btf":
+			if lopts.KernelBTF, err = need("a BTF file"); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("%s: %s is not supported (no device offload in bpfkit)", verb, kw)
+		}
+	}
+
+	if err := ensureBPFFS(c); err != nil {
+		return fmt.Errorf("%s: %w", verb, err)
+	}
+	obj, err := objects.OpenObject(objPath)
+	if err != nil {
+		return fmt.Errorf("%s: %w", verb, err)
+	}
+	pins, err := objects.LoadAndPin(obj, lopts, req)
+	if err != nil {
+		printVerifierLog(c, err)
+		return fmt.Errorf("%s: %w", verb, err)
+	}
+	out := outputFor(c)
+	if !out.JSON {
+		for _, p := range pins {
+			if p.Note != "" && p.Kind == "prog" {
+				fmt.Fprintln(c.App.ErrWriter, p.Note)
+			}
+		}
+	}
+	return out.Null()
+}
+
+// verifierTail is how many verifier log lines an error shows without -d.
+const verifierTail = 20
+
+// printVerifierLog writes the verifier log of a rejected program to
+// stderr: its tail, or all of it with -d. JSON mode keeps stderr quiet.
+func printVerifierLog(c *cli.Context, err error) {
+	var pe *objects.ProgramLoadError
+	if !errors.As(err, &pe) || len(pe.Log) == 0 || outputFor(c).JSON {
+		return
+	}
+	writeVerifierLog(c.App.ErrWriter, pe, c.Bool("debug"))
+}
+
+func writeVerifierLog(w io.Writer, pe *objects.ProgramLoadError, full bool) {
+	lines := pe.Log
+	if !full && len(lines) > verifierTail {
+		fmt.Fprintf(w, "Verifier log of %s (last %d of %d lines; -d prints it all):\n", pe.Program, verifierTail, len(lines))
+		lines = lines[len(lines)-verifierTail:]
+	} else {
+		fmt.Fprintf(w, "Verifier log of %s:\n", pe.Program)
+	}
+	for _, l := range lines {
+		fmt.Fprintln(w, l)
+	}
+}
+
+// progPin is `prog pin PROG FILE`.
+func progPin(c *cli.Context) error {
+	sel, rest, err := objects.ParseProgSelector(c.Args().Slice())
+	if err != nil {
+		return fmt.Errorf("prog pin: %w", err)
+	}
+	if len(rest) != 1 {
+		return errors.New("prog pin: expected PROG and FILE")
+	}
+	if err := ensureBPFFS(c); err != nil {
+		return fmt.Errorf("prog pin: %w", err)
+	}
+	if err := objects.CheckPinPath(rest[0]); err != nil {
+		return fmt.Errorf("prog pin: %w", err)
+	}
+	p, err := objects.OpenProgram(sel)
+	if err != nil {
+		return fmt.Errorf("prog pin: %w", err)
+	}
+	defer p.Close()
+	if err := p.Pin(rest[0]); err != nil {
+		return fmt.Errorf("prog pin: %w", err)
+	}
+	return outputFor(c).Null()
+}
+
+// progTracelog is `prog tracelog`: trace_pipe until Ctrl-C or SIGTERM.
+// With -j each line is one JSON object.
+func progTracelog(c *cli.Context) error {
+	if err := noMoreArgs(c.Args().Slice()); err != nil {
+		return fmt.Errorf("prog tracelog: %w", err)
+	}
+	tp, err := objects.OpenTracePipe(!c.Bool("nomount"))
+	if err != nil {
+		return fmt.Errorf("prog tracelog: %w", err)
+	}
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		tp.Close()
+	}()
+	out := outputFor(c)
+	for {
+		l, err := tp.Next()
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, os.ErrClosed) {
+				return nil
+			}
+			return fmt.Errorf("prog tracelog: %w", err)
+		}
+		if werr := writeTraceLine(out, l); werr != nil {
+			return nil // stdout closed
+		}
+	}
+}
+
+// traceJSON is one trace_pipe line in JSON.
+type traceJSON struct {
+	Task      string `json:"task,omitempty"`
+	PID       int    `json:"pid"`
+	CPU       int    `json:"cpu"`
+	Timestamp string `json:"timestamp,omitempty"`
+	Message   string `json:"message"`
+}
+
+func writeTraceLine(out *output, l objects.TraceLine) error {
+	if out.JSON {
+		o := *out
+		o.Pretty = false // one object per line
+		return o.PrintJSON(traceJSON{Task: l.Task, PID: l.PID, CPU: l.CPU, Timestamp: l.Timestamp, Message: l.Message})
+	}
+	_, err := fmt.Fprintln(out.W, l.Raw)
+	return err
+}

@@ -1,0 +1,334 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+
+	"github.com/bpfkit/bpfkit/internal/testutil"
+)
+
+// loaderObj is a committed loader test object.
+func loaderObj(name string) string {
+	p, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "loader", name+".bpf.o"))
+	return p
+}
+
+// countByName counts kernel programs and maps with the given names (15
+// characters at most) and links whose program has one of them. Other
+// packages' tests load objects at the same time, so only names of this
+// test's objects are counted.
+func countByName(names ...string) [3]int {
+	want := map[string]bool{}
+	for _, n := range names {
+		if len(n) > 15 {
+			n = n[:15]
+		}
+		want[n] = true
+	}
+	var c [3]int
+	ours := map[ebpf.ProgramID]bool{}
+	for id, err := ebpf.ProgramGetNextID(0); err == nil; id, err = ebpf.ProgramGetNextID(id) {
+		if p, err := ebpf.NewProgramFromID(id); err == nil {
+			if info, err := p.Info(); err == nil && want[info.Name] {
+				c[0]++
+				ours[id] = true
+			}
+			p.Close()
+		}
+	}
+	for id, err := ebpf.MapGetNextID(0); err == nil; id, err = ebpf.MapGetNextID(id) {
+		if m, err := ebpf.NewMapFromID(id); err == nil {
+			if info, err := m.Info(); err == nil && want[info.Name] {
+				c[1]++
+			}
+			m.Close()
+		}
+	}
+	it := new(link.Iterator)
+	for it.Next() {
+		if info, err := it.Link.Info(); err == nil && ours[info.Program] {
+			c[2]++
+		}
+	}
+	return c
+}
+
+// waitForCounts polls until the counts are want (the kernel frees objects
+// asynchronously) and fails otherwise.
+func waitForCounts(t *testing.T, want [3]int, names ...string) {
+	t.Helper()
+	var got [3]int
+	for i := 0; i < 100; i++ {
+		if got = countByName(names...); got == want {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("programs/maps/links named %v: %v, want %v", names, got, want)
+}
+
+var tracepointNames = []string{"trace_openat", "openat_events", "openat_calls"}
+
+// opener starts a process that opens /etc/hostname every 50ms until the
+// test ends, and returns its PID.
+func opener(t *testing.T) int {
+	t.Helper()
+	cmd := exec.Command("bash", "-c", "while :; do read -r x < /etc/hostname; sleep 0.05; done")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return cmd.Process.Pid
+}
+
+// startRun starts the bpfkit binary and returns it with a channel of its
+// stdout lines, closed at EOF.
+func startRun(t *testing.T, args ...string) (*exec.Cmd, <-chan string, *strings.Builder) {
+	t.Helper()
+	cmd := exec.Command(binPath, args...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := new(strings.Builder)
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	lines := make(chan string, 1024)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	return cmd, lines, stderr
+}
+
+// waitLine reads lines until match returns true; it fails after 15s.
+func waitLine(t *testing.T, lines <-chan string, match func(string) bool) []string {
+	t.Helper()
+	var seen []string
+	timeout := time.After(15 * time.Second)
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("output ended; it was:\n%s", strings.Join(seen, "\n"))
+			}
+			seen = append(seen, l)
+			if match(l) {
+				return seen
+			}
+		case <-timeout:
+			t.Fatalf("timed out; output:\n%s", strings.Join(seen, "\n"))
+		}
+	}
+}
+
+// TestRunInterrupt: `bpfkit run --trace` on the tracepoint object prints
+// what it attached, events and bpf_printk lines of a process opening
+// files; on SIGINT it prints the summary, exits 0, and the kernel's
+// program, map and link counts return to the baseline.
+func TestRunInterrupt(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	base := countByName(tracepointNames...)
+	pid := opener(t)
+	cmd, sc, stderr := startRun(t, "run", "--trace", "--set", fmt.Sprintf("targ_pid=%d", pid), loaderObj("tracepoint"))
+	head := waitLine(t, sc, func(l string) bool { return strings.HasPrefix(l, "reading ") })
+	if !strings.Contains(strings.Join(head, "\n"), "trace_openat  tracepoint syscalls/sys_enter_openat") {
+		t.Errorf("attach table missing:\n%s", strings.Join(head, "\n"))
+	}
+	if got := countByName(tracepointNames...); got[0] != base[0]+1 || got[2] != base[2]+1 {
+		t.Errorf("while running: %v, baseline %v", got, base)
+	}
+	var sawEvent, sawTrace bool
+	waitLine(t, sc, func(l string) bool {
+		sawEvent = sawEvent || strings.HasPrefix(l, "== openat_events: 56 bytes")
+		sawTrace = sawTrace || strings.Contains(l, fmt.Sprintf("bpf_trace_printk: bpfkit-tp openat pid=%d", pid))
+		return sawEvent && sawTrace
+	})
+	cmd.Process.Signal(os.Interrupt)
+	rest := waitLine(t, sc, func(l string) bool { return l == "detached and unloaded everything" })
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit: %v\n%s", err, stderr)
+	}
+	summary := strings.Join(rest, "\n")
+	if !strings.Contains(summary, "PROGRAM       ID") || !strings.Contains(summary, "trace_openat") {
+		t.Errorf("summary:\n%s", summary)
+	}
+	waitForCounts(t, base, tracepointNames...)
+}
+
+// TestRunPIDFilterJSON: with --set targ_pid every event comes from that
+// process; -j prints JSON lines.
+func TestRunPIDFilterJSON(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	base := countByName(tracepointNames...)
+	pid := opener(t)
+	opener(t) // another process whose opens must not show
+	cmd, sc, stderr := startRun(t, "-j", "run", "--set", fmt.Sprintf("targ_pid=%d", pid), loaderObj("tracepoint"))
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("stderr: %s", stderr)
+		}
+	})
+	var start struct {
+		Attached []struct {
+			Program string `json:"program"`
+			Hook    string `json:"hook"`
+			LinkID  uint32 `json:"link_id"`
+		} `json:"attached"`
+	}
+	n := 0
+	waitLine(t, sc, func(l string) bool {
+		if n == 0 {
+			if err := json.Unmarshal([]byte(l), &start); err != nil {
+				t.Fatalf("first line %q: %v", l, err)
+			}
+			n++
+			return false
+		}
+		var ev struct {
+			Map  string   `json:"map"`
+			Data []string `json:"data"`
+		}
+		if err := json.Unmarshal([]byte(l), &ev); err != nil || ev.Map != "openat_events" || len(ev.Data) != 56 {
+			t.Fatalf("event line %q: %v", l, err)
+		}
+		var got uint32
+		for i := 3; i >= 0; i-- {
+			b, _ := strconv.ParseUint(ev.Data[i], 0, 8)
+			got = got<<8 | uint32(b)
+		}
+		if got != uint32(pid) {
+			t.Errorf("event of pid %d got through targ_pid=%d", got, pid)
+		}
+		n++
+		return n > 5
+	})
+	if len(start.Attached) != 1 || start.Attached[0].LinkID == 0 {
+		t.Errorf("start line %+v", start)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	last := waitLine(t, sc, func(l string) bool { return strings.HasPrefix(l, `{"summary":`) })
+	var sum struct {
+		Summary struct {
+			Sources []struct {
+				Records uint64 `json:"records"`
+			} `json:"sources"`
+		} `json:"summary"`
+	}
+	if err := json.Unmarshal([]byte(last[len(last)-1]), &sum); err != nil || len(sum.Summary.Sources) != 1 || sum.Summary.Sources[0].Records < 5 {
+		t.Errorf("summary %s: %v", last[len(last)-1], err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit: %v\n%s", err, stderr)
+	}
+	waitForCounts(t, base, tracepointNames...)
+}
+
+// TestRunEnds: --duration and a closed stdout end a run, and clean up.
+func TestRunEnds(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	base := countByName(tracepointNames...)
+
+	out, err := exec.Command(binPath, "run", "--duration", "500ms", loaderObj("tracepoint")).Output()
+	if err != nil {
+		t.Fatalf("--duration: %v", err)
+	}
+	if !strings.HasSuffix(string(out), "detached and unloaded everything\n") {
+		t.Errorf("--duration output ends with %q", out[max(0, len(out)-200):])
+	}
+	waitForCounts(t, base, tracepointNames...)
+
+	// Closed stdout while no event comes (a filter nobody passes).
+	cmd := exec.Command(binPath, "run", "--set", "targ_pid=1", loaderObj("tracepoint"))
+	r, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(r)
+	for {
+		l, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(l, "reading ") {
+			break
+		}
+	}
+	r.Close()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("run kept going after its stdout closed")
+	}
+	waitForCounts(t, base, tracepointNames...)
+
+	// Closed stdout while events stream.
+	cmd = exec.Command(binPath, "run", loaderObj("tracepoint"))
+	r, _ = cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	io.ReadFull(r, make([]byte, 4096))
+	r.Close()
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("run kept going after its stdout closed")
+	}
+	waitForCounts(t, base, tracepointNames...)
+}
+
+// TestRunErrors: a verifier rejection prints the log tail and the program,
+// a missing --iface and a bad --set are one clear line, and nothing stays.
+func TestRunErrors(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	r := bpfkit(t, "run", loaderObj("bad_verifier"))
+	if r.code != 1 || !strings.Contains(r.stderr, "Verifier log of bad_no_null_check:") ||
+		!strings.Contains(r.stderr, "Error: run: program bad_no_null_check (section tracepoint/syscalls/sys_enter_openat) rejected by the verifier: permission denied: R0 invalid mem access 'map_value_or_null'") {
+		t.Errorf("verifier: exit %d\n%s", r.code, r.stderr)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", loaderObj("net")}, "Error: run: program xdp_pass_all: section xdp needs a network interface (--iface)\n"},
+		{[]string{"run", "--set", "targ_pid=x", loaderObj("tracepoint")}, "Error: run: set targ_pid: \"x\" is not a 32-bit unsigned integer\n"},
+		{[]string{"run", "--set", "nope=1", loaderObj("tracepoint")}, "Error: run: set nope: no such global variable (globals: tag, targ_pid)\n"},
+		{[]string{"run", "--event-type", "nosuch", loaderObj("tracepoint")}, "Error: run: --event-type nosuch: no struct of that name in the object's BTF\n"},
+		{[]string{"run", loaderObj("noprog")}, "contains no BPF program"},
+	} {
+		r := bpfkit(t, tc.args...)
+		if r.code != 1 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q, want %q", tc.args[1:], r.code, r.stderr, tc.want)
+		}
+	}
+	waitForCounts(t, [3]int{0, 0, 0}, "bad_no_null_check", "bad_counts", "xdp_pass_all", "tc_ingress_pass")
+}

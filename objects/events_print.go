@@ -1,0 +1,139 @@
+package objects
+
+import (
+	"bufio"
+	"io"
+	"strconv"
+
+	ebpfbtf "github.com/cilium/ebpf/btf"
+
+	"github.com/bpfkit/bpfkit/btf"
+)
+
+// EventPrinter writes event records as `bpftool map event_pipe` does:
+//
+//	== @<sec>.<nsec> CPU: N index: M =====
+//	<hex dump>
+//	lost N events
+//
+// or, with JSON, a streamed array of {"type":9,"cpu":N,"index":M,
+// "timestamp":T,"data":[...]} and {"type":2,...,"lost":{"id":0,"count":N}}.
+// Ring buffer records print as "== @<sec>.<nsec> ring buffer =====" (JSON
+// {"type":"ringbuf","timestamp":T,"data":[...]}). With a BTF type the
+// record is also decoded: as bpftool's typed text in plain mode, as
+// "formatted" in JSON.
+type EventPrinter struct {
+	bw    *bufio.Writer
+	j     *btf.JSONWriter
+	json  bool
+	typ   ebpfbtf.Type
+	line  []byte
+	count int
+}
+
+// NewEventPrinter prints to w; typ (may be nil) decodes each sample.
+func NewEventPrinter(w io.Writer, jsonOut, pretty bool, typ ebpfbtf.Type) *EventPrinter {
+	p := &EventPrinter{bw: bufio.NewWriter(w), json: jsonOut, typ: typ}
+	if jsonOut {
+		p.j = btf.NewJSONWriter(p.bw, pretty)
+		p.j.StartArray()
+	}
+	return p
+}
+
+// Print writes one record and flushes it.
+func (p *EventPrinter) Print(r *EventRecord) error {
+	p.count++
+	if p.json {
+		p.printJSON(r)
+	} else {
+		p.printPlain(r)
+	}
+	return p.bw.Flush()
+}
+
+func appendTime(b []byte, ns uint64) []byte {
+	b = strconv.AppendUint(b, ns/1e9, 10)
+	b = append(b, '.')
+	frac := strconv.FormatUint(ns%1e9, 10)
+	for i := len(frac); i < 9; i++ {
+		b = append(b, '0')
+	}
+	return append(b, frac...)
+}
+
+func (p *EventPrinter) printPlain(r *EventRecord) {
+	b := p.line[:0]
+	if r.Kind == EventLost {
+		b = append(b, "lost "...)
+		b = strconv.AppendUint(b, r.Lost, 10)
+		b = append(b, " events\n"...)
+		p.line = b
+		p.bw.Write(b)
+		return
+	}
+	b = append(b, "== @"...)
+	b = appendTime(b, r.Time)
+	if r.Ring {
+		b = append(b, " ring buffer ====="...)
+	} else {
+		b = append(b, " CPU: "...)
+		b = strconv.AppendInt(b, int64(r.CPU), 10)
+		b = append(b, " index: "...)
+		b = strconv.AppendInt(b, int64(r.Index), 10)
+		b = append(b, " ====="...)
+	}
+	b = append(b, '\n')
+	p.line = b
+	p.bw.Write(b)
+	if p.typ != nil {
+		j := btf.NewJSONWriter(p.bw, true)
+		btf.WriteValue(j, p.typ, r.Data, btf.ValuePlain)
+		p.bw.WriteByte('\n')
+		return
+	}
+	p.bw.Write(append(AppendHex(p.line[:0], r.Data), '\n'))
+}
+
+func (p *EventPrinter) printJSON(r *EventRecord) {
+	j := p.j
+	j.StartObject()
+	j.Name("type")
+	if r.Ring {
+		j.String("ringbuf")
+	} else {
+		j.Uint(uint64(r.PerfType()))
+		j.Name("cpu")
+		j.Uint(uint64(r.CPU))
+		j.Name("index")
+		j.Uint(uint64(r.Index))
+	}
+	if r.Kind == EventLost {
+		j.Name("lost")
+		j.StartObject()
+		j.Name("id")
+		j.Uint(0)
+		j.Name("count")
+		j.Uint(r.Lost)
+		j.EndObject()
+	} else {
+		j.Name("timestamp")
+		j.Uint(r.Time)
+		j.Name("data")
+		j.IntBytes(r.Data)
+		if p.typ != nil {
+			j.Name("formatted")
+			btf.WriteValue(j, p.typ, r.Data, btf.ValueJSON)
+		}
+	}
+	j.EndObject()
+}
+
+// Close ends the JSON array and flushes.
+func (p *EventPrinter) Close() error {
+	if p.json {
+		p.j.EndArray()
+		p.bw.WriteByte('\n')
+	}
+	return p.bw.Flush()
+}

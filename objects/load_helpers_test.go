@@ -1,0 +1,172 @@
+package objects
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/link"
+
+	"github.com/bpfkit/bpfkit/internal/testutil"
+)
+
+// loaderObject is the path of a committed loader test object.
+func loaderObject(name string) string {
+	return filepath.Join("..", "testdata", "loader", name+".bpf.o")
+}
+
+func openObject(t *testing.T, name string) *Object {
+	t.Helper()
+	obj, err := OpenObject(loaderObject(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return obj
+}
+
+// testPinDir makes a unique directory on bpffs and removes it, with every
+// pin under it, when the test ends.
+func testPinDir(t *testing.T) string {
+	t.Helper()
+	testutil.RequirePrivileged(t)
+	if !IsBPFFS(DefaultPinRoot) {
+		t.Fatalf("%s is not a bpffs", DefaultPinRoot)
+	}
+	name := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())
+	dir := filepath.Join(DefaultPinRoot, fmt.Sprintf("bpfkit-test-%s-%d", name, os.Getpid()))
+	os.RemoveAll(dir)
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+// kernelCounts counts the programs and maps in the kernel whose names are
+// in names (kernel names: at most 15 characters), and the links whose
+// program is one of those programs. Other tests load objects concurrently,
+// so only names this test's objects use are counted.
+func kernelCounts(t *testing.T, names ...string) (progs, maps, links int) {
+	t.Helper()
+	want := map[string]bool{}
+	for _, n := range names {
+		if len(n) > 15 {
+			n = n[:15]
+		}
+		want[n] = true
+	}
+	ours := map[ebpf.ProgramID]bool{}
+	for id, err := ebpf.ProgramGetNextID(0); err == nil; id, err = ebpf.ProgramGetNextID(id) {
+		p, err := ebpf.NewProgramFromID(id)
+		if err != nil {
+			continue
+		}
+		if info, err := p.Info(); err == nil && want[info.Name] {
+			progs++
+			ours[id] = true
+		}
+		p.Close()
+	}
+	for id, err := ebpf.MapGetNextID(0); err == nil; id, err = ebpf.MapGetNextID(id) {
+		m, err := ebpf.NewMapFromID(id)
+		if err != nil {
+			continue
+		}
+		if info, err := m.Info(); err == nil && want[info.Name] {
+			maps++
+		}
+		m.Close()
+	}
+	it := new(link.Iterator)
+	for it.Next() {
+		if info, err := it.Link.Info(); err == nil && ours[info.Program] {
+			links++
+		}
+	}
+	return progs, maps, links
+}
+
+// waitCounts polls kernelCounts until it returns want: the kernel frees
+// objects asynchronously after their last reference goes.
+func waitCounts(t *testing.T, want [3]int, names ...string) {
+	t.Helper()
+	var got [3]int
+	for i := 0; i < 100; i++ {
+		got[0], got[1], got[2] = kernelCounts(t, names...)
+		if got == want {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("kernel objects named %v: got progs/maps/links %v, want %v", names, got, want)
+}
+
+// objectNames lists the kernel names of an object's programs and maps.
+func objectNames(obj *Object) []string {
+	var names []string
+	names = append(names, obj.Programs...)
+	for _, m := range obj.Maps {
+		if !strings.HasPrefix(m, ".") {
+			names = append(names, m)
+		}
+	}
+	return names
+}
+
+// idGone waits until no object of the kind has the ID.
+func idGone(kind string, id uint32) bool {
+	for i := 0; i < 100; i++ {
+		var err error
+		switch kind {
+		case "prog":
+			var p *ebpf.Program
+			if p, err = ebpf.NewProgramFromID(ebpf.ProgramID(id)); err == nil {
+				p.Close()
+			}
+		case "map":
+			var m *ebpf.Map
+			if m, err = ebpf.NewMapFromID(ebpf.MapID(id)); err == nil {
+				m.Close()
+			}
+		case "link":
+			var l link.Link
+			if l, err = link.NewFromID(link.ID(id)); err == nil {
+				l.Close()
+			}
+		}
+		if errors.Is(err, os.ErrNotExist) {
+			return true
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return false
+}
+
+// haveTrampolines reports whether the kernel loads fentry programs (some
+// kernels refuse them with EPERM).
+func haveTrampolines() error {
+	p, err := ebpf.NewProgram(&ebpf.ProgramSpec{
+		Type:         ebpf.Tracing,
+		AttachType:   ebpf.AttachTraceFEntry,
+		AttachTo:     "do_sys_openat2",
+		License:      "GPL",
+		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()},
+	})
+	if err != nil {
+		return err
+	}
+	p.Close()
+	return nil
+}
+
+// haveKprobes reports whether the kernel has the kprobe PMU.
+func haveKprobes() bool {
+	_, err := os.Stat("/sys/bus/event_source/devices/kprobe")
+	return err == nil
+}
