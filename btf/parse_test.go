@@ -78,6 +78,37 @@ func TestParseHandBuilt(t *testing.T) {
 	}
 }
 
+// TestSplitBTF parses split BTF, as kernel modules have: its type IDs and
+// string offsets continue the base's.
+func TestSplitBTF(t *testing.T) {
+	base, err := Parse(blob(intType, strs), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// [2] struct mod { int a; } with "mod" at offset len(strs), [3] ptr.
+	split := blob([]uint32{uint32(len(strs)), info(KindStruct, 1, false), 4, sA, 1, 0,
+		0, info(KindPtr, 0, false), 2}, "mod\x00")
+	s, err := Parse(split, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw bytes.Buffer
+	if err := WriteRaw(&raw, s, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := "[2] STRUCT 'mod' size=4 vlen=1\n\t'a' type_id=1 bits_offset=0\n[3] PTR '(anon)' type_id=2\n"
+	if raw.String() != want {
+		t.Errorf("split raw:\n%s\nwant:\n%s", raw.String(), want)
+	}
+	var c bytes.Buffer
+	if err := WriteC(&c, s, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(c.String(), "struct mod {\n\tint a;\n};") {
+		t.Errorf("split C:\n%s", c.String())
+	}
+}
+
 // TestHostileBTF feeds broken and cyclic BTF: every case must end in an
 // error, never a panic or a hang.
 func TestHostileBTF(t *testing.T) {

@@ -71,6 +71,8 @@ static __noinline int scale(int v __tag("value")) __tag("helper")
 
 __noinline int global_sum(struct holder *h)
 {
+	if (!h)
+		return 0;
 	return h->where.x + h->where.y;
 }
 

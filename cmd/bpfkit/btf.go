@@ -119,7 +119,7 @@ func parseBTFSource(words []string) (*btfSource, []string, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("can't parse %s as ID", words[1])
 		}
-		src.id, src.what = uint32(n), "BTF object "+words[1]
+		src.id = uint32(n)
 		return src, words[2:], nil
 	case "file":
 		src.file, src.what = words[1], words[1]
@@ -162,14 +162,17 @@ func parseBTFSource(words []string) (*btfSource, []string, error) {
 	}
 	src.id, src.what = info.BTFID, fmt.Sprintf("map %d", info.ID)
 	key, value := btf.TypeID(info.BTFKeyTypeID), btf.TypeID(info.BTFValueTypeID)
-	if info.BTFVmlinuxValueTypeID != 0 {
-		value = btf.TypeID(info.BTFVmlinuxValueTypeID)
-	}
 	part := "kv"
 	if len(rest) > 0 {
 		if p, ok := matchKeyword(rest[0], "key", "value", "kv", "all"); ok {
 			part, rest = p, rest[1:]
 		}
+	}
+	if info.BTFVmlinuxValueTypeID != 0 && part != "key" && part != "all" {
+		// A struct_ops map: its value type is in the kernel's BTF.
+		src.id, src.file = 0, vmlinuxBTF
+		src.roots = []btf.TypeID{btf.TypeID(info.BTFVmlinuxValueTypeID)}
+		return src, rest, nil
 	}
 	switch part {
 	case "key":
@@ -234,13 +237,17 @@ func btfDump(c *cli.Context) error {
 	if format == "c" && out.JSON {
 		return errors.New("dump btf: JSON output for C-syntax dump is not supported")
 	}
+	what := "dump btf: "
+	if src.what != "" {
+		what += src.what + ": "
+	}
 	spec, err := src.load()
 	if err != nil {
-		return fmt.Errorf("dump btf: %s: %w", src.what, err)
+		return fmt.Errorf("%s%w", what, err)
 	}
 	for _, id := range src.roots {
 		if spec.Type(id) == nil {
-			return fmt.Errorf("dump btf: %s: no type with ID %d", src.what, id)
+			return fmt.Errorf("%sno type with ID %d", what, id)
 		}
 	}
 	switch {

@@ -101,6 +101,8 @@ func TestBTFDumpMatchesBpftool(t *testing.T) {
 		sameText(t, append(append([]string{"btf", "dump"}, src...), "format", "raw")...)
 		sameText(t, append(append([]string{"btf", "dump"}, src...), "format", "c")...)
 	}
+	// vmlinux by id, as the kernel hands it out.
+	sameText(t, "btf", "dump", "id", "1")
 	// The BTF object itself, by id.
 	out := mustBpfkit(t, "-j", "btf", "show")
 	var objs []objects.BTFObject
@@ -195,6 +197,7 @@ func TestBTFErrors(t *testing.T) {
 		{[]string{"btf", "dump", "file", "/sys/kernel/btf/vmlinux", "frobnicate"}, "unrecognized option: 'frobnicate'"},
 		{[]string{"-j", "btf", "dump", "file", "/sys/kernel/btf/vmlinux", "format", "c"}, "JSON output for C-syntax dump is not supported"},
 		{[]string{"btf", "show", "id", "x"}, "can't parse x as ID"},
+		{[]string{"btf", "dump", "id", "4000000000"}, "can't get BTF object by id (4000000000)"},
 	} {
 		r := bpfkit(t, tc.args...)
 		if r.code == 0 || !strings.Contains(r.stderr+r.stdout, tc.want) {
