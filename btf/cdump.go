@@ -27,9 +27,11 @@ import (
 // pointer): a named struct reached weakly is not descended into, which is
 // what breaks the cycles of self-referential types. Anonymous structs,
 // unions and enums are printed inline where they are used, so their
-// members are always walked as strong edges. A typedef is queued as soon
-// as its declaration is possible and walked a second time the first time
-// it is needed strongly.
+// members are always walked as strong edges. A typedef needed by value is
+// queued after its target; one needed only by name is queued as soon as
+// its declaration is possible, except that a typedef of a named struct is
+// left to the emission pass, which prints it (after a forward declaration)
+// before the first definition that mentions it.
 //
 // The emission pass prints the queue in order. Before each definition it
 // prints forward declarations of the named structs and unions the
@@ -99,6 +101,8 @@ const (
 	fBusy                   // being walked (cycle detection)
 	fDone                   // walked strongly
 	fDeclBusy               // typedef: its declaration is being walked
+	fDeclDone               // typedef: its declaration was walked
+	fEmitted                // typedef: printed
 )
 
 type cDumper struct {
@@ -262,8 +266,11 @@ func (d *cDumper) order(id TypeID, weak bool) error {
 		}
 		if weak {
 			// Only its declaration is needed: what its target needs
-			// when only named.
-			if *f&fQueued != 0 {
+			// when only named. A typedef of a named struct is not
+			// queued: the emission pass prints it before the first
+			// definition that mentions it, unless a use by value
+			// queues it first, after the struct.
+			if *f&(fQueued|fDeclDone) != 0 {
 				return nil
 			}
 			if *f&fDeclBusy != 0 {
@@ -271,8 +278,10 @@ func (d *cDumper) order(id TypeID, weak bool) error {
 			}
 			*f |= fDeclBusy
 			err := d.order(t.Type, true)
-			*f &^= fDeclBusy
-			d.push(id)
+			*f = *f&^fDeclBusy | fDeclDone
+			if !d.namesTag(t.Type) {
+				d.push(id)
+			}
 			return err
 		}
 		if *f&fDone != 0 {
@@ -324,11 +333,39 @@ func (d *cDumper) emit(id TypeID) {
 			d.out = append(d.out, ";\n\n"...)
 		}
 	case KindTypedef:
-		d.forwardDeclare(id)
-		d.out = append(d.out, "typedef "...)
-		d.out = d.appendDecl(d.out, t.Type, d.identName(id), 0)
-		d.out = append(d.out, ";\n\n"...)
+		if d.flags[id]&fEmitted == 0 {
+			d.gen++
+			d.emitTypedef(id)
+		}
 	}
+}
+
+// namesTag reports whether id is, up to qualifiers, a named struct, union
+// or forward declaration: a typedef of it can be declared at any point.
+func (d *cDumper) namesTag(id TypeID) bool {
+	for range 64 {
+		t := d.s.Type(id)
+		switch t.Kind {
+		case KindConst, KindVolatile, KindRestrict, KindTypeTag:
+			id = t.Type
+			continue
+		case KindStruct, KindUnion, KindFwd:
+			return t.Name != ""
+		}
+		return false
+	}
+	return false
+}
+
+// emitTypedef prints a typedef after what its declaration needs, within
+// the current forward declaration walk.
+func (d *cDumper) emitTypedef(id TypeID) {
+	d.flags[id] |= fEmitted
+	t := d.s.Type(id)
+	d.fwdWalk(t.Type)
+	d.out = append(d.out, "typedef "...)
+	d.out = d.appendDecl(d.out, t.Type, d.identName(id), 0)
+	d.out = append(d.out, ";\n\n"...)
 }
 
 func fwdKeyword(t *Type) string {
@@ -356,8 +393,6 @@ func (d *cDumper) forwardDeclare(id TypeID) {
 		for i := range t.Members {
 			d.fwdWalk(t.Members[i].Type)
 		}
-	case KindTypedef:
-		d.fwdWalk(t.Type)
 	}
 }
 
@@ -376,6 +411,12 @@ func (d *cDumper) fwdWalk(id TypeID) {
 			d.fwdWalk(t.Type)
 			for i := range t.Members {
 				d.fwdWalk(t.Members[i].Type)
+			}
+		case KindTypedef:
+			// A typedef so far used only through pointers is printed
+			// where it is first needed.
+			if d.flags[id]&fEmitted == 0 && t.Name != "__builtin_va_list" {
+				d.emitTypedef(id)
 			}
 		case KindStruct, KindUnion, KindFwd:
 			if t.Name == "" {
