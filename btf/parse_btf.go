@@ -187,6 +187,8 @@ const (
 	maxTypes = 0x000fffff
 )
 
+var errNoBTFSection = errors.New("ELF file has no .BTF section")
+
 // ErrNotBTF is returned for data that is neither BTF nor an ELF file with
 // a .BTF section.
 var ErrNotBTF = errors.New("not BTF data")
@@ -239,7 +241,17 @@ func Parse(data []byte, base *Spec) (*Spec, error) {
 		return nil, errors.New("parse BTF: string section not NUL-terminated")
 	}
 	s.strs = string(strs)
-	if err := s.parseTypes(body[typeOff : typeOff+typeLen]); err != nil {
+	types := body[typeOff : typeOff+typeLen]
+	if bo == binary.BigEndian {
+		// Every field of the type section is a 32-bit word: swap them
+		// all once and parse little-endian.
+		swapped := make([]byte, len(types))
+		for i := 0; i+4 <= len(types); i += 4 {
+			binary.LittleEndian.PutUint32(swapped[i:], binary.BigEndian.Uint32(types[i:]))
+		}
+		types = swapped
+	}
+	if err := s.parseTypes(types); err != nil {
 		return nil, fmt.Errorf("parse BTF: %w", err)
 	}
 	if err := s.check(); err != nil {
@@ -267,9 +279,10 @@ func (s *Spec) str(off uint32) (string, bool) {
 	return s.strs[o : o+end], true
 }
 
-// counts returns how many types, members, values and variables the type
+// countTypes returns how many types, members, values and variables the type
 // section holds, so that each is allocated once.
-func countTypes(b []byte, bo binary.ByteOrder) (types, members, values, vars int, err error) {
+func countTypes(b []byte) (types, members, values, vars int, err error) {
+	bo := binary.LittleEndian
 	for off := 0; off < len(b); {
 		if len(b)-off < 12 {
 			return 0, 0, 0, 0, errors.New("type truncated")
@@ -319,9 +332,10 @@ func extraSize(kind Kind, vlen int) (int, error) {
 	return 0, fmt.Errorf("unknown kind %d", kind)
 }
 
+// parseTypes parses the type section, little-endian by now.
 func (s *Spec) parseTypes(b []byte) error {
-	bo := s.order
-	n, nm, nv, nvars, err := countTypes(b, bo)
+	bo := binary.LittleEndian
+	n, nm, nv, nvars, err := countTypes(b)
 	if err != nil {
 		return err
 	}
@@ -517,7 +531,7 @@ func elfBTFSection(data []byte) (b []byte, err error) {
 	defer f.Close()
 	sec := f.Section(".BTF")
 	if sec == nil {
-		return nil, errors.New("ELF file has no .BTF section")
+		return nil, errNoBTFSection
 	}
 	if sec.Type == elf.SHT_NOBITS {
 		return nil, errors.New("ELF .BTF section has no data")

@@ -2,12 +2,14 @@ package btf
 
 import (
 	"bytes"
+	"errors"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/bpfkit/bpfkit/internal/testutil"
@@ -124,6 +126,53 @@ func TestRawELFObjectsMatchBpftool(t *testing.T) {
 	for _, obj := range objs {
 		t.Run(filepath.Base(obj), func(t *testing.T) {
 			checkRawFile(t, obj)
+		})
+	}
+}
+
+// ciliumTestdata returns cilium/ebpf's testdata objects, little- and
+// big-endian builds of the same sources.
+func ciliumTestdata(t *testing.T) []string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/cilium/ebpf").Output()
+	if err != nil {
+		t.Skipf("cannot find the cilium/ebpf module: %v", err)
+	}
+	objs, _ := filepath.Glob(filepath.Join(string(bytes.TrimSpace(out)), "testdata", "*-e[lb].elf"))
+	if len(objs) == 0 {
+		t.Skip("no cilium/ebpf testdata objects")
+	}
+	return objs
+}
+
+// TestCiliumObjectsMatchBpftool compares the raw and C dumps of every
+// object in cilium/ebpf's testdata, in both byte orders, with bpftool's,
+// and checks that a big-endian object dumps as its little-endian twin.
+func TestCiliumObjectsMatchBpftool(t *testing.T) {
+	for _, obj := range ciliumTestdata(t) {
+		t.Run(filepath.Base(obj), func(t *testing.T) {
+			s, err := ParseFile(obj, nil)
+			if errors.Is(err, errNoBTFSection) {
+				t.Skip("no .BTF")
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			plain, _, _ := rawDumps(t, s, nil)
+			compareLines(t, "plain", bpftoolOutput(t, "btf", "dump", "file", obj), plain)
+			var c bytes.Buffer
+			if err := WriteC(&c, s, nil); err != nil {
+				t.Fatal(err)
+			}
+			compareLines(t, "format c", bpftoolOutput(t, "btf", "dump", "file", obj, "format", "c"), c.Bytes())
+			if strings.HasSuffix(obj, "-eb.elf") {
+				twin, err := ParseFile(strings.TrimSuffix(obj, "-eb.elf")+"-el.elf", nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				le, _, _ := rawDumps(t, twin, nil)
+				compareLines(t, "big vs little endian", le, plain)
+			}
 		})
 	}
 }
