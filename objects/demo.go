@@ -64,7 +64,7 @@ func StartDemo() (_ *Demo, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("attach demo to %s: %w", DemoTracepoint, permissionHint(err))
 	}
-	d.reader, err = perf.NewReader(events, os.Getpagesize())
+	d.reader, err = perf.NewReader(events, 16*os.Getpagesize())
 	if err != nil {
 		return nil, fmt.Errorf("read demo events: %w", err)
 	}

@@ -7,6 +7,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
+
+	ebpfasm "github.com/cilium/ebpf/asm"
 )
 
 // ELF constants used by the reader. debug/elf has most of them, but the
@@ -45,8 +48,8 @@ const (
 	// MaxELFSize is the largest file OpenELF reads.
 	MaxELFSize     = 128 << 20
 	maxELFSections = 1 << 16
-	maxELFSymbols  = 1 << 20
-	maxELFRelocs   = 1 << 21
+	maxELFSymbols  = 1 << 19
+	maxELFRelocs   = 1 << 20
 )
 
 var (
@@ -81,6 +84,13 @@ type ELFFile struct {
 	order  binary.ByteOrder
 	data   []byte
 	symtab int // section index of .symtab, or -1
+	index  elfIndex
+	// strtabs holds each string table, read once, by section index.
+	strtabs map[int]string
+	// kconfig names the externs declared in .kconfig.
+	kconfig map[string]bool
+	// insnRefs caches what each spec's instructions use.
+	insnRefs map[*ebpfasm.Instruction]insnRefs
 }
 
 // ELFSection is one section header, with readelf -S's numbers and names.
@@ -354,20 +364,39 @@ func (f *ELFFile) sectionData(i int) []byte {
 	return f.data[s.Offset : s.Offset+s.Size]
 }
 
+// maxNameLen bounds symbol and section names, so that looking a name up
+// costs little whatever the string table holds (PATH_MAX is 4096, and a
+// section name may carry a path).
+const maxNameLen = 8192
+
 // stringAt reads a NUL-terminated string from string table section i.
+// Names are substrings of one copy of the table, so a hostile table whose
+// strings all overlap costs no more memory than the table itself.
 func (f *ELFFile) stringAt(i int, off uint32) (string, error) {
-	b := f.sectionData(i)
-	if uint64(off) >= uint64(len(b)) {
-		if off == 0 && len(b) == 0 {
+	tab, ok := f.strtabs[i]
+	if !ok {
+		tab = string(f.sectionData(i))
+		if f.strtabs == nil {
+			f.strtabs = map[int]string{}
+		}
+		f.strtabs[i] = tab
+	}
+	if uint64(off) >= uint64(len(tab)) {
+		if off == 0 && len(tab) == 0 {
 			return "", nil
 		}
-		return "", fmt.Errorf("string offset %d is outside string table [%d] (size %d)", off, i, len(b))
+		return "", fmt.Errorf("string offset %d is outside string table [%d] (size %d)", off, i, len(tab))
 	}
-	b = b[off:]
-	for j, c := range b {
-		if c == 0 {
-			return string(b[:j]), nil
-		}
+	rest := tab[off:]
+	if len(rest) > maxNameLen+1 {
+		rest = rest[:maxNameLen+1]
+	}
+	j := strings.IndexByte(rest, 0)
+	switch {
+	case j >= 0:
+		return rest[:j], nil
+	case len(rest) > maxNameLen:
+		return "", fmt.Errorf("string at offset %d of string table [%d] is longer than %d bytes", off, i, maxNameLen)
 	}
 	return "", fmt.Errorf("string at offset %d of string table [%d] is not terminated", off, i)
 }

@@ -29,9 +29,14 @@ type ELFProgram struct {
 	License string   `json:"license,omitempty"`
 	Maps    []string `json:"maps"`
 	Calls   []string `json:"calls"`
+	// Return is set for return probes (kretprobe, uretprobe, kretsyscall):
+	// the program type is kprobe either way, the section name tells.
+	Return bool `json:"return,omitempty"`
 	// Source is the C file named by the program's first BTF line info.
 	Source string `json:"source,omitempty"`
 	Line   uint32 `json:"line,omitempty"`
+
+	sectionIndex int
 }
 
 // ELFMap is a map definition (BTF-defined in .maps or legacy in maps), or
@@ -68,16 +73,20 @@ type ELFGlobal struct {
 // structure. It never fails: what cannot be interpreted is left out and
 // the reason is kept in BPFError.
 func (f *ELFFile) interpret() {
+	f.buildIndex()
 	var spec *ebpf.CollectionSpec
-	if f.symtab >= 0 {
+	switch why := f.specTooLarge(); {
+	case why != "":
+		f.BPFError = why
+	case f.symtab < 0:
+		f.BPFError = "no symbol table"
+	default:
 		s, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(f.data))
 		if err != nil {
 			f.BPFError = err.Error()
 		} else {
 			spec = s
 		}
-	} else {
-		f.BPFError = "no symbol table"
 	}
 	if i := f.sectionByName("license"); i > 0 {
 		f.License = cString(f.sectionData(i))
@@ -87,15 +96,6 @@ func (f *ELFFile) interpret() {
 	f.findMaps(spec)
 	f.findGlobals(spec)
 	f.describeSections()
-}
-
-func (f *ELFFile) sectionByName(name string) int {
-	for i := range f.Sections {
-		if i > 0 && f.Sections[i].Name == name {
-			return i
-		}
-	}
-	return -1
 }
 
 func (f *ELFFile) isExec(i uint16) bool {
@@ -137,6 +137,14 @@ func countInsns(code []byte) int {
 
 func (f *ELFFile) findPrograms(spec *ebpf.CollectionSpec) {
 	f.Programs = []ELFProgram{}
+	var subprogs map[string]ebpfasm.Instructions
+	f.insnRefs = map[*ebpfasm.Instruction]insnRefs{}
+	if spec != nil {
+		subprogs = subprogramIndex(spec)
+	}
+	// Instructions are counted once per byte of code: overlapping
+	// function symbols (only a hostile file has them) are not counted.
+	budget := uint64(len(f.data))
 	for _, sym := range f.Symbols {
 		if sym.info&0xf != stFunc || !f.isExec(sym.SectionIndex) {
 			continue
@@ -150,18 +158,22 @@ func (f *ELFFile) findPrograms(spec *ebpf.CollectionSpec) {
 			Size:       sym.Size,
 			Maps:       []string{},
 			Calls:      []string{},
+
+			sectionIndex: int(sym.SectionIndex),
 		}
 		code := f.sectionData(int(sym.SectionIndex))
-		if sym.Value <= uint64(len(code)) && sym.Size <= uint64(len(code))-sym.Value {
+		if sym.Value <= uint64(len(code)) && sym.Size <= uint64(len(code))-sym.Value && sym.Size <= budget {
+			budget -= sym.Size
 			p.Insns = countInsns(code[sym.Value : sym.Value+sym.Size])
 		}
 		if spec != nil {
 			if ps := spec.Programs[sym.Name]; ps != nil {
 				f.describeProgram(&p, ps, spec)
-			} else if insns := subprogramInsns(spec, sym.Name); insns != nil {
+			} else if insns := subprogs[sym.Name]; insns != nil {
 				f.describeProgram(&p, &ebpf.ProgramSpec{Name: sym.Name, Instructions: insns}, spec)
 			}
 		}
+		p.Return = isReturnProbe(sec.Name)
 		if p.Type == "" && !p.Subprogram {
 			// cilium/ebpf could not tell: go by the section name.
 			p.Type, p.AttachType, p.AttachTo, _ = sectionProgType(sec.Name)
@@ -173,8 +185,8 @@ func (f *ELFFile) findPrograms(spec *ebpf.CollectionSpec) {
 	}
 	sort.SliceStable(f.Programs, func(i, j int) bool {
 		a, b := f.Programs[i], f.Programs[j]
-		if a.Section != b.Section {
-			return f.sectionByName(a.Section) < f.sectionByName(b.Section)
+		if a.sectionIndex != b.sectionIndex {
+			return a.sectionIndex < b.sectionIndex
 		}
 		return a.Offset < b.Offset
 	})
@@ -189,27 +201,15 @@ func (f *ELFFile) describeProgram(p *ELFProgram, ps *ebpf.ProgramSpec, spec *ebp
 		p.AttachTo = ps.AttachTo
 		p.License = ps.License
 	}
-	seen := map[string]bool{}
-	for i, ins := range ps.Instructions {
-		if i == 0 {
-			if l, ok := ins.Source().(*ebpfbtf.Line); ok {
-				p.Source, p.Line = l.FileName(), l.LineNumber()
-			}
+	if len(ps.Instructions) > 0 {
+		// Symbols may share a name (and so a spec): walk each once.
+		key := &ps.Instructions[0]
+		r, ok := f.insnRefs[key]
+		if !ok {
+			r = insnRefsOf(ps.Name, ps.Instructions, spec)
+			f.insnRefs[key] = r
 		}
-		ref := ins.Reference()
-		if ref == "" || seen[ref] {
-			continue
-		}
-		switch {
-		case ins.IsFunctionReference() || ins.IsFunctionCall():
-			seen[ref] = true
-			if ref != p.Name {
-				p.Calls = append(p.Calls, ref)
-			}
-		case ins.OpCode.IsDWordLoad() && spec.Maps[ref] != nil:
-			seen[ref] = true
-			p.Maps = append(p.Maps, ref)
-		}
+		p.Source, p.Line, p.Calls, p.Maps = r.source, r.line, r.calls, r.maps
 	}
 	// A subprogram appears once as its own spec; programs carry the
 	// subprograms they call, so keep only direct calls for those.
@@ -218,67 +218,66 @@ func (f *ELFFile) describeProgram(p *ELFProgram, ps *ebpf.ProgramSpec, spec *ebp
 	}
 }
 
+// insnRefs is what a function's instructions use, and where they start.
+type insnRefs struct {
+	source      string
+	line        uint32
+	calls, maps []string
+}
+
+func insnRefsOf(name string, insns ebpfasm.Instructions, spec *ebpf.CollectionSpec) insnRefs {
+	var r insnRefs
+	if l, ok := insns[0].Source().(*ebpfbtf.Line); ok {
+		r.source, r.line = l.FileName(), l.LineNumber()
+	}
+	seen := map[string]bool{}
+	calls, maps := newStringSet(), newStringSet()
+	for _, ins := range insns {
+		ref := ins.Reference()
+		if ref == "" || seen[ref] {
+			continue
+		}
+		switch {
+		case ins.IsFunctionReference() || ins.IsFunctionCall():
+			seen[ref] = true
+			if ref != name {
+				calls.add(ref)
+			}
+		case ins.OpCode.IsDWordLoad() && spec.Maps[ref] != nil:
+			seen[ref] = true
+			maps.add(ref)
+		}
+	}
+	r.calls, r.maps = calls.list, maps.list
+	return r
+}
+
 // mapsFromRelocations lists the maps a function's own code loads, from
 // the relocations inside it.
 func (f *ELFFile) mapsFromRelocations(p *ELFProgram) []string {
-	maps := []string{}
-	for _, rs := range f.Relocations {
-		if rs.Target != p.Section {
-			continue
+	maps := newStringSet()
+	f.relocsIn(f.programSection(p), p.Offset, p.Offset+p.Size, func(r ELFReloc) {
+		if name, ok := strings.CutPrefix(r.RefersTo, "map "); ok {
+			maps.add(name)
 		}
-		for _, r := range rs.Entries {
-			if r.Offset < p.Offset || r.Offset >= p.Offset+p.Size {
-				continue
-			}
-			if name, ok := strings.CutPrefix(r.RefersTo, "map "); ok && !containsString(maps, name) {
-				maps = append(maps, name)
-			}
-		}
-	}
-	return maps
-}
-
-// subprogramInsns finds a subprogram's instructions inside a program that
-// calls it: from its symbol to the next function's.
-func subprogramInsns(spec *ebpf.CollectionSpec, name string) ebpfasm.Instructions {
-	names := make([]string, 0, len(spec.Programs))
-	for n := range spec.Programs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		insns := spec.Programs[n].Instructions
-		for i, ins := range insns {
-			if ins.Symbol() != name {
-				continue
-			}
-			end := i + 1
-			for end < len(insns) && insns[end].Symbol() == "" {
-				end++
-			}
-			return insns[i:end]
-		}
-	}
-	return nil
+	})
+	return maps.list
 }
 
 // directCalls lists the functions a program's own code calls, in order.
 func (f *ELFFile) directCalls(p *ELFProgram) []string {
-	calls := []string{}
-	for _, rs := range f.Relocations {
-		if rs.Target != p.Section {
-			continue
+	calls := newStringSet()
+	sec := f.programSection(p)
+	f.relocsIn(sec, p.Offset, p.Offset+p.Size, func(r ELFReloc) {
+		if name, ok := f.callTarget(int(sec), r); ok {
+			calls.add(name)
 		}
-		for _, r := range rs.Entries {
-			if r.Offset < p.Offset || r.Offset >= p.Offset+p.Size {
-				continue
-			}
-			if name, ok := f.callTarget(int(rs.TargetIndex), r); ok && !containsString(calls, name) {
-				calls = append(calls, name)
-			}
-		}
-	}
-	return calls
+	})
+	return calls.list
+}
+
+func (f *ELFFile) programSection(p *ELFProgram) uint32 {
+	return uint32(p.sectionIndex)
 }
 
 func containsString(list []string, s string) bool {
@@ -322,27 +321,10 @@ func (f *ELFFile) callTarget(sec int, r ELFReloc) (string, bool) {
 	} else {
 		target += int64(imm)
 	}
-	if name := f.symbolAt(sym.SectionIndex, target, stFunc); name != "" {
-		return name, true
+	if s, ok := f.symbolAt(sym.SectionIndex, target, stFunc); ok {
+		return s.Name, true
 	}
 	return fmt.Sprintf("%s+0x%x", sym.Name, target), true
-}
-
-// symbolAt finds the symbol of the given type that covers offset off of
-// section sec.
-func (f *ELFFile) symbolAt(sec uint16, off int64, typ uint8) string {
-	if off < 0 {
-		return ""
-	}
-	for _, s := range f.Symbols {
-		if s.SectionIndex != sec || s.info&0xf != typ {
-			continue
-		}
-		if uint64(off) == s.Value || (uint64(off) > s.Value && uint64(off)-s.Value < s.Size) {
-			return s.Name
-		}
-	}
-	return ""
 }
 
 func pinningName(p ebpf.PinType) string {
@@ -367,6 +349,15 @@ func (f *ELFFile) findMaps(spec *ebpf.CollectionSpec) {
 		}
 		return
 	}
+	mapSyms := map[string]ELFSymbol{}
+	for _, s := range f.Symbols {
+		if s.info&0xf == stObject && s.SectionIndex > 0 && int(s.SectionIndex) < len(f.Sections) &&
+			isMapsSection(f.Sections[s.SectionIndex].Name) {
+			if _, dup := mapSyms[s.Name]; !dup {
+				mapSyms[s.Name] = s
+			}
+		}
+	}
 	type keyed struct {
 		sec int
 		off uint64
@@ -380,13 +371,9 @@ func (f *ELFFile) findMaps(spec *ebpf.CollectionSpec) {
 		if i := f.sectionByName(name); i > 0 {
 			k.sec, k.m.Section = len(f.Sections)+i, name
 		} else {
-			for _, s := range f.Symbols {
-				if s.Name == name && s.info&0xf == stObject && int(s.SectionIndex) < len(f.Sections) &&
-					s.SectionIndex > 0 && isMapsSection(f.Sections[s.SectionIndex].Name) {
-					k.sec, k.off = int(s.SectionIndex), s.Value
-					k.m.Section = f.Sections[s.SectionIndex].Name
-					break
-				}
+			if s, ok := mapSyms[name]; ok {
+				k.sec, k.off = int(s.SectionIndex), s.Value
+				k.m.Section = f.Sections[s.SectionIndex].Name
 			}
 		}
 		if k.m.Section == "" && strings.HasPrefix(name, ".") {
@@ -521,27 +508,23 @@ func kconfigGlobals(spec *ebpf.CollectionSpec) []ELFGlobal {
 	return out
 }
 
-// isKconfig reports whether an extern symbol is declared in .kconfig.
-func isKconfig(spec *ebpf.CollectionSpec, name string) bool {
-	if spec == nil {
-		return false
-	}
-	if v := spec.Variables[name]; v != nil && v.SectionName == ".kconfig" {
-		return true
-	}
-	var ds *ebpfbtf.Datasec
-	if spec.Types == nil || spec.Types.TypeByName(".kconfig", &ds) != nil {
-		return false
-	}
-	for _, v := range ds.Vars {
-		if v.Type != nil && v.Type.TypeName() == name {
-			return true
+func (f *ELFFile) explainRelocations(spec *ebpf.CollectionSpec) {
+	f.kconfig = map[string]bool{}
+	if spec != nil {
+		for name, v := range spec.Variables {
+			if v.SectionName == ".kconfig" {
+				f.kconfig[name] = true
+			}
+		}
+		var ds *ebpfbtf.Datasec
+		if spec.Types != nil && spec.Types.TypeByName(".kconfig", &ds) == nil {
+			for _, v := range ds.Vars {
+				if v.Type != nil {
+					f.kconfig[v.Type.TypeName()] = true
+				}
+			}
 		}
 	}
-	return false
-}
-
-func (f *ELFFile) explainRelocations(spec *ebpf.CollectionSpec) {
 	for ri := range f.Relocations {
 		rs := &f.Relocations[ri]
 		target := int(rs.TargetIndex)
@@ -567,7 +550,7 @@ func (f *ELFFile) relocMeaning(spec *ebpf.CollectionSpec, target int, tname stri
 	}
 	sym := f.Symbols[r.SymbolIndex]
 	if sym.SectionIndex == 0 {
-		if isKconfig(spec, sym.Name) {
+		if f.kconfig[sym.Name] {
 			return "kconfig " + sym.Name
 		}
 		return "extern " + sym.Name
@@ -600,8 +583,8 @@ func (f *ELFFile) relocMeaning(spec *ebpf.CollectionSpec, target int, tname stri
 		off += int64(imm)
 	}
 	if isMapsSection(symSec) {
-		if name := f.symbolAt(sym.SectionIndex, off, stObject); name != "" {
-			return "map " + name
+		if s, ok := f.symbolAt(sym.SectionIndex, off, stObject); ok {
+			return "map " + s.Name
 		}
 		return "map " + sym.Name
 	}
@@ -609,7 +592,7 @@ func (f *ELFFile) relocMeaning(spec *ebpf.CollectionSpec, target int, tname stri
 		desc := fmt.Sprintf("global %s+0x%x", symSec, off)
 		obj := sym
 		if sym.info&0xf == stSection {
-			if o, ok := f.objectAt(sym.SectionIndex, off); ok {
+			if o, ok := f.symbolAt(sym.SectionIndex, off, stObject); ok {
 				obj = o
 			}
 		}
@@ -625,7 +608,7 @@ func (f *ELFFile) relocMeaning(spec *ebpf.CollectionSpec, target int, tname stri
 		}
 		return desc
 	}
-	return sym.Name
+	return "symbol " + sym.Name
 }
 
 // printableString quotes a NUL-terminated printable string (a bpf_printk
@@ -643,26 +626,28 @@ func printableString(b []byte) (string, int, bool) {
 	return fmt.Sprintf("%q", b[:i]), i, true
 }
 
-// objectAt finds the data symbol covering offset off of section sec.
-func (f *ELFFile) objectAt(sec uint16, off int64) (ELFSymbol, bool) {
-	if off < 0 {
-		return ELFSymbol{}, false
-	}
-	for _, s := range f.Symbols {
-		if s.SectionIndex != sec || s.info&0xf != stObject {
-			continue
-		}
-		if uint64(off) == s.Value || (uint64(off) > s.Value && uint64(off)-s.Value < s.Size) {
-			return s, true
-		}
-	}
-	return ELFSymbol{}, false
+// sectionContents groups what the listings found by section, for the
+// BPF column.
+type sectionContents struct {
+	programs map[int][]int       // section index -> f.Programs indexes
+	maps     map[string][]string // section name -> map names
+	globals  map[string][]string // section name -> global names
 }
 
 func (f *ELFFile) describeSections() {
+	c := sectionContents{programs: map[int][]int{}, maps: map[string][]string{}, globals: map[string][]string{}}
+	for i, p := range f.Programs {
+		c.programs[p.sectionIndex] = append(c.programs[p.sectionIndex], i)
+	}
+	for _, m := range f.Maps {
+		c.maps[m.Section] = append(c.maps[m.Section], m.Name)
+	}
+	for _, g := range f.Globals {
+		c.globals[g.Section] = append(c.globals[g.Section], g.Name)
+	}
 	for i := range f.Sections {
 		s := &f.Sections[i]
-		s.Kind, s.BPF = f.describeSection(i)
+		s.Kind, s.BPF = f.describeSection(i, &c)
 	}
 }
 
@@ -673,7 +658,7 @@ func plural(n int, one string) string {
 	return fmt.Sprintf("%d %ss", n, one)
 }
 
-func (f *ELFFile) describeSection(i int) (kind, bpf string) {
+func (f *ELFFile) describeSection(i int, c *sectionContents) (kind, bpf string) {
 	s := &f.Sections[i]
 	name := s.Name
 	switch {
@@ -682,10 +667,8 @@ func (f *ELFFile) describeSection(i int) (kind, bpf string) {
 	case f.isExec(uint16(i)):
 		var parts []string
 		var ptype string
-		for _, p := range f.Programs {
-			if p.Section != name {
-				continue
-			}
+		for _, pi := range c.programs[i] {
+			p := &f.Programs[pi]
 			parts = append(parts, fmt.Sprintf("%s (%s)", p.Name, plural(p.Insns, "insn")))
 			if p.Type != "" && ptype == "" {
 				ptype = p.Type
@@ -694,6 +677,9 @@ func (f *ELFFile) describeSection(i int) (kind, bpf string) {
 				}
 				if p.AttachTo != "" {
 					ptype += " " + p.AttachTo
+				}
+				if p.Return {
+					ptype += " (return)"
 				}
 			}
 		}
@@ -708,12 +694,7 @@ func (f *ELFFile) describeSection(i int) (kind, bpf string) {
 		}
 		return "program", ptype + ": " + strings.Join(parts, ", ")
 	case isMapsSection(name):
-		var names []string
-		for _, m := range f.Maps {
-			if m.Section == name {
-				names = append(names, m.Name)
-			}
-		}
+		names := c.maps[name]
 		prefix := "maps: "
 		if name == "maps" {
 			prefix = "legacy maps: "
@@ -727,12 +708,19 @@ func (f *ELFFile) describeSection(i int) (kind, bpf string) {
 			return "version", fmt.Sprintf("kernel version %d.%d.%d (0x%x)", v>>16, (v>>8)&0xff, v&0xff, v)
 		}
 		return "version", "kernel version (malformed)"
+	case (name == ".BTF" || name == ".BTF.ext") && f.index.overlap:
+		return "btf", "BTF: not read (sections overlap)"
 	case name == ".BTF":
 		n, err := btfTypeCount(f.sectionData(i), f.order)
 		if err != nil {
 			return "btf", "BTF: " + err.Error()
 		}
-		return "btf", "BTF: " + plural(n, "type")
+		desc := "BTF: " + plural(n, "type")
+		if kc := c.globals[".kconfig"]; len(kc) > 0 {
+			// .kconfig exists only as a BTF datasec: its externs are here.
+			desc += "; .kconfig externs: " + strings.Join(kc, ", ")
+		}
+		return "btf", desc
 	case name == ".BTF.ext":
 		c, err := btfExtCount(f.sectionData(i), f.order)
 		if err != nil {
@@ -741,12 +729,7 @@ func (f *ELFFile) describeSection(i int) (kind, bpf string) {
 		return "btf_ext", fmt.Sprintf("BTF.ext: %s, %s, %s", plural(c.FuncInfos, "func info"),
 			plural(c.LineInfos, "line info"), plural(c.CoreRelos, "CO-RE relocation"))
 	case isDataSection(name):
-		var names []string
-		for _, g := range f.Globals {
-			if g.Section == name {
-				names = append(names, g.Name)
-			}
-		}
+		names := c.globals[name]
 		what := "globals"
 		if strings.HasPrefix(name, ".rodata") {
 			what = "read-only globals"
@@ -773,10 +756,8 @@ func (f *ELFFile) describeSection(i int) (kind, bpf string) {
 }
 
 func (f *ELFFile) describeRelocs(i int) string {
-	for _, rs := range f.Relocations {
-		if rs.Index != i {
-			continue
-		}
+	if ri, ok := f.index.relocSection[i]; ok {
+		rs := f.Relocations[ri]
 		counts := map[string]int{}
 		var order []string
 		for _, r := range rs.Entries {
@@ -790,12 +771,17 @@ func (f *ELFFile) describeRelocs(i int) string {
 			counts[kind]++
 		}
 		var parts []string
+		if len(order) > 8 {
+			order = append(order[:8], "...")
+		}
 		for _, k := range order {
 			switch k {
 			case "map", "global", "call", "function", "kconfig", "extern", "program", "pointer":
 				parts = append(parts, plural(counts[k], k))
 			case "inner":
 				parts = append(parts, plural(counts[k], "inner map"))
+			case "...":
+				parts = append(parts, "...")
 			default:
 				parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
 			}

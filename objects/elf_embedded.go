@@ -16,14 +16,20 @@ type ELFEmbedding struct {
 	Count int `json:"count"`
 }
 
-// maxEmbedded bounds how many embedded objects are looked for.
-const maxEmbedded = 64
+// maxEmbedded bounds how many embedded objects are looked for, and
+// maxEmbeddedTries how many candidates are parsed (each may cost a parse
+// of up to the rest of the file).
+const (
+	maxEmbedded      = 64
+	maxEmbeddedTries = 256
+)
 
 // FindEmbeddedELF lists the BPF objects embedded in data (offset and
 // size of each), in file order. Only objects that parse are listed.
 func FindEmbeddedELF(data []byte) []ELFEmbedding {
 	var found []ELFEmbedding
-	for off := 1; off < len(data) && len(found) < maxEmbedded; {
+	tries := 0
+	for off := 1; off < len(data) && len(found) < maxEmbedded && tries < maxEmbeddedTries; {
 		i := bytes.Index(data[off:], []byte("\x7fELF"))
 		if i < 0 {
 			break
@@ -34,6 +40,7 @@ func FindEmbeddedELF(data []byte) []ELFEmbedding {
 		if !ok {
 			continue
 		}
+		tries++
 		if _, err := parseELF(data[start : start+size]); err != nil {
 			continue
 		}

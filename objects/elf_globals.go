@@ -68,8 +68,9 @@ func orAnon(name string) string {
 
 // Bounds on formatted values, so a huge array prints as a short line.
 const (
-	maxValueElems = 16
-	maxValueDepth = 8
+	maxValueElems  = 16
+	maxValueDepth  = 8
+	maxValueString = 256
 )
 
 // formatValue formats the bytes of a variable by its BTF type: integers
@@ -136,7 +137,12 @@ func writeValue(sb *strings.Builder, t ebpfbtf.Type, b []byte, bo binary.ByteOrd
 		fmt.Fprintf(sb, "0x%x", u)
 	case *ebpfbtf.Array:
 		if isCharType(t.Type) {
-			sb.WriteString(strconv.Quote(cString(b)))
+			str := cString(b)
+			if len(str) > maxValueString {
+				sb.WriteString(strconv.Quote(str[:maxValueString]) + "...")
+				return
+			}
+			sb.WriteString(strconv.Quote(str))
 			return
 		}
 		esize, err := ebpfbtf.Sizeof(t.Type)

@@ -61,7 +61,7 @@ func TestELFBPFMeaning(t *testing.T) {
 			"global LINUX_KERNEL_VERSION in .kconfig@0: unsigned int = (set by the loader",
 			"map inflight: lru_hash key=4:__u32 value=16:struct entry max=4096",
 			"line infos, 4 CO-RE relocations", // the task_struct and pt_regs reads
-			"section .BTF [btf]: BTF: ",
+			"; .kconfig externs: LINUX_KERNEL_VERSION\n",
 		},
 		"uprobe": {
 			"program readline_enter: type=kprobe attach= to=/bin/bash:readline",

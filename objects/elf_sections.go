@@ -137,3 +137,13 @@ func sectionProgType(section string) (prog, attach, target string, ok bool) {
 	}
 	return "", "", "", false
 }
+
+// isReturnProbe reports whether a section holds return probes.
+func isReturnProbe(section string) bool {
+	for _, p := range []string{"kretprobe", "uretprobe", "kretsyscall"} {
+		if section == p || strings.HasPrefix(section, p+"/") || strings.HasPrefix(section, p+".") {
+			return true
+		}
+	}
+	return false
+}

@@ -137,6 +137,9 @@ func elfPrograms(c *cli.Context, f *objects.ELFFile, words []string) error {
 			typ = "subprogram"
 		}
 		attach := strings.TrimSpace(p.AttachType + " " + p.AttachTo)
+		if p.Return {
+			attach += " (return)"
+		}
 		source := "-"
 		if p.Source != "" {
 			source = fmt.Sprintf("%s:%d", p.Source, p.Line)
