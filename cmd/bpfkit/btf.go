@@ -29,7 +29,7 @@ func btfCommand() *cli.Command {
 	dump := &cli.Command{
 		Name:  "dump",
 		Usage: "print BTF types, as bpftool's raw dump or as a C header (vmlinux.h)",
-		ArgsUsage: "BTF_SRC [format {raw | c}]\n\n" +
+		ArgsUsage: "BTF_SRC [format {raw | c}] [root_id ID]...\n\n" +
 			"BTF_SRC := { id ID | prog PROG | map MAP [key | value | kv | all] | file FILE }\n" +
 			progSpecUsage + "\n" + mapSpec,
 		Action: btfDump,
@@ -218,12 +218,23 @@ func btfDump(c *cli.Context) error {
 		return fmt.Errorf("dump btf: %w", err)
 	}
 	format := "raw"
+	var roots []btf.TypeID
 	for len(words) > 0 {
-		if _, ok := matchKeyword(words[0], "format"); !ok {
+		kw, ok := matchKeyword(words[0], "format", "root_id")
+		if !ok {
 			return fmt.Errorf("dump btf: unrecognized option: '%s'", words[0])
 		}
 		if len(words) < 2 {
-			return errors.New("dump btf: expecting value for 'format' option")
+			return fmt.Errorf("dump btf: expecting value for '%s' option", kw)
+		}
+		if kw == "root_id" {
+			n, err := strconv.ParseUint(words[1], 0, 32)
+			if err != nil {
+				return fmt.Errorf("dump btf: can't parse root_id %s", words[1])
+			}
+			roots = append(roots, btf.TypeID(n))
+			words = words[2:]
+			continue
 		}
 		switch words[1] {
 		case "raw", "c":
@@ -232,6 +243,14 @@ func btfDump(c *cli.Context) error {
 			return fmt.Errorf("dump btf: unrecognized format specifier: '%s', possible values: raw, c", words[1])
 		}
 		words = words[2:]
+		// Newer bpftool sorts `format c` unless told `unsorted`; bpfkit
+		// prints in dependency order always and takes the word.
+		if format == "c" && len(words) > 0 && words[0] == "unsorted" {
+			words = words[1:]
+		}
+	}
+	if len(roots) > 0 {
+		src.roots = roots
 	}
 	out := outputFor(c)
 	if format == "c" && out.JSON {

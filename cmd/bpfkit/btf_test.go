@@ -177,6 +177,35 @@ func TestBTFShowMatchesBpftool(t *testing.T) {
 	}
 }
 
+// TestBTFRootID dumps single types of vmlinux with root_id, which the
+// installed bpftool (v7.1.0) lacks: a raw root is its line of the full
+// dump; a C root holds its type and what it needs.
+func TestBTFRootID(t *testing.T) {
+	full := mustBpfkit(t, "btf", "dump", "file", "/sys/kernel/btf/vmlinux")
+	var id, line string
+	for _, l := range strings.Split(full, "\n") {
+		if strings.Contains(l, "] STRUCT 'list_head' ") {
+			id, line = strings.TrimPrefix(strings.Fields(l)[0], "["), l
+			id = strings.TrimSuffix(id, "]")
+			break
+		}
+	}
+	if id == "" {
+		t.Skip("no struct list_head")
+	}
+	raw := mustBpfkit(t, "btf", "dump", "file", "/sys/kernel/btf/vmlinux", "root_id", id)
+	if !strings.HasPrefix(raw, line+"\n") || !strings.Contains(full, raw) {
+		t.Errorf("root_id %s raw:\n%s", id, raw)
+	}
+	c := mustBpfkit(t, "btf", "dump", "file", "/sys/kernel/btf/vmlinux", "format", "c", "unsorted", "root_id", id)
+	if !strings.Contains(c, "struct list_head {\n\tstruct list_head *next;\n\tstruct list_head *prev;\n};") || strings.Contains(c, "struct task_struct {") {
+		t.Errorf("root_id %s C:\n%s", id, c)
+	}
+	if r := bpfkit(t, "btf", "dump", "file", "/sys/kernel/btf/vmlinux", "root_id", "999999999"); r.code == 0 || !strings.Contains(r.stderr, "no type with ID 999999999") {
+		t.Errorf("bad root_id: %+v", r)
+	}
+}
+
 // pad sorts JSON numbers numerically as strings.
 func pad(v any) string {
 	s := string(v.(json.Number))
