@@ -44,6 +44,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			progCommand(),
 			mapCommand(),
 			linkCommand(),
+			btfCommand(),
 			asmCommand(),
 			elfCommand(),
 			runCommand(),
