@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -13,16 +12,6 @@ import (
 	"github.com/bpfkit/bpfkit/internal/testutil"
 	"github.com/bpfkit/bpfkit/objects"
 )
-
-// bpftoolText runs bpftool with args and returns its stdout.
-func bpftoolText(t *testing.T, args ...string) string {
-	t.Helper()
-	out, err := exec.Command(testutil.RequireTool(t, "bpftool"), args...).Output()
-	if err != nil {
-		t.Fatalf("bpftool %s: %v", strings.Join(args, " "), err)
-	}
-	return string(out)
-}
 
 // sameText compares bpfkit's and bpftool's output of the same command.
 func sameText(t *testing.T, args ...string) {
