@@ -56,6 +56,9 @@ FUZZTIME ?= 60s
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzReadELF$$' -fuzztime $(FUZZTIME) ./objects
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./btf
+	$(GO) test -run '^$$' -fuzz '^FuzzParseValue$$' -fuzztime $(FUZZTIME) ./btf
+	$(GO) test -run '^$$' -fuzz '^FuzzParseElem$$' -fuzztime $(FUZZTIME) ./objects
+	$(GO) test -run '^$$' -fuzz '^FuzzFormat$$' -fuzztime $(FUZZTIME) ./asm
 
 # The map dump benchmark: bpfkit vs bpftool on 1M-entry maps (needs root).
 bench: build

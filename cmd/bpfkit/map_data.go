@@ -177,11 +177,14 @@ func mapLookup(c *cli.Context) error {
 	out := outputFor(c)
 	e, err := lookupEntry(m, l, in.Key, false)
 	if errors.Is(err, ebpf.ErrKeyNotExist) {
-		if !out.JSON {
+		// bpftool's answer: the key and "Not found", or null.
+		if out.JSON {
+			fmt.Fprintln(out.W, "null")
+		} else {
 			b := append([]byte("key:\n"), objects.AppendHex(nil, in.Key)...)
 			fmt.Fprintf(out.W, "%s\n\nNot found\n", b)
 		}
-		return fmt.Errorf("lookup map: key not found")
+		return silentExit{code: 1}
 	}
 	if err != nil {
 		return fmt.Errorf("lookup failed: %s", errText(err))

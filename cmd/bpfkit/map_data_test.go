@@ -126,11 +126,19 @@ func TestMapDumpObject(t *testing.T) {
 	if typed != raw || !strings.Contains(typed, `"comm": "abc"`) {
 		t.Errorf("typed lookup:\n%s\nraw lookup:\n%s", typed, raw)
 	}
-	// Not found: bpftool's text on stdout, and an error.
-	r := bpfkit(t, "map", "lookup", "id", flows, "key", "1", "2", "3", "4", "5", "6", "7", "8")
-	want, _ := bpftoolOut(t, "map", "lookup", "id", flows, "key", "1", "2", "3", "4", "5", "6", "7", "8")
-	if r.code == 0 || r.stdout != want {
-		t.Errorf("lookup of a missing key: exit %d, stdout %q, want %q", r.code, r.stdout, want)
+	// Not found: bpftool's text on stdout (null with -j), nothing on
+	// stderr, and a non-zero exit.
+	missing := []string{"map", "lookup", "id", flows, "key", "1", "2", "3", "4", "5", "6", "7", "8"}
+	for _, json := range []bool{false, true} {
+		args := missing
+		if json {
+			args = append([]string{"-j"}, missing...)
+		}
+		r := bpfkit(t, args...)
+		want, _ := bpftoolOut(t, args...)
+		if r.code == 0 || r.stdout != want || r.stderr != "" {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want stdout %q", args, r.code, r.stdout, r.stderr, want)
+		}
 	}
 }
 
