@@ -5,7 +5,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 export CGO_ENABLED := 0
 
-.PHONY: all build test demo bench lint testdata check-testdata fuzz clean
+.PHONY: all build test demo bench bench-btf lint testdata check-testdata fuzz clean
 
 all: build
 
@@ -55,8 +55,17 @@ check-testdata:
 FUZZTIME ?= 60s
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzReadELF$$' -fuzztime $(FUZZTIME) ./objects
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./btf
+	$(GO) test -run '^$$' -fuzz '^FuzzParseValue$$' -fuzztime $(FUZZTIME) ./btf
+	$(GO) test -run '^$$' -fuzz '^FuzzParseElem$$' -fuzztime $(FUZZTIME) ./objects
+	$(GO) test -run '^$$' -fuzz '^FuzzFormat$$' -fuzztime $(FUZZTIME) ./asm
 
 # The map dump benchmark: bpfkit vs bpftool on 1M-entry maps (needs root).
 bench: build
 	$(GO) run ./bench/mapdump -bpfkit $(BIN)
 	$(GO) run ./bench/proglist -bpfkit $(BIN)
+	$(GO) run ./bench/btfdump -bpfkit $(BIN)
+
+# Only the BTF benchmark: vmlinux.h (format c) and the raw dump vs bpftool.
+bench-btf: build
+	$(GO) run ./bench/btfdump -bpfkit $(BIN)

@@ -139,12 +139,17 @@ func (j *JSONWriter) Null() { j.Raw("null") }
 // HexBytes writes bpftool's byte array: ["0x01","0x02",...].
 func (j *JSONWriter) HexBytes(b []byte) {
 	j.StartArray()
-	for _, c := range b {
-		j.eor()
-		j.w.WriteString(`"0x`)
-		j.w.WriteByte(hexDigits[c>>4])
-		j.w.WriteByte(hexDigits[c&15])
-		j.w.WriteByte('"')
+	buf := j.scr[:0]
+	for i, c := range b {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, '"', '0', 'x', hexDigits[c>>4], hexDigits[c&15], '"')
+	}
+	j.w.Write(buf)
+	j.scr = buf
+	if len(b) > 0 {
+		j.sep = ','
 	}
 	j.EndArray()
 }
@@ -153,8 +158,17 @@ func (j *JSONWriter) HexBytes(b []byte) {
 // does for sample data.
 func (j *JSONWriter) IntBytes(b []byte) {
 	j.StartArray()
-	for _, c := range b {
-		j.Uint(uint64(c))
+	buf := j.scr[:0]
+	for i, c := range b {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = strconv.AppendUint(buf, uint64(c), 10)
+	}
+	j.w.Write(buf)
+	j.scr = buf
+	if len(b) > 0 {
+		j.sep = ','
 	}
 	j.EndArray()
 }

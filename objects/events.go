@@ -3,10 +3,9 @@ package objects
 import (
 	"errors"
 	"fmt"
-	"os"
+	"sync"
 
 	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/perf"
 	"github.com/cilium/ebpf/ringbuf"
 	"golang.org/x/sys/unix"
 )
@@ -20,6 +19,8 @@ const (
 	// EventLost reports records the kernel dropped because the buffer
 	// was full.
 	EventLost
+	// EventOther is a perf record of another type (PerfRecordType).
+	EventOther
 )
 
 // perf_event_header types, as bpftool's JSON prints them.
@@ -35,21 +36,29 @@ type EventRecord struct {
 	Ring  bool
 	CPU   int
 	Index int
-	// Time is CLOCK_MONOTONIC in nanoseconds when the record was read
-	// (cilium/ebpf's perf reader does not request PERF_SAMPLE_TIME).
+	// Time is the perf sample's timestamp (the kernel's perf clock) in
+	// nanoseconds; for ring buffer records, which carry none, it is
+	// CLOCK_MONOTONIC when the record was read.
 	Time uint64
 	// Data is the raw sample. Perf samples carry the kernel's padding to a
 	// multiple of 8 bytes (with the 4-byte size header), as bpftool shows.
 	Data []byte
-	// Lost is the number of dropped samples for EventLost.
-	Lost uint64
+	// Lost is the number of dropped samples for EventLost, LostID the id
+	// of the event that lost them.
+	Lost   uint64
+	LostID uint64
+	// PerfRecordType is the perf_event_header type of an EventOther.
+	PerfRecordType uint32
 }
 
 // PerfType is the perf_event_header type bpftool's JSON prints: 9 for a
 // sample, 2 for a loss report.
 func (r *EventRecord) PerfType() int {
-	if r.Kind == EventLost {
+	switch r.Kind {
+	case EventLost:
 		return perfRecordLost
+	case EventOther:
+		return int(r.PerfRecordType)
 	}
 	return perfRecordSample
 }
@@ -61,10 +70,9 @@ func (r *EventRecord) PerfType() int {
 // a perf reader replaces the per-CPU slots of the array, and a ring buffer
 // reader advances the shared consumer position.
 type EventReader struct {
-	perf *perf.Reader
+	mu   sync.Mutex // held by Read; Close takes it to release the rings
+	perf *perfReader
 	ring *ringbuf.Reader
-	cpu  int // only this CPU's records, or -1
-	idx  int
 }
 
 // ErrNotEventMap is returned for maps that are neither perf event arrays
@@ -74,31 +82,24 @@ var ErrNotEventMap = errors.New("map is not a perf event array or a ring buffer"
 // EventPipeOptions selects the CPU of a perf event array reader.
 type EventPipeOptions struct {
 	// CPU and Index restrict a perf reader to CPU's ring, stored at key
-	// Index (bpftool's `cpu N index M`); -1 means all CPUs at key = CPU.
+	// Index (bpftool's `cpu N index M`); -1 means every CPU at key = CPU.
 	CPU, Index int
-	// PerCPUPages is the size of each perf ring in pages (default 16,
-	// as bpftool).
+	// PerCPUPages is the size of each perf ring in pages, a power of two
+	// (default 16, as bpftool).
 	PerCPUPages int
 }
 
 // OpenEventReader starts reading m.
 func OpenEventReader(m *ebpf.Map, opts EventPipeOptions) (*EventReader, error) {
-	r := &EventReader{cpu: -1, idx: -1}
+	r := &EventReader{}
 	switch m.Type() {
 	case ebpf.PerfEventArray:
-		if opts.CPU >= 0 || opts.Index >= 0 {
-			if opts.CPU != opts.Index {
-				return nil, fmt.Errorf("cpu %d index %d: bpfkit stores each CPU's ring at its own index; use cpu N index N", opts.CPU, opts.Index)
-			}
-			r.cpu, r.idx = opts.CPU, opts.Index
+		if (opts.CPU >= 0) != (opts.Index >= 0) {
+			return nil, fmt.Errorf("cpu and index must be given together")
 		}
-		pages := opts.PerCPUPages
-		if pages <= 0 {
-			pages = 16
-		}
-		pr, err := perf.NewReaderWithOptions(m, pages*os.Getpagesize(), perf.ReaderOptions{WakeupEvents: 1})
+		pr, err := newPerfReader(m, opts)
 		if err != nil {
-			return nil, fmt.Errorf("open perf buffers: %w", err)
+			return nil, err
 		}
 		r.perf = pr
 	case ebpf.RingBuf:
@@ -137,32 +138,23 @@ func (r *EventReader) Read() (*EventRecord, error) {
 		}
 		return &EventRecord{Kind: EventSample, Ring: true, CPU: -1, Index: -1, Time: monotonicNow(), Data: rec.RawSample}, nil
 	}
-	for {
-		rec, err := r.perf.Read()
-		if errors.Is(err, perf.ErrClosed) {
-			return nil, ErrEventsClosed
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read perf buffer: %w", err)
-		}
-		if r.cpu >= 0 && rec.CPU != r.cpu {
-			continue
-		}
-		ev := &EventRecord{CPU: rec.CPU, Index: rec.CPU, Time: monotonicNow(), Data: rec.RawSample}
-		if r.idx >= 0 {
-			ev.Index = r.idx
-		}
-		if rec.LostSamples > 0 {
-			ev.Kind, ev.Lost, ev.Data = EventLost, rec.LostSamples, nil
-		}
-		return ev, nil
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.perf.epfd < 0 {
+		return nil, ErrEventsClosed
 	}
+	return r.perf.read()
 }
 
-// Close stops the reader and unblocks Read.
+// Close stops the reader and unblocks Read. It may be called from another
+// goroutine and more than once.
 func (r *EventReader) Close() error {
 	if r.ring != nil {
 		return r.ring.Close()
 	}
-	return r.perf.Close()
+	r.perf.close()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.perf.release()
+	return nil
 }

@@ -64,10 +64,20 @@ func appendTime(b []byte, ns uint64) []byte {
 
 func (p *EventPrinter) printPlain(r *EventRecord) {
 	b := p.line[:0]
-	if r.Kind == EventLost {
+	switch r.Kind {
+	case EventLost:
 		b = append(b, "lost "...)
 		b = strconv.AppendUint(b, r.Lost, 10)
 		b = append(b, " events\n"...)
+		p.line = b
+		p.bw.Write(b)
+		return
+	case EventOther:
+		b = append(b, "unknown event type="...)
+		b = strconv.AppendUint(b, uint64(r.PerfRecordType), 10)
+		b = append(b, " size="...)
+		b = strconv.AppendInt(b, int64(len(r.Data)+8), 10)
+		b = append(b, '\n')
 		p.line = b
 		p.bw.Write(b)
 		return
@@ -108,15 +118,17 @@ func (p *EventPrinter) printJSON(r *EventRecord) {
 		j.Name("index")
 		j.Uint(uint64(r.Index))
 	}
-	if r.Kind == EventLost {
+	switch r.Kind {
+	case EventLost:
 		j.Name("lost")
 		j.StartObject()
 		j.Name("id")
-		j.Uint(0)
+		j.Uint(r.LostID)
 		j.Name("count")
 		j.Uint(r.Lost)
 		j.EndObject()
-	} else {
+	case EventOther:
+	default:
 		j.Name("timestamp")
 		j.Uint(r.Time)
 		j.Name("data")

@@ -26,7 +26,7 @@ func MapLayoutOf(m *ebpf.Map) (MapLayout, *Map, error) {
 		ValueSize: info.BytesValue,
 	}
 	if IsPerCPUMap(l.Type) {
-		if l.PossibleCP, err = ebpf.PossibleCPU(); err != nil {
+		if l.PossibleCPUs, err = ebpf.PossibleCPU(); err != nil {
 			return l, info, fmt.Errorf("possible CPUs: %w", err)
 		}
 	}
@@ -101,10 +101,13 @@ func FindBTFType(m *ebpf.Map, name string) (ebpfbtf.Type, error) {
 		addBTF(info.BTFID)
 		if progs, err := Programs(); err == nil {
 			for _, p := range progs {
-				if pi, err := ProgramInfo(p); err == nil {
-					for _, id := range pi.MapIDs {
-						if id == info.ID {
-							addBTF(pi.BTFID)
+				if pi, err := p.Info(); err == nil {
+					ids, _ := pi.MapIDs()
+					for _, id := range ids {
+						if uint32(id) == info.ID {
+							if btfID, ok := pi.BTFID(); ok {
+								addBTF(uint32(btfID))
+							}
 						}
 					}
 				}

@@ -61,30 +61,36 @@ func IsMapOfMaps(t ebpf.MapType) bool {
 func dumpRefusal(t ebpf.MapType) string {
 	switch t {
 	case ebpf.RingBuf:
-		return "ring buffers hold records, not elements: use map event_pipe"
+		return "they hold records, not elements; use map event_pipe"
 	case ebpf.UserRingbuf:
-		return "user ring buffers are written by user space and cannot be read back"
+		return "user space writes them and cannot read them back"
 	case ebpf.PerfEventArray:
-		return "perf event arrays hold perf events, not values: use map event_pipe"
+		return "they hold perf events, not values; use map event_pipe"
 	case ebpf.Queue, ebpf.Stack:
-		return "queues and stacks have no keys: use map peek or map pop"
+		return "they have no keys; use map peek or map pop"
 	case ebpf.BloomFilter:
-		return "bloom filters cannot be enumerated"
+		return "their elements cannot be listed"
 	case ebpf.StructOpsMap:
-		return "struct_ops maps are dumped with struct_ops dump"
+		return "use struct_ops dump"
 	case ebpf.Arena:
-		return "arena maps hold memory pages, not elements"
+		return "they hold memory pages, not elements"
 	case ebpf.SkStorage, ebpf.InodeStorage, ebpf.TaskStorage, ebpf.CgroupStorage:
-		return "local storage maps are keyed by kernel objects and cannot be enumerated"
+		return "local storage is keyed by kernel objects and cannot be listed"
 	}
 	return ""
 }
 
-// CheckDumpable returns an error wrapping ErrNotDumpable when maps of type t
-// cannot be dumped, with a hint at what to use instead.
+// notDumpable says which map type cannot be dumped and why.
+type notDumpable struct{ typ, why string }
+
+func (e *notDumpable) Error() string        { return e.typ + " maps cannot be dumped: " + e.why }
+func (e *notDumpable) Is(target error) bool { return target == ErrNotDumpable }
+
+// CheckDumpable returns an error matching ErrNotDumpable when maps of type
+// t cannot be dumped, with a hint at what to use instead.
 func CheckDumpable(t ebpf.MapType) error {
 	if why := dumpRefusal(t); why != "" {
-		return fmt.Errorf("%w: %s map: %s", ErrNotDumpable, MapTypeName(t), why)
+		return &notDumpable{MapTypeName(t).String(), why}
 	}
 	return nil
 }
@@ -264,7 +270,7 @@ func (d *mapDumper) iterate(fn func(*DumpEntry) error) error {
 		}
 		if err != nil {
 			if errors.Is(err, ebpf.ErrNotSupported) || errors.Is(err, unix.EOPNOTSUPP) {
-				return fmt.Errorf("%w: %s maps do not support key iteration", ErrNotDumpable, MapTypeName(typ))
+				return &notDumpable{MapTypeName(typ).String(), "the kernel does not iterate their keys"}
 			}
 			return fmt.Errorf("get next key: %w", err)
 		}

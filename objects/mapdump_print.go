@@ -15,13 +15,13 @@ import (
 
 // MapLayout is what printing a map's elements needs to know about the map.
 type MapLayout struct {
-	ID         uint32
-	Name       string
-	Type       ebpf.MapType
-	Flags      uint32
-	KeySize    uint32
-	ValueSize  uint32
-	PossibleCP int // possible CPUs, for per-CPU maps
+	ID           uint32
+	Name         string
+	Type         ebpf.MapType
+	Flags        uint32
+	KeySize      uint32
+	ValueSize    uint32
+	PossibleCPUs int // possible CPUs, for per-CPU maps
 	// KeyType and ValueType are the map's BTF key and value types; a nil
 	// ValueType means the map has no BTF and prints as hex. A nil KeyType
 	// with a ValueType leaves the key out of the typed output.
@@ -48,7 +48,7 @@ func LayoutOf(m *ebpf.Map) (MapLayout, error) {
 		if err != nil {
 			return l, err
 		}
-		l.PossibleCP = n
+		l.PossibleCPUs = n
 	}
 	return l, nil
 }

@@ -29,6 +29,7 @@ var (
 	bpftool = flag.String("bpftool", "bpftool", "bpftool binary")
 	reps    = flag.Int("reps", 5, "runs per tool and map (the median is reported)")
 	scale   = flag.Int("scale", 1, "divide the map sizes by this (quick runs)")
+	jsonToo = flag.Bool("json", false, "also time and compare -j dumps")
 )
 
 type benchMap struct {
@@ -180,6 +181,28 @@ func entries(args []string, perCPU bool) (string, int, error) {
 	return fmt.Sprintf("%x", h.Sum(nil)), len(recs), nil
 }
 
+// jsonEntries digests the sorted elements of a compact -j dump.
+func jsonEntries(args []string) (string, int, error) {
+	out, err := exec.Command(args[0], args[1:]...).Output()
+	if err != nil {
+		return "", 0, fmt.Errorf("%v: %w", args, err)
+	}
+	body := bytes.TrimSpace(out)
+	body = bytes.TrimSuffix(bytes.TrimPrefix(body, []byte("[")), []byte("]"))
+	recs := bytes.Split(body, []byte(`},{"key":`))
+	strs := make([]string, len(recs))
+	for i, r := range recs {
+		strs[i] = string(r)
+	}
+	sort.Strings(strs)
+	h := sha256.New()
+	for _, r := range strs {
+		io.WriteString(h, r)
+		io.WriteString(h, "\n")
+	}
+	return fmt.Sprintf("%x", h.Sum(nil)), len(recs), nil
+}
+
 func run() error {
 	if os.Geteuid() != 0 {
 		return fmt.Errorf("needs root")
@@ -257,10 +280,38 @@ func run() error {
 		fmt.Printf("%-13s %9d %11.3fs %11.3fs %7.1fx %11.1f MiB %10s\n", bm.name, bm.entries,
 			tres.median.Seconds(), kres.median.Seconds(), tres.median.Seconds()/kres.median.Seconds(),
 			float64(kres.maxRSS)/1024, same)
-		os.Remove(path)
 		if same != "identical" {
 			failed = append(failed, bm.name)
 		}
+		if *jsonToo {
+			jt := append([]string{toolArgs[0], "-j"}, toolArgs[1:]...)
+			jk := append([]string{kitArgs[0], "-j"}, kitArgs[1:]...)
+			tres, err := timeRun(jt)
+			if err != nil {
+				return err
+			}
+			kres, err := timeRun(jk)
+			if err != nil {
+				return err
+			}
+			tsum, tn, err := jsonEntries(jt)
+			if err != nil {
+				return err
+			}
+			ksum, kn, err := jsonEntries(jk)
+			if err != nil {
+				return err
+			}
+			same := "identical"
+			if tsum != ksum || tn != kn {
+				same = fmt.Sprintf("DIFFER (%d vs %d)", tn, kn)
+				failed = append(failed, bm.name+" -j")
+			}
+			fmt.Printf("%-13s %9d %11.3fs %11.3fs %7.1fx %11.1f MiB %10s\n", bm.name+" -j", bm.entries,
+				tres.median.Seconds(), kres.median.Seconds(), tres.median.Seconds()/kres.median.Seconds(),
+				float64(kres.maxRSS)/1024, same)
+		}
+		os.Remove(path)
 	}
 	if len(failed) > 0 {
 		return fmt.Errorf("bpfkit and bpftool printed different entries for %v", failed)

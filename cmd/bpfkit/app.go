@@ -25,14 +25,15 @@ func init() {
 // newApp builds the command tree. Tests run it in-process with buffers.
 func newApp(stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
-		Name:                 "bpfkit",
-		Usage:                "inspect, dump and load eBPF programs, maps, links and object files",
-		UsageText:            "bpfkit [GLOBAL OPTIONS] OBJECT COMMAND [ARGS]\n\nOBJECT := { prog | map | link | elf | asm }",
-		Version:              version,
-		Writer:               stdout,
-		ErrWriter:            stderr,
-		EnableBashCompletion: true,
-		Suggest:              true,
+		Name:                   "bpfkit",
+		Usage:                  "inspect, dump and load eBPF programs, maps, links and object files",
+		UsageText:              "bpfkit [GLOBAL OPTIONS] OBJECT COMMAND [ARGS]\n\nOBJECT := { prog | map | link | btf | elf | asm | run }",
+		Version:                version,
+		Writer:                 stdout,
+		ErrWriter:              stderr,
+		EnableBashCompletion:   true,
+		UseShortOptionHandling: true,
+		Suggest:                true,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Aliases: []string{"j"}, Usage: "print JSON, as bpftool -j does"},
 			&cli.BoolFlag{Name: "pretty", Aliases: []string{"p"}, Usage: "print indented JSON (implies --json)"},
@@ -44,6 +45,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			progCommand(),
 			mapCommand(),
 			linkCommand(),
+			btfCommand(),
 			asmCommand(),
 			elfCommand(),
 			runCommand(),
@@ -72,8 +74,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
-	if wantsJSON(args) {
-		data, _ := marshalJSON(map[string]string{"error": err.Error()}, false)
+	var silent silentExit
+	if errors.As(err, &silent) {
+		return silent.code
+	}
+	if json, pretty := wantsJSON(args); json {
+		data, _ := marshalJSON(map[string]string{"error": err.Error()}, pretty)
 		fmt.Fprintf(stdout, "%s\n", data)
 	} else {
 		fmt.Fprintf(stderr, "Error: %s\n", oneLine(err.Error()))
@@ -89,22 +95,31 @@ func oneLine(s string) string {
 	return strings.ReplaceAll(strings.TrimSpace(s), "\n", "; ")
 }
 
+// silentExit ends a command with a non-zero exit status once the command
+// has printed its own answer, as bpftool's `map lookup` does for a missing
+// key ("Not found", or null with -j).
+type silentExit struct{ code int }
+
+func (e silentExit) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
 // wantsJSON reports whether the global flags before the object ask for
-// JSON.
-func wantsJSON(args []string) bool {
+// JSON, and whether pretty JSON.
+func wantsJSON(args []string) (json, pretty bool) {
 	for _, a := range args[1:] {
 		if !strings.HasPrefix(a, "-") {
-			return false
+			break
 		}
-		switch a {
-		case "-j", "--json", "-p", "--pretty", "-json", "-pretty":
-			return true
-		}
-		if len(a) > 2 && a[0] == '-' && a[1] != '-' && strings.ContainsAny(a[1:], "jp") {
-			return true // combined short flags, e.g. -jf
+		switch {
+		case a == "-j" || a == "--json" || a == "-json":
+			json = true
+		case a == "-p" || a == "--pretty" || a == "-pretty":
+			json, pretty = true, true
+		case len(a) > 2 && a[1] != '-': // combined short flags, e.g. -jf
+			json = json || strings.ContainsAny(a[1:], "jp")
+			pretty = pretty || strings.Contains(a[1:], "p")
 		}
 	}
-	return false
+	return json, pretty
 }
 
 // expandPrefixes rewrites unique prefixes of objects and verbs to their

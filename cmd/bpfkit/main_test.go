@@ -61,6 +61,16 @@ func mustBpfkit(t *testing.T, args ...string) string {
 	return r.stdout
 }
 
+// bpftoolText runs bpftool with args and returns its stdout.
+func bpftoolText(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(testutil.RequireTool(t, "bpftool"), args...).Output()
+	if err != nil {
+		t.Fatalf("bpftool %s: %v", strings.Join(args, " "), err)
+	}
+	return string(out)
+}
+
 // bpftoolJSON runs bpftool -j with args and decodes its output.
 func bpftoolJSON(t *testing.T, args ...string) any {
 	t.Helper()

@@ -89,7 +89,7 @@ func mapDump(c *cli.Context) error {
 			return fmt.Errorf("dump map: %w", err)
 		}
 		if err := objects.CheckDumpable(layouts[i].Type); err != nil {
-			return fmt.Errorf("dump map %d: %w", layouts[i].ID, err)
+			return fmt.Errorf("dump map: %w", err)
 		}
 	}
 	out := outputFor(c)
@@ -112,8 +112,8 @@ func mapDump(c *cli.Context) error {
 	return p.Close()
 }
 
-// valueBuffer returns what cilium/ebpf's Lookup fills for l and a function
-// giving the entry view of it.
+// lookupEntry looks key up in m (and deletes it, for pop and dequeue) and
+// returns the element as a dump entry.
 func lookupEntry(m *ebpf.Map, l objects.MapLayout, key []byte, andDelete bool) (*objects.DumpEntry, error) {
 	e := &objects.DumpEntry{Key: key}
 	var k any
@@ -121,7 +121,7 @@ func lookupEntry(m *ebpf.Map, l objects.MapLayout, key []byte, andDelete bool) (
 		k = key
 	}
 	if objects.IsPerCPUMap(l.Type) {
-		vals := make([][]byte, l.PossibleCP)
+		vals := make([][]byte, l.PossibleCPUs)
 		for i := range vals {
 			vals[i] = make([]byte, l.ValueSize)
 		}
@@ -177,11 +177,14 @@ func mapLookup(c *cli.Context) error {
 	out := outputFor(c)
 	e, err := lookupEntry(m, l, in.Key, false)
 	if errors.Is(err, ebpf.ErrKeyNotExist) {
-		if !out.JSON {
+		// bpftool's answer: the key and "Not found", or null.
+		if out.JSON {
+			fmt.Fprintln(out.W, "null")
+		} else {
 			b := append([]byte("key:\n"), objects.AppendHex(nil, in.Key)...)
 			fmt.Fprintf(out.W, "%s\n\nNot found\n", b)
 		}
-		return fmt.Errorf("lookup map: key not found")
+		return silentExit{code: 1}
 	}
 	if err != nil {
 		return fmt.Errorf("lookup failed: %s", errText(err))
@@ -272,7 +275,7 @@ func mapUpdate(c *cli.Context) error {
 		defer inner.Close()
 		value = inner
 	case objects.IsPerCPUMap(l.Type):
-		value = objects.PerCPUValue(in.Value, l.PossibleCP)
+		value = objects.PerCPUValue(in.Value, l.PossibleCPUs)
 	default:
 		value = in.Value
 	}

@@ -2,14 +2,17 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cilium/ebpf"
+	"golang.org/x/sys/unix"
 
 	"github.com/bpfkit/bpfkit/internal/testutil"
 	"github.com/bpfkit/bpfkit/objects"
@@ -123,11 +126,19 @@ func TestMapDumpObject(t *testing.T) {
 	if typed != raw || !strings.Contains(typed, `"comm": "abc"`) {
 		t.Errorf("typed lookup:\n%s\nraw lookup:\n%s", typed, raw)
 	}
-	// Not found: bpftool's text on stdout, and an error.
-	r := bpfkit(t, "map", "lookup", "id", flows, "key", "1", "2", "3", "4", "5", "6", "7", "8")
-	want, _ := bpftoolOut(t, "map", "lookup", "id", flows, "key", "1", "2", "3", "4", "5", "6", "7", "8")
-	if r.code == 0 || r.stdout != want {
-		t.Errorf("lookup of a missing key: exit %d, stdout %q, want %q", r.code, r.stdout, want)
+	// Not found: bpftool's text on stdout (null with -j), nothing on
+	// stderr, and a non-zero exit.
+	missing := []string{"map", "lookup", "id", flows, "key", "1", "2", "3", "4", "5", "6", "7", "8"}
+	for _, json := range []bool{false, true} {
+		args := missing
+		if json {
+			args = append([]string{"-j"}, missing...)
+		}
+		r := bpfkit(t, args...)
+		want, _ := bpftoolOut(t, args...)
+		if r.code == 0 || r.stdout != want || r.stderr != "" {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want stdout %q", args, r.code, r.stdout, r.stderr, want)
+		}
 	}
 }
 
@@ -182,6 +193,17 @@ func TestMapVerbs(t *testing.T) {
 		t.Errorf("pop -j printed %q", out)
 	}
 
+	// stack
+	st := filepath.Join(dir, "st")
+	mustBpfkit(t, "map", "create", st, "type", "stack", "key", "0", "value", "8", "entries", "4", "name", "bpfkit_t_st")
+	mustBpfkit(t, "map", "push", "pinned", st, "value", "1", "0", "0", "0", "0", "0", "0", "0")
+	mustBpfkit(t, "map", "push", "pinned", st, "value", "hex", "02", "00", "00", "00", "00", "00", "00", "ff")
+	sameAsBpftool(t, "map", "peek", "pinned", st)
+	sameAsBpftool(t, "-p", "map", "peek", "pinned", st)
+	if out := mustBpfkit(t, "map", "pop", "pinned", st); out != "value: 02 00 00 00 00 00 00 ff\n" {
+		t.Errorf("pop printed %q", out)
+	}
+
 	// per-CPU: one value for every CPU, as bpftool's fill_per_cpu_value
 	pc := filepath.Join(dir, "pc")
 	mustBpfkit(t, "map", "create", pc, "type", "percpu_hash", "key", "4", "value", "20", "entries", "4", "name", "bpfkit_t_pc")
@@ -228,7 +250,7 @@ func TestMapVerbs(t *testing.T) {
 		{[]string{"map", "update", "pinned", pc, "key", "1", "0", "0", "0", "value", "hex",
 			"01", "02", "03", "04", "05", "06", "07", "08", "09", "0a", "0b", "0c", "0d", "0e", "0f", "10", "11", "12", "13", "14", "noexist"}, "update failed: File exists"},
 		{[]string{"map", "update", "pinned", h2, "key", "1", "0", "0", "0", "value", "0", "0", "0", "0", "0", "0", "0", "0"}, "update failed: Operation not permitted"},
-		{[]string{"map", "dump", "pinned", q}, "queues and stacks have no keys: use map peek or map pop"},
+		{[]string{"map", "dump", "pinned", q}, "dump map: queue maps cannot be dumped: they have no keys; use map peek or map pop"},
 		{[]string{"map", "pop", "pinned", q}, "empty map"},
 		{[]string{"map", "create", filepath.Join(dir, "x"), "type", "hash", "key", "4", "value", "4", "entries", "4"}, "map name not specified"},
 		{[]string{"map", "create", filepath.Join(dir, "x"), "type", "nosuch", "name", "x"}, "unrecognized map type: nosuch"},
@@ -278,6 +300,7 @@ func TestEventPipe(t *testing.T) {
 	// Perf records need the reader first: emit until it has one.
 	for _, args := range [][]string{
 		{"map", "event_pipe", "pinned", perf, "count", "1"},
+		{"map", "event_pipe", "pinned", perf, "cpu", "1", "index", "1", "count", "1"},
 		{"-j", "map", "event_pipe", "pinned", perf, "count", "1", "type", "event"},
 	} {
 		done := make(chan result)
@@ -296,16 +319,120 @@ func TestEventPipe(t *testing.T) {
 				if i > 200 {
 					t.Fatalf("event_pipe %v got no record", args)
 				}
-				runEmit(t, coll)
+				runEmitOn(t, coll, i%2)
 			}
 		}
 		if r.code != 0 {
 			t.Fatalf("event_pipe %v: exit %d: %s", args, r.code, r.stderr)
 		}
-		plain := regexp.MustCompile(`^== @\d+\.\d{9} CPU: \d+ index: \d+ =====\n2a 00 00 00 03 00 00 00  [0-9a-f]{2} 00 00 00 00 00 00 00\n65 76 74 00 00 00 00 00  00 00 00 00\n$`)
+		plain := regexp.MustCompile(`^== @\d+\.\d{9} CPU: (\d+) index: (\d+) =====\n2a 00 00 00 03 00 00 00  [0-9a-f]{2} 00 00 00 00 00 00 00\n65 76 74 00 00 00 00 00  00 00 00 00\n$`)
 		js := regexp.MustCompile(`^\[\{"type":9,"cpu":\d+,"index":\d+,"timestamp":\d+,"data":\[42,0,0,0,3,0,0,0,\d+,0,0,0,0,0,0,0,101,118,116,0,0,0,0,0,0,0,0,0\],"formatted":\{"pid":42,"cpu_hint":3,"value":\d+,"comm":"evt"\}\}\]\n$`)
+		if m := plain.FindStringSubmatch(r.stdout); m != nil && m[1] != m[2] {
+			t.Errorf("perf event_pipe %v: CPU %s at index %s", args, m[1], m[2])
+		}
 		if args[0] == "-j" && !js.MatchString(r.stdout) || args[0] != "-j" && !plain.MatchString(r.stdout) {
 			t.Errorf("perf event_pipe %v:\n%s", args, r.stdout)
+		}
+	}
+}
+
+// runEmitOn runs the emit program on one CPU, so that its
+// BPF_F_CURRENT_CPU output goes to that CPU's perf ring.
+func runEmitOn(t *testing.T, coll *ebpf.Collection, cpu int) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		var set unix.CPUSet
+		set.Set(cpu)
+		if err := unix.SchedSetaffinity(0, &set); err != nil {
+			t.Errorf("sched_setaffinity: %v", err)
+			return
+		}
+		coll.Programs["emit"].Run(&ebpf.RunOptions{Data: make([]byte, 64)})
+	}()
+	<-done
+}
+
+// TestEventPipeLikeBpftool compares bpfkit's perf event_pipe lines with
+// bpftool's for the same records (timestamps aside).
+func TestEventPipeLikeBpftool(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	tool := testutil.RequireTool(t, "bpftool")
+	dir := pinDir(t)
+	if out, code := bpftoolOut(t, "prog", "loadall", filepath.Join("..", "..", "testdata", "mapdata.bpf.o"), filepath.Join(dir, "progs"), "pinmaps", filepath.Join(dir, "maps")); code != 0 {
+		t.Fatalf("bpftool prog loadall: exit %d: %s", code, out)
+	}
+	prog, err := ebpf.LoadPinnedProgram(filepath.Join(dir, "progs", "emit"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prog.Close()
+	coll := &ebpf.Collection{Programs: map[string]*ebpf.Program{"emit": prog}}
+	perf := filepath.Join(dir, "maps", "perf_events")
+	stamp := regexp.MustCompile(`@\d+\.\d{9} `)
+	for _, json := range []bool{false, true} {
+		args := []string{"map", "event_pipe", "pinned", perf}
+		if json {
+			args = append([]string{"-j"}, args...)
+		}
+		// bpftool first, stopped with SIGINT once it printed a record.
+		var out bytes.Buffer
+		cmd := exec.Command(tool, args...)
+		cmd.Stdout = &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 100 && out.Len() == 0; i++ {
+			time.Sleep(50 * time.Millisecond)
+			runEmitOn(t, coll, 0)
+		}
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+		want := out.String()
+		// Then bpfkit, reading one record.
+		done := make(chan result)
+		go func() {
+			var stdout, stderr bytes.Buffer
+			code := run(append([]string{"bpfkit"}, append(args, "count", "1")...), &stdout, &stderr)
+			done <- result{stdout.String(), stderr.String(), code}
+		}()
+		var r result
+	wait:
+		for i := 0; ; i++ {
+			select {
+			case r = <-done:
+				break wait
+			case <-time.After(50 * time.Millisecond):
+				if i > 200 {
+					t.Fatal("bpfkit event_pipe got no record")
+				}
+				runEmitOn(t, coll, 0)
+			}
+		}
+		// Compare the first record, with values that differ (counter, time)
+		// masked.
+		norm := func(s string) string {
+			if json {
+				s = regexp.MustCompile(`"timestamp":\d+`).ReplaceAllString(s, `"timestamp":T`)
+				s = regexp.MustCompile(`"data":\[42,0,0,0,3,0,0,0,\d+,`).ReplaceAllString(s, `"data":[42,0,0,0,3,0,0,0,N,`)
+				if i := strings.Index(s, "},{"); i >= 0 {
+					s = s[:i+1] + "]\n"
+				}
+				return s
+			}
+			s = stamp.ReplaceAllString(s, "@T ")
+			s = regexp.MustCompile(`00 00  [0-9a-f]{2} 00 00 00`).ReplaceAllString(s, "00 00  NN 00 00 00")
+			lines := strings.SplitAfter(s, "\n")
+			if len(lines) > 3 {
+				lines = lines[:3]
+			}
+			return strings.Join(lines, "")
+		}
+		if norm(r.stdout) != norm(want) {
+			t.Errorf("event_pipe json=%v:\n--- bpfkit\n%s--- bpftool\n%s", json, r.stdout, want)
 		}
 	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -44,16 +43,6 @@ func loadObject(t *testing.T, path string) map[string]uint32 {
 		ids[name] = uint32(id)
 	}
 	return ids
-}
-
-func bpftoolText(t *testing.T, args ...string) string {
-	t.Helper()
-	path := testutil.RequireTool(t, "bpftool")
-	out, err := exec.Command(path, args...).Output()
-	if err != nil {
-		t.Fatalf("bpftool %s: %v", strings.Join(args, " "), err)
-	}
-	return string(out)
 }
 
 // TestProgDumpXlatedMatchesBpftool runs `prog dump xlated` end to end and

@@ -1,0 +1,284 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/bpfkit/bpfkit/btf"
+	"github.com/bpfkit/bpfkit/objects"
+)
+
+const (
+	vmlinuxBTF     = "/sys/kernel/btf/vmlinux"
+	sysfsBTFPrefix = "/sys/kernel/btf/"
+)
+
+func btfCommand() *cli.Command {
+	show := &cli.Command{
+		Name:      "show",
+		Aliases:   []string{"list"},
+		Usage:     "list BTF objects loaded in the kernel",
+		ArgsUsage: "[id ID]",
+		Action:    btfShow,
+	}
+	dump := &cli.Command{
+		Name:  "dump",
+		Usage: "print BTF types, as bpftool's raw dump or as a C header (vmlinux.h)",
+		ArgsUsage: "BTF_SRC [format {raw | c}] [root_id ID]...\n\n" +
+			"BTF_SRC := { id ID | prog PROG | map MAP [key | value | kv | all] | file FILE }\n" +
+			progSpecUsage + "\n" + mapSpec,
+		Action: btfDump,
+	}
+	return &cli.Command{
+		Name:        "btf",
+		Usage:       "inspect BTF objects and files, and generate vmlinux.h",
+		ArgsUsage:   "COMMAND",
+		Action:      btfShow,
+		Subcommands: []*cli.Command{show, dump},
+	}
+}
+
+const progSpecUsage = "PROG := { id ID | pinned FILE | tag TAG | name NAME }"
+
+// btfShow is `btf show [id ID]`.
+func btfShow(c *cli.Context) error {
+	words := c.Args().Slice()
+	var id uint32
+	if len(words) > 0 {
+		if _, ok := matchKeyword(words[0], "id"); !ok {
+			return fmt.Errorf("expected 'id', got: '%s'", words[0])
+		}
+		if len(words) < 2 {
+			return errors.New("'id' needs a value")
+		}
+		n, err := strconv.ParseUint(words[1], 0, 32)
+		if err != nil || n == 0 {
+			return fmt.Errorf("can't parse %s as ID", words[1])
+		}
+		id = uint32(n)
+		if err := noMoreArgs(words[2:]); err != nil {
+			return err
+		}
+	}
+	objs, err := objects.BTFObjects(id)
+	if err != nil {
+		return fmt.Errorf("show btf: %w", err)
+	}
+	out := outputFor(c)
+	if out.JSON {
+		if id != 0 {
+			return out.PrintJSON(objs[0])
+		}
+		return out.PrintJSON(objs)
+	}
+	header := []string{"ID", "NAME", "SIZE", "KERNEL", "PROG IDS", "MAP IDS"}
+	rows := make([][]string, 0, len(objs))
+	for _, o := range objs {
+		rows = append(rows, []string{
+			strconv.FormatUint(uint64(o.ID), 10),
+			orDash(o.Name),
+			fmt.Sprintf("%dB", o.Size),
+			yesNo(o.Kernel),
+			orDash(joinIDs(o.ProgIDs)),
+			orDash(joinIDs(o.MapIDs)),
+		})
+	}
+	return out.Table(header, rows)
+}
+
+// btfSource is what `btf dump` reads: a kernel BTF object or a file, and
+// the root types to print (all when empty).
+type btfSource struct {
+	id    uint32
+	file  string
+	roots []btf.TypeID
+	what  string
+}
+
+// parseBTFSource parses BTF_SRC from the front of words.
+func parseBTFSource(words []string) (*btfSource, []string, error) {
+	if len(words) == 0 {
+		return nil, nil, errors.New("expected BTF source: id ID, prog PROG, map MAP or file FILE")
+	}
+	kind, ok := matchKeyword(words[0], "id", "prog", "map", "file")
+	if !ok {
+		return nil, nil, fmt.Errorf("unrecognized BTF source specifier: '%s'", words[0])
+	}
+	if len(words) < 2 {
+		return nil, nil, fmt.Errorf("'%s' needs a value", kind)
+	}
+	src := &btfSource{}
+	switch kind {
+	case "id":
+		n, err := strconv.ParseUint(words[1], 0, 32)
+		if err != nil {
+			return nil, nil, fmt.Errorf("can't parse %s as ID", words[1])
+		}
+		src.id = uint32(n)
+		return src, words[2:], nil
+	case "file":
+		src.file, src.what = words[1], words[1]
+		return src, words[2:], nil
+	case "prog":
+		sel, rest, err := objects.ParseProgSelector(words[1:])
+		if err != nil {
+			return nil, nil, err
+		}
+		p, err := objects.OpenProgram(sel)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer p.Close()
+		info, err := objects.ProgramInfo(p)
+		if err != nil {
+			return nil, nil, err
+		}
+		if info.BTFID == 0 {
+			return nil, nil, fmt.Errorf("program %d has no BTF", info.ID)
+		}
+		src.id, src.what = info.BTFID, fmt.Sprintf("program %d", info.ID)
+		return src, rest, nil
+	}
+	sel, rest, err := objects.ParseMapSelector(words[1:])
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := objects.OpenMap(sel)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer m.Close()
+	info, err := objects.MapInfoOf(m)
+	if err != nil {
+		return nil, nil, err
+	}
+	if info.BTFID == 0 {
+		return nil, nil, fmt.Errorf("map %d has no BTF", info.ID)
+	}
+	src.id, src.what = info.BTFID, fmt.Sprintf("map %d", info.ID)
+	key, value := btf.TypeID(info.BTFKeyTypeID), btf.TypeID(info.BTFValueTypeID)
+	part := "kv"
+	if len(rest) > 0 {
+		if p, ok := matchKeyword(rest[0], "key", "value", "kv", "all"); ok {
+			part, rest = p, rest[1:]
+		}
+	}
+	if info.BTFVmlinuxValueTypeID != 0 && part != "key" && part != "all" {
+		// A struct_ops map: its value type is in the kernel's BTF.
+		src.id, src.file = 0, vmlinuxBTF
+		src.roots = []btf.TypeID{btf.TypeID(info.BTFVmlinuxValueTypeID)}
+		return src, rest, nil
+	}
+	switch part {
+	case "key":
+		src.roots = []btf.TypeID{key}
+	case "value":
+		src.roots = []btf.TypeID{value}
+	case "kv":
+		src.roots = []btf.TypeID{key, value}
+	}
+	return src, rest, nil
+}
+
+// load reads and parses the source's BTF. Module BTF, from the kernel or
+// from /sys/kernel/btf/<module>, is split BTF on top of vmlinux.
+func (s *btfSource) load() (*btf.Spec, error) {
+	if s.file != "" {
+		var base *btf.Spec
+		if strings.HasPrefix(s.file, sysfsBTFPrefix) && s.file != vmlinuxBTF {
+			var err error
+			if base, err = btf.ParseFile(vmlinuxBTF, nil); err != nil {
+				return nil, fmt.Errorf("load vmlinux BTF: %w", err)
+			}
+		}
+		return btf.ParseFile(s.file, base)
+	}
+	data, obj, err := objects.BTFData(s.id)
+	if err != nil {
+		return nil, err
+	}
+	var base *btf.Spec
+	if obj.IsModule() {
+		if base, err = btf.ParseFile(vmlinuxBTF, nil); err != nil {
+			return nil, fmt.Errorf("load vmlinux BTF: %w", err)
+		}
+	}
+	return btf.Parse(data, base)
+}
+
+// btfDump is `btf dump BTF_SRC [format {raw | c}]`.
+func btfDump(c *cli.Context) error {
+	src, words, err := parseBTFSource(c.Args().Slice())
+	if err != nil {
+		return fmt.Errorf("dump btf: %w", err)
+	}
+	format := "raw"
+	var roots []btf.TypeID
+	for len(words) > 0 {
+		kw, ok := matchKeyword(words[0], "format", "root_id")
+		if !ok {
+			return fmt.Errorf("dump btf: unrecognized option: '%s'", words[0])
+		}
+		if len(words) < 2 {
+			return fmt.Errorf("dump btf: expecting value for '%s' option", kw)
+		}
+		if kw == "root_id" {
+			n, err := strconv.ParseUint(words[1], 0, 32)
+			if err != nil {
+				return fmt.Errorf("dump btf: can't parse root_id %s", words[1])
+			}
+			roots = append(roots, btf.TypeID(n))
+			words = words[2:]
+			continue
+		}
+		switch words[1] {
+		case "raw", "c":
+			format = words[1]
+		default:
+			return fmt.Errorf("dump btf: unrecognized format specifier: '%s', possible values: raw, c", words[1])
+		}
+		words = words[2:]
+		// Newer bpftool sorts `format c` unless told `unsorted`; bpfkit
+		// prints in dependency order always and takes the word.
+		if format == "c" && len(words) > 0 && words[0] == "unsorted" {
+			words = words[1:]
+		}
+	}
+	if len(roots) > 0 {
+		src.roots = roots
+	}
+	out := outputFor(c)
+	if format == "c" && out.JSON {
+		return errors.New("dump btf: JSON output for C-syntax dump is not supported")
+	}
+	what := "dump btf: "
+	if src.what != "" {
+		what += src.what + ": "
+	}
+	spec, err := src.load()
+	if err != nil {
+		return fmt.Errorf("%s%w", what, err)
+	}
+	for _, id := range src.roots {
+		if spec.Type(id) == nil {
+			return fmt.Errorf("%sno type with ID %d", what, id)
+		}
+	}
+	switch {
+	case format == "c":
+		w := bufio.NewWriterSize(out.W, 256<<10)
+		if err := btf.WriteC(w, spec, src.roots); err != nil {
+			return fmt.Errorf("dump btf: %w", err)
+		}
+		return w.Flush()
+	case out.JSON:
+		return btf.WriteRawJSON(out.W, spec, src.roots, out.Pretty)
+	default:
+		return btf.WriteRaw(out.W, spec, src.roots)
+	}
+}
