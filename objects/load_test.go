@@ -630,7 +630,8 @@ func TestLoadAllPinNamesMatchBpftool(t *testing.T) {
 			continue // bpftool v7.1's libbpf does not know every section
 		}
 		// libbpf keeps __kconfig externs in a .kconfig map it pins too;
-		// cilium/ebpf writes their values into the programs instead.
+		// cilium/ebpf gives each program a private .kconfig map that is
+		// not part of the collection.
 		var kept []string
 		for _, n := range strings.Fields(list(tm)) {
 			if !strings.HasSuffix(n, "_kconfig") {
