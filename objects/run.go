@@ -129,7 +129,7 @@ func StartRun(obj *Object, opts RunOptions) (_ *Session, err error) {
 		a, aerr := AttachBySection(ps, loaded.Collection.Programs[name], opts.Attach)
 		if aerr != nil {
 			if errors.Is(aerr, ErrNoAutoAttach) {
-				s.Skipped = append(s.Skipped, Skipped{Program: name, Section: ps.SectionName, Reason: skipReason(aerr)})
+				s.Skipped = append(s.Skipped, Skipped{Program: name, Section: ps.SectionName, Reason: aerr.Error()})
 				continue
 			}
 			if errors.Is(aerr, ErrNeedsTarget) {
@@ -172,10 +172,6 @@ func StartRun(obj *Object, opts RunOptions) (_ *Session, err error) {
 		s.Sources = append(s.Sources, EventSource{Map: name, Type: kind, ID: mapID(m)})
 	}
 	return s, nil
-}
-
-func skipReason(err error) string {
-	return err.Error()
 }
 
 // Records delivers the records read from every source. It is closed by
