@@ -13,6 +13,7 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
+	"golang.org/x/sys/unix"
 )
 
 // ErrNoAutoAttach means a program's section names no hook bpfkit can attach
@@ -186,7 +187,9 @@ func AttachBySection(ps *ebpf.ProgramSpec, prog *ebpf.Program, opts AttachOption
 		a.Hook = "tcx " + rest + " dev " + ifc.Name
 		l, err = link.AttachTCX(link.TCXOptions{Interface: ifc.Index, Program: prog, Attach: at})
 	case "cgroup", "cgroup_skb", "sockops":
-		if ps.AttachType == ebpf.AttachNone {
+		// Only cgroup/skb names no hook. (AttachNone is also the value of
+		// cgroup_inet_ingress, so the attach type cannot tell.)
+		if kind == "cgroup" && rest == "skb" {
 			return nil, kindErr(ErrNoAutoAttach, "section %s names no cgroup hook", sec)
 		}
 		if opts.Cgroup == "" {
@@ -207,6 +210,9 @@ func AttachBySection(ps *ebpf.ProgramSpec, prog *ebpf.Program, opts AttachOption
 			if _, serr := os.Stat("/sys/bus/event_source/devices/kprobe"); serr != nil {
 				return nil, fmt.Errorf("attach %s to %s: %w", ps.Name, a.Hook, ErrNoKprobes)
 			}
+		}
+		if (kind == "xdp" || kind == "xdp.frags") && errors.Is(err, unix.EBUSY) {
+			return nil, fmt.Errorf("attach %s to %s: the interface already has an XDP program (one per interface): %w", ps.Name, a.Hook, err)
 		}
 		if errors.Is(err, os.ErrNotExist) || errors.Is(err, link.ErrNoSymbol) {
 			return nil, fmt.Errorf("attach %s: %w: %s (%v)", ps.Name, ErrNoTarget, a.Hook, err)

@@ -311,11 +311,20 @@ func TestRunNetAndSkips(t *testing.T) {
 		"xdp_pass_all":       "xdp dev lo",
 		"tc_ingress_pass":    "tcx ingress dev lo",
 		"cgroup_egress_pass": "cgroup cgroup_inet_egress " + cg,
+		// cgroup_inet_ingress is attach type 0, the same value as "none".
+		"cgroup_ingress_pass": "cgroup cgroup_inet_ingress " + cg,
 	}
 	for p, h := range want {
 		if hooks[p] != h {
 			t.Errorf("%s attached to %q, want %q", p, hooks[p], h)
 		}
+	}
+	// One XDP program per interface: a second run says so.
+	if s2, err := StartRun(obj, RunOptions{Attach: AttachOptions{Iface: "lo", Cgroup: cg}}); err == nil {
+		s2.Close()
+		t.Error("a second XDP program attached to lo")
+	} else if !strings.Contains(err.Error(), "attach xdp_pass_all to xdp dev lo: the interface already has an XDP program (one per interface)") {
+		t.Errorf("second run: %v", err)
 	}
 	// Packets on lo go through xdp and tcx.
 	conn, err := net.Dial("udp", "127.0.0.1:9")

@@ -288,7 +288,7 @@ func TestLinkDetach(t *testing.T) {
 	if n := ifindex(); n != 0 {
 		t.Errorf("after detach the link is still on ifindex %d", n)
 	}
-	if len(pins) != 3 {
+	if len(pins) != 4 {
 		t.Errorf("pins %+v", pins)
 	}
 	ids := pinnedIDs(t, path)

@@ -1,4 +1,4 @@
-/* Network hooks: XDP and tcx programs for --iface, a cgroup_skb program for
+/* Network hooks: XDP and tcx programs for --iface, cgroup_skb programs for
  * --cgroup. All of them let every packet through and count it. */
 #include "common.h"
 
@@ -18,6 +18,13 @@ int tc_ingress_pass(struct __sk_buff *skb)
 {
 	__sync_fetch_and_add(&tc_packets, 1);
 	return 0; /* TC_ACT_OK */
+}
+
+SEC("cgroup_skb/ingress")
+int cgroup_ingress_pass(struct __sk_buff *skb)
+{
+	__sync_fetch_and_add(&cg_packets, 1);
+	return 1;
 }
 
 SEC("cgroup_skb/egress")
