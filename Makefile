@@ -37,6 +37,8 @@ BPF_SOURCES  := $(wildcard testdata/*.bpf.c)
 BPF_OBJECTS  := $(BPF_SOURCES:.c=.o)
 
 testdata: $(BPF_OBJECTS) testdata/malformed/x86_64.o
+	$(MAKE) -C testdata/loader CLANG=$(CLANG)
+	$(MAKE) -C asm/testdata CLANG=$(CLANG)
 
 testdata/%.bpf.o: testdata/%.bpf.c testdata/bpfkit.h
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
@@ -47,9 +49,10 @@ testdata/malformed/x86_64.o: testdata/malformed/x86_64.c
 
 # CI: rebuild every object from scratch and fail if any differs from git.
 check-testdata:
-	rm -f $(BPF_OBJECTS) testdata/malformed/x86_64.o
+	rm -f $(BPF_OBJECTS) testdata/malformed/x86_64.o testdata/loader/*.bpf.o asm/testdata/*.bpf.o
 	$(MAKE) testdata
-	git diff --exit-code -- testdata
+	git diff --exit-code -- testdata asm/testdata
+	@test -z "$$(git status --porcelain -- testdata asm/testdata)" || { git status --short -- testdata asm/testdata; exit 1; }
 
 # Fuzz the ELF reader for a fixed time (FUZZTIME=2m make fuzz).
 FUZZTIME ?= 60s
