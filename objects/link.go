@@ -209,6 +209,12 @@ func linkFD(l link.Link) (int, bool) {
 	return 0, false
 }
 
+// AddPins sets Pinned for a -f listing (see Program.AddPins).
+func (l *Link) AddPins(pins map[uint32][]string) { l.Pinned = pinsOf(pins, l.ID) }
+
+// ListLinks describes the links sel selects.
+func ListLinks(sel Selector) ([]*Link, error) { return describe(sel, OpenLinks, LinkInfoOf) }
+
 // Links opens every link. Links that vanish while the list is read are
 // skipped. The caller closes the links.
 func Links() ([]link.Link, error) {

@@ -14,10 +14,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// DefaultPinRoot is where maps declared with LIBBPF_PIN_BY_NAME are pinned
-// and looked up, as libbpf does.
-const DefaultPinRoot = BPFFSPath
-
 // MapReuse replaces one map of an object with an existing kernel map, as
 // bpftool's "map idx N MAP" or "map name NAME MAP". Index is used when Name
 // is empty.
@@ -43,7 +39,7 @@ type LoadOptions struct {
 	// come back with a log.
 	LogLevel      ebpf.LogLevel
 	OnVerifierLog func(program, log string)
-	// PinRoot is the directory for LIBBPF_PIN_BY_NAME maps; DefaultPinRoot
+	// PinRoot is the directory for LIBBPF_PIN_BY_NAME maps; BPFFSPath
 	// when empty.
 	PinRoot string
 }
@@ -195,7 +191,7 @@ func Load(obj *Object, opts LoadOptions) (*Loaded, error) {
 	// remove only the ones it created.
 	root := opts.PinRoot
 	if root == "" {
-		root = DefaultPinRoot
+		root = BPFFSPath
 	}
 	var byName []string
 	for name, ms := range spec.Maps {

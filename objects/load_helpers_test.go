@@ -35,11 +35,11 @@ func openObject(t *testing.T, name string) *Object {
 func testPinDir(t *testing.T) string {
 	t.Helper()
 	testutil.RequirePrivileged(t)
-	if !IsBPFFS(DefaultPinRoot) {
-		t.Fatalf("%s is not a bpffs", DefaultPinRoot)
+	if !IsBPFFS(BPFFSPath) {
+		t.Fatalf("%s is not a bpffs", BPFFSPath)
 	}
 	name := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())
-	dir := filepath.Join(DefaultPinRoot, fmt.Sprintf("bpfkit-test-%s-%d", name, os.Getpid()))
+	dir := filepath.Join(BPFFSPath, fmt.Sprintf("bpfkit-test-%s-%d", name, os.Getpid()))
 	os.RemoveAll(dir)
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		t.Fatal(err)

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/cilium/ebpf"
-	"golang.org/x/sys/unix"
 )
 
 // ErrNotBPFFS is returned for a pin path outside a BPF filesystem.
@@ -17,11 +16,6 @@ var ErrNotBPFFS = errors.New("not on a BPF filesystem (bpffs)")
 // ErrPinExists is returned when something already exists at a pin path:
 // bpfkit never overwrites a pin.
 var ErrPinExists = errors.New("already exists (bpfkit never overwrites a pin)")
-
-// IsBPFFS reports whether path is on a BPF filesystem.
-func IsBPFFS(path string) bool {
-	return isFS(path, unix.BPF_FS_MAGIC)
-}
 
 // CheckPinDir checks that dir exists and is on a bpffs.
 func CheckPinDir(dir string) error {

@@ -77,6 +77,12 @@ func MapInfoOf(m *ebpf.Map) (*Map, error) {
 	return info, nil
 }
 
+// AddPins sets Pinned for a -f listing (see Program.AddPins).
+func (m *Map) AddPins(pins map[uint32][]string) { m.Pinned = pinsOf(pins, m.ID) }
+
+// ListMaps describes the maps sel selects.
+func ListMaps(sel Selector) ([]*Map, error) { return describe(sel, OpenMaps, MapInfoOf) }
+
 // Maps opens every map. Maps that vanish while the list is read are skipped.
 // The caller closes the maps.
 func Maps() ([]*ebpf.Map, error) {

@@ -27,8 +27,7 @@ func EnsureTracefs() error {
 }
 
 func ensureMounted(dir, fstype string, magic int64) error {
-	var st unix.Statfs_t
-	if err := unix.Statfs(dir, &st); err == nil && st.Type == magic {
+	if isFS(dir, magic) {
 		return nil
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {

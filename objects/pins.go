@@ -37,7 +37,7 @@ func loadPin(path string, opts *ebpf.LoadPinOptions) (pin.Pinner, error) {
 	} else if st.IsDir() {
 		return nil, fmt.Errorf("open pin %s: is a directory", path)
 	}
-	if ok, err := OnBPFFS(path); err == nil && !ok {
+	if !IsBPFFS(path) {
 		return nil, fmt.Errorf("open pin %s: not on a bpf filesystem", path)
 	}
 	p, err := pin.Load(path, opts)
@@ -63,13 +63,15 @@ func openPinned[T pin.Pinner](path, want string, opts *ebpf.LoadPinOptions) (T, 
 	return obj, nil
 }
 
-// OnBPFFS reports whether path is on a bpf filesystem.
-func OnBPFFS(path string) (bool, error) {
+// IsBPFFS reports whether path is on a BPF filesystem.
+func IsBPFFS(path string) bool {
+	return isFS(path, unix.BPF_FS_MAGIC)
+}
+
+// isFS reports whether path is on a filesystem with the given magic.
+func isFS(path string, magic int64) bool {
 	var st unix.Statfs_t
-	if err := unix.Statfs(path, &st); err != nil {
-		return false, err
-	}
-	return st.Type == unix.BPF_FS_MAGIC, nil
+	return unix.Statfs(path, &st) == nil && int64(st.Type) == magic
 }
 
 // bpffsMounts lists the mount points of every bpf filesystem.
@@ -169,4 +171,37 @@ func LinkID(l link.Link) (uint32, error) {
 		return 0, err
 	}
 	return uint32(info.ID), nil
+}
+
+// pinsOf returns id's pinned paths for a -f listing: nil when nothing at
+// all is pinned, so that the field is left out, and an empty list when
+// other objects are pinned but not this one, as bpftool prints them.
+func pinsOf(pins map[uint32][]string, id uint32) *[]string {
+	if len(pins) == 0 {
+		return nil
+	}
+	paths := append([]string{}, pins[id]...)
+	return &paths
+}
+
+// describe opens the objects sel selects, describes each and closes them.
+// When listing everything, objects that vanish meanwhile are skipped.
+func describe[O interface{ Close() error }, I any](sel Selector, open func(Selector) ([]O, error), info func(O) (I, error)) ([]I, error) {
+	objs, err := open(sel)
+	if err != nil {
+		return nil, err
+	}
+	defer closeAll(objs)
+	infos := make([]I, 0, len(objs))
+	for _, o := range objs {
+		i, err := info(o)
+		if err != nil {
+			if sel.All() {
+				continue
+			}
+			return nil, err
+		}
+		infos = append(infos, i)
+	}
+	return infos, nil
 }

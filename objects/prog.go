@@ -100,6 +100,10 @@ func programInfoFD(fd int) (*Program, error) {
 	return prog, nil
 }
 
+// AddPins sets Pinned from the paths of every pinned program, as bpftool
+// -f does: an empty list when others are pinned but this one is not.
+func (p *Program) AddPins(pins map[uint32][]string) { p.Pinned = pinsOf(pins, p.ID) }
+
 // LoadTime returns when the program was loaded, if the kernel said.
 func (p *Program) LoadTime() (time.Time, bool) {
 	if p.LoadedAt == nil {
@@ -172,20 +176,7 @@ func Programs() ([]*ebpf.Program, error) {
 // skipped.
 func ListPrograms(sel Selector) ([]*Program, error) {
 	if !sel.All() {
-		progs, err := OpenPrograms(sel)
-		if err != nil {
-			return nil, err
-		}
-		defer closeAll(progs)
-		infos := make([]*Program, 0, len(progs))
-		for _, p := range progs {
-			info, err := ProgramInfo(p)
-			if err != nil {
-				return nil, err
-			}
-			infos = append(infos, info)
-		}
-		return infos, nil
+		return describe(sel, OpenPrograms, ProgramInfo)
 	}
 	var infos []*Program
 	var id ebpf.ProgramID

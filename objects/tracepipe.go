@@ -21,7 +21,7 @@ var ErrNoTracefs = errors.New("tracefs is not mounted")
 // /sys/kernel/debug/tracing, then /proc/mounts) and mounts it on
 // /sys/kernel/tracing when absent and mount is true.
 func traceDir(mount bool) (string, error) {
-	for _, d := range []string{"/sys/kernel/tracing", "/sys/kernel/debug/tracing"} {
+	for _, d := range []string{TracefsPath, "/sys/kernel/debug/tracing"} {
 		if isFS(d, unix.TRACEFS_MAGIC) {
 			return d, nil
 		}
@@ -37,16 +37,10 @@ func traceDir(mount bool) (string, error) {
 	if !mount {
 		return "", ErrNoTracefs
 	}
-	const d = "/sys/kernel/tracing"
-	if err := unix.Mount("nodev", d, "tracefs", 0, ""); err != nil {
-		return "", fmt.Errorf("%w and mounting it on %s failed: %v", ErrNoTracefs, d, err)
+	if err := EnsureTracefs(); err != nil {
+		return "", fmt.Errorf("%w: %w", ErrNoTracefs, err)
 	}
-	return d, nil
-}
-
-func isFS(path string, magic int64) bool {
-	var st unix.Statfs_t
-	return unix.Statfs(path, &st) == nil && int64(st.Type) == magic
+	return TracefsPath, nil
 }
 
 // TraceLine is one line of trace_pipe, split into its fields when it has

@@ -30,55 +30,16 @@ func linkCommand() *cli.Command {
 }
 
 // linkShow is `link show [LINK]`.
-func linkShow(c *cli.Context) error {
-	words := c.Args().Slice()
-	var sel objects.Selector
-	if len(words) > 0 {
-		var err error
-		if sel, words, err = objects.ParseLinkSelector(words); err != nil {
-			return err
-		}
-	}
-	if err := noMoreArgs(words); err != nil {
-		return err
-	}
-	links, err := objects.OpenLinks(sel)
-	if err != nil {
-		return err
-	}
-	defer closeAll(links)
+var linkShow = showSpec[*objects.Link]{
+	parse: objects.ParseLinkSelector,
+	list:  objects.ListLinks,
+	pins:  func() (map[uint32][]string, error) { return objects.PinnedPaths(objects.LinkID) },
+	table: linkTable,
+}.action()
 
-	var pinned map[uint32][]string
-	if c.Bool("bpffs") {
-		if pinned, err = objects.PinnedPaths(objects.LinkID); err != nil {
-			return err
-		}
-	}
-	infos := make([]*objects.Link, 0, len(links))
-	for _, l := range links {
-		info, err := objects.LinkInfoOf(l)
-		if err != nil {
-			if sel.All() {
-				continue
-			}
-			return err
-		}
-		if len(pinned) > 0 {
-			paths := append([]string{}, pinned[info.ID]...)
-			info.Pinned = &paths
-		}
-		infos = append(infos, info)
-	}
-
-	out := outputFor(c)
-	if out.JSON {
-		if !sel.All() {
-			return out.PrintJSON(infos[0])
-		}
-		return out.PrintJSON(infos)
-	}
+func linkTable(infos []*objects.Link, withPins bool) ([]string, [][]string) {
 	header := []string{"ID", "TYPE", "PROG", "DETAILS"}
-	if c.Bool("bpffs") {
+	if withPins {
 		header = append(header, "PINNED")
 	}
 	rows := make([][]string, 0, len(infos))
@@ -93,10 +54,10 @@ func linkShow(c *cli.Context) error {
 			strconv.FormatUint(uint64(l.ProgID), 10),
 			orDash(strings.Join(details, "  ")),
 		}
-		if c.Bool("bpffs") {
+		if withPins {
 			row = append(row, pinsCell(l.Pinned))
 		}
 		rows = append(rows, row)
 	}
-	return out.Table(header, rows)
+	return header, rows
 }

@@ -29,55 +29,12 @@ func mapCommand() *cli.Command {
 }
 
 // mapShow is `map show [MAP]`.
-func mapShow(c *cli.Context) error {
-	words := c.Args().Slice()
-	var sel objects.Selector
-	if len(words) > 0 {
-		var err error
-		if sel, words, err = objects.ParseMapSelector(words); err != nil {
-			return err
-		}
-	}
-	if err := noMoreArgs(words); err != nil {
-		return err
-	}
-	maps, err := objects.OpenMaps(sel)
-	if err != nil {
-		return err
-	}
-	defer closeAll(maps)
-
-	var pinned map[uint32][]string
-	if c.Bool("bpffs") {
-		if pinned, err = objects.PinnedPaths(objects.MapID); err != nil {
-			return err
-		}
-	}
-	infos := make([]*objects.Map, 0, len(maps))
-	for _, m := range maps {
-		info, err := objects.MapInfoOf(m)
-		if err != nil {
-			if sel.All() {
-				continue
-			}
-			return err
-		}
-		if len(pinned) > 0 {
-			paths := append([]string{}, pinned[info.ID]...)
-			info.Pinned = &paths
-		}
-		infos = append(infos, info)
-	}
-
-	out := outputFor(c)
-	if out.JSON {
-		if sel.Kind == "id" || sel.Kind == "pinned" {
-			return out.PrintJSON(infos[0])
-		}
-		return out.PrintJSON(infos)
-	}
-	return out.Table(mapTable(infos, c.Bool("bpffs")))
-}
+var mapShow = showSpec[*objects.Map]{
+	parse: objects.ParseMapSelector,
+	list:  objects.ListMaps,
+	pins:  func() (map[uint32][]string, error) { return objects.PinnedPaths(objects.MapID) },
+	table: mapTable,
+}.action()
 
 func mapTable(maps []*objects.Map, withPins bool) ([]string, [][]string) {
 	header := []string{"ID", "TYPE", "NAME", "FLAGS", "KEY", "VALUE", "MAX ENTRIES", "MEMLOCK", "FROZEN", "BTF"}

@@ -30,44 +30,12 @@ func progCommand() *cli.Command {
 }
 
 // progShow is `prog show [PROG]`.
-func progShow(c *cli.Context) error {
-	words := c.Args().Slice()
-	var sel objects.Selector
-	if len(words) > 0 {
-		var err error
-		if sel, words, err = objects.ParseProgSelector(words); err != nil {
-			return err
-		}
-	}
-	if err := noMoreArgs(words); err != nil {
-		return err
-	}
-	infos, err := objects.ListPrograms(sel)
-	if err != nil {
-		return err
-	}
-	if c.Bool("bpffs") {
-		pinned, err := objects.PinnedPaths(objects.ProgramID)
-		if err != nil {
-			return err
-		}
-		for _, info := range infos {
-			if len(pinned) > 0 {
-				paths := append([]string{}, pinned[info.ID]...)
-				info.Pinned = &paths
-			}
-		}
-	}
-
-	out := outputFor(c)
-	if out.JSON {
-		if sel.Kind == "id" || sel.Kind == "pinned" {
-			return out.PrintJSON(infos[0])
-		}
-		return out.PrintJSON(infos)
-	}
-	return out.Table(progTable(infos, c.Bool("bpffs")))
-}
+var progShow = showSpec[*objects.Program]{
+	parse: objects.ParseProgSelector,
+	list:  objects.ListPrograms,
+	pins:  func() (map[uint32][]string, error) { return objects.PinnedPaths(objects.ProgramID) },
+	table: progTable,
+}.action()
 
 func progTable(progs []*objects.Program, withPins bool) ([]string, [][]string) {
 	header := []string{"ID", "TYPE", "NAME", "TAG", "GPL", "LOADED AT", "UID", "XLATED", "JITED", "MEMLOCK", "MAPS", "BTF"}
