@@ -40,8 +40,8 @@ func run() error {
 		if err != nil {
 			return err
 		}
-		fmt.Printf("  format %-4s bpfkit %7.1f ms  bpftool %7.1f ms  bpfkit/bpftool %.2fx\n",
-			format, ms(kit), ms(tool), float64(kit)/float64(tool))
+		fmt.Printf("  format %-4s bpfkit %7.1f ms  bpftool %7.1f ms  bpftool/bpfkit %.2fx\n",
+			format, ms(kit), ms(tool), float64(tool)/float64(kit))
 	}
 	if *clang == "" {
 		return nil
