@@ -63,7 +63,36 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			return fmt.Errorf("unknown object '%s': see 'bpfkit help'", c.Args().First())
 		},
 	}
+	prepareCommands(app.Commands)
 	return app
+}
+
+// prepareCommands makes every command report usage errors as one line (no
+// help text on stdout) and gives commands that only group verbs an action
+// that names an unknown verb.
+func prepareCommands(cmds []*cli.Command) {
+	for _, c := range cmds {
+		c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return err }
+		if c.Action == nil && len(c.Subcommands) > 0 {
+			c.Action = unknownVerb
+		}
+		prepareCommands(c.Subcommands)
+	}
+}
+
+// unknownVerb is the action of commands that only group verbs.
+func unknownVerb(c *cli.Context) error {
+	if c.NArg() == 0 {
+		return cli.ShowSubcommandHelp(c)
+	}
+	var path []string
+	for _, ctx := range c.Lineage() {
+		if ctx.Command != nil && ctx.Command.Name != "" && ctx.Command.Name != c.App.Name {
+			path = append([]string{ctx.Command.Name}, path...)
+		}
+	}
+	name := strings.Join(path, " ")
+	return fmt.Errorf("unknown command '%s' for %s: see 'bpfkit %s help'", c.Args().First(), name, name)
 }
 
 // run executes one command line and returns the exit code.

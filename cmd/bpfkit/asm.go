@@ -15,14 +15,6 @@ import (
 	"github.com/bpfkit/bpfkit/objects"
 )
 
-// unknownVerb is the action of objects with no default verb.
-func unknownVerb(c *cli.Context) error {
-	if c.NArg() == 0 {
-		return cli.ShowSubcommandHelp(c)
-	}
-	return fmt.Errorf("unknown command '%s' for %s: see 'bpfkit %s help'", c.Args().First(), c.Command.Name, c.Command.Name)
-}
-
 func asmCommand() *cli.Command {
 	demo := &cli.Command{
 		Name:  "demo",
@@ -38,7 +30,6 @@ func asmCommand() *cli.Command {
 		Usage:       "learn BPF assembly: the hand-written demo",
 		ArgsUsage:   "COMMAND",
 		Subcommands: []*cli.Command{demo},
-		Action:      unknownVerb,
 	}
 }
 

@@ -77,6 +77,10 @@ func TestErrors(t *testing.T) {
 		{[]string{"prog", "show", "pinned", dir}, "is a directory"},
 		{[]string{"nosuchobject"}, "unknown object 'nosuchobject'"},
 		{[]string{"asm", "nosuchverb"}, "unknown command 'nosuchverb' for asm"},
+		{[]string{"prog", "dump", "nosuchverb", "id", "1"}, "unknown command 'nosuchverb' for prog dump"},
+		{[]string{"completion", "fish"}, "unknown command 'fish' for completion"},
+		{[]string{"prog", "show", "--bogus"}, "flag provided but not defined: -bogus"},
+		{[]string{"map", "dump", "--x"}, "flag provided but not defined: -x"},
 	} {
 		r := bpfkit(t, tc.args...)
 		if r.code == 0 {

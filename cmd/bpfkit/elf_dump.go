@@ -80,6 +80,11 @@ func elfDump(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	// The hardened reader vets the file first, so that every elf command
+	// refuses the same malformed files with the same message.
+	if _, err := objects.OpenELF(args.file); err != nil {
+		return fmt.Errorf("elf dump: %w", err)
+	}
 	progs, _, err := bpfasm.ELFPrograms(args.file)
 	if err != nil {
 		return fmt.Errorf("dump elf: %w", err)

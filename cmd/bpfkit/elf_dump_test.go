@@ -65,7 +65,7 @@ func TestElfDumpErrors(t *testing.T) {
 		{[]string{"elf", "dump", disasmObject, "section", "xdp"}, "no programs in section xdp"},
 		{[]string{"elf", "dump", disasmObject, "section", "socket", "program", "x"}, "at most one"},
 		{[]string{"elf", "dump", disasmObject, "bogus"}, "unknown argument 'bogus'"},
-		{[]string{"elf", "dump", "elf_dump_test.go"}, "read object"},
+		{[]string{"elf", "dump", "elf_dump_test.go"}, "not an ELF file"},
 	} {
 		_, err := elfDumpRun(t, tc.args...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -117,7 +117,7 @@ func TestELFMalformedCLI(t *testing.T) {
 		if filepath.Base(path) == "corrupt-btf.o" {
 			continue // only its BPF meaning suffers; see below
 		}
-		for _, verb := range elfVerbs {
+		for _, verb := range append(elfVerbs, "dump") {
 			var stdout, stderr bytes.Buffer
 			cmd := exec.Command(binPath, "elf", verb, path)
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
