@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
 
 	"github.com/bpfkit/bpfkit/objects"
 )
@@ -106,6 +108,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var silent silentExit
 	if errors.As(err, &silent) {
 		return silent.code
+	}
+	// Without privilege the kernel says only EPERM or EACCES: say what is
+	// missing, wherever the error came from.
+	if os.Geteuid() != 0 && !errors.Is(err, objects.ErrPermission) &&
+		(errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) || errors.Is(err, os.ErrPermission)) {
+		err = fmt.Errorf("%w (%w)", err, objects.ErrPermission)
 	}
 	if json, pretty := wantsJSON(args); json {
 		data, _ := marshalJSON(map[string]string{"error": err.Error()}, pretty)

@@ -80,6 +80,9 @@ func asmDemo(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if outputFor(c).JSON {
+		return errors.New("asm demo: the demo talks to a person and has no JSON output; inspect it with bpfkit -j prog show name bpfkit_demo")
+	}
 	w := c.App.Writer
 	fmt.Fprintf(w, "The demo program: on every openat it stores %d on the stack and sends those 4 bytes\n", bpfasm.DemoValue)
 	fmt.Fprintf(w, "to the perf event array %s with bpf_perf_event_output(ctx, map, BPF_F_CURRENT_CPU, r10-8, 4).\n\n", bpfasm.DemoMapName)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
 
 	"github.com/bpfkit/bpfkit/internal/testutil"
 	"github.com/bpfkit/bpfkit/objects"
@@ -105,7 +106,9 @@ func TestErrors(t *testing.T) {
 func TestUnprivileged(t *testing.T) {
 	testutil.RequirePrivileged(t) // to drop privileges, we need them
 	setpriv := testutil.RequireTool(t, "setpriv")
-	for _, args := range [][]string{{"prog", "show"}, {"map", "show"}, {"link", "show"}, {"asm", "demo"}} {
+	for _, args := range [][]string{{"prog", "show"}, {"map", "show"}, {"link", "show"}, {"asm", "demo"}, {"btf", "show"},
+		{"map", "create", "/sys/fs/bpf/bpfkit_t_nobody", "type", "hash", "key", "4", "value", "4", "entries", "4", "name", "x"},
+		{"run", "../../testdata/tracepoint.bpf.o"}, {"prog", "tracelog"}} {
 		cmd := exec.Command(setpriv, append([]string{"--reuid=65534", "--regid=65534", "--clear-groups",
 			"--inh-caps=-all", "--bounding-set=-all", binPath}, args...)...)
 		var stderr strings.Builder
@@ -269,6 +272,9 @@ func TestDemoDryRun(t *testing.T) {
 	if !strings.Contains(out, "int bpfkit_demo(void * ctx):") || strings.Contains(out, "Loaded program") {
 		t.Errorf("dry-run output:\n%s", out)
 	}
+	if r := bpfkit(t, "-j", "asm", "demo"); r.code == 0 || !strings.Contains(r.stdout, "has no JSON output") {
+		t.Errorf("-j asm demo: %+v", r)
+	}
 	r := bpfkit(t, "asm", "demo", "count", "many")
 	if r.code == 0 || !strings.Contains(r.stderr, "can't parse count many") {
 		t.Errorf("bad count: %+v", r)
@@ -295,6 +301,15 @@ func TestTableGolden(t *testing.T) {
 			MaxEntries: 4, OwnerProgType: &owner, Frozen: 1, BTFID: 135, Pinned: &[]string{"/sys/fs/bpf/jmp"}},
 	}
 	if err := out.Table(mapTable(maps, true)); err != nil {
+		t.Fatal(err)
+	}
+	links := []*objects.Link{
+		{ID: 118, Type: objects.LinkTypeName(link.PerfEventType), ProgID: 398, Details: []objects.Field{
+			{Key: "tracepoint", Value: "sys_enter_openat"}, {Key: "cookie", Value: uint64(0)}}},
+		{ID: 95, Type: objects.LinkTypeName(link.IterType), ProgID: 555, Details: []objects.Field{
+			{Key: "target_name", Value: "bpf_map"}}, Pinned: &[]string{"/sys/fs/bpf/my_iter"}},
+	}
+	if err := out.Table(linkTable(links, true)); err != nil {
 		t.Fatal(err)
 	}
 	testutil.Golden(t, "show.golden", []byte(buf.String()))

@@ -280,6 +280,9 @@ func mapUpdate(c *cli.Context) error {
 		value = in.Value
 	}
 	if err := m.Update(key, value, in.Flags); err != nil {
+		if info, ierr := objects.MapInfoOf(m); ierr == nil && info.Frozen != 0 && errors.Is(err, unix.EPERM) {
+			return fmt.Errorf("update failed: %s: the map is frozen, user space can no longer change it", errText(err))
+		}
 		return fmt.Errorf("update failed: %s", errText(err))
 	}
 	return outputFor(c).Null()

@@ -249,7 +249,7 @@ func TestMapVerbs(t *testing.T) {
 		{[]string{"map", "update", "pinned", h, "key", "1", "0", "0", "0", "value", "0", "0", "0", "0", "0", "0", "0", "0", "sometimes"}, "expected key or value, got: sometimes"},
 		{[]string{"map", "update", "pinned", pc, "key", "1", "0", "0", "0", "value", "hex",
 			"01", "02", "03", "04", "05", "06", "07", "08", "09", "0a", "0b", "0c", "0d", "0e", "0f", "10", "11", "12", "13", "14", "noexist"}, "update failed: File exists"},
-		{[]string{"map", "update", "pinned", h2, "key", "1", "0", "0", "0", "value", "0", "0", "0", "0", "0", "0", "0", "0"}, "update failed: Operation not permitted"},
+		{[]string{"map", "update", "pinned", h2, "key", "1", "0", "0", "0", "value", "0", "0", "0", "0", "0", "0", "0", "0"}, "update failed: Operation not permitted: the map is frozen"},
 		{[]string{"map", "dump", "pinned", q}, "dump map: queue maps cannot be dumped: they have no keys; use map peek or map pop"},
 		{[]string{"map", "pop", "pinned", q}, "empty map"},
 		{[]string{"map", "create", filepath.Join(dir, "x"), "type", "hash", "key", "4", "value", "4", "entries", "4"}, "map name not specified"},
