@@ -103,6 +103,9 @@ func OpenEventReader(m *ebpf.Map, opts EventPipeOptions) (*EventReader, error) {
 		}
 		r.perf = pr
 	case ebpf.RingBuf:
+		if opts.CPU >= 0 || opts.Index >= 0 {
+			return nil, errors.New("cpu and index apply to perf event arrays: a ring buffer has one ring for all CPUs")
+		}
 		rr, err := ringbuf.NewReader(m)
 		if err != nil {
 			return nil, fmt.Errorf("open ring buffer: %w", err)

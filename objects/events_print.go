@@ -2,6 +2,8 @@ package objects
 
 import (
 	"bufio"
+	"errors"
+	"fmt"
 	"io"
 	"strconv"
 
@@ -43,6 +45,11 @@ func NewEventPrinter(w io.Writer, jsonOut, pretty bool, typ ebpfbtf.Type) *Event
 
 // Print writes one record and flushes it.
 func (p *EventPrinter) Print(r *EventRecord) error {
+	if p.typ != nil && r.Kind == EventSample {
+		if err := fitsType(len(r.Data), p.typ, r.Ring); err != nil {
+			return err
+		}
+	}
 	p.count++
 	if p.json {
 		p.printJSON(r)
@@ -148,4 +155,32 @@ func (p *EventPrinter) Close() error {
 		p.bw.WriteByte('\n')
 	}
 	return p.bw.Flush()
+}
+
+// ErrRecordSize is returned when a record cannot be the type it is to be
+// decoded as.
+var ErrRecordSize = errors.New("record size does not match the type")
+
+// fitsType checks that a record of n bytes holds one typ: exactly, or for
+// perf samples with up to 7 bytes of the kernel's padding.
+func fitsType(n int, typ ebpfbtf.Type, ring bool) error {
+	size, err := ebpfbtf.Sizeof(typ)
+	if err != nil {
+		return fmt.Errorf("decode record: %w", err)
+	}
+	slack := 7
+	if ring {
+		slack = 0
+	}
+	if n < size || n > size+slack {
+		return fmt.Errorf("%w: a %d-byte record is not a %s (%d bytes)", ErrRecordSize, n, typeName(typ), size)
+	}
+	return nil
+}
+
+func typeName(t ebpfbtf.Type) string {
+	if name := t.TypeName(); name != "" {
+		return name
+	}
+	return fmt.Sprintf("%T", t)
 }

@@ -514,7 +514,8 @@ func mapEventPipe(c *cli.Context) error {
 			return fmt.Errorf("event_pipe: %w", err)
 		}
 		if err := p.Print(rec); err != nil {
-			return err
+			p.Close()
+			return fmt.Errorf("event_pipe: %w", err)
 		}
 	}
 	return p.Close()

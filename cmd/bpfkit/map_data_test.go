@@ -297,6 +297,17 @@ func TestEventPipe(t *testing.T) {
 		t.Errorf("ring buffer event_pipe -j type event:\n%s", out)
 	}
 
+	// A type of another size, or cpu/index on a ring buffer: clear errors.
+	runEmit(t, coll)
+	if r := bpfkit(t, "map", "event_pipe", "pinned", ring, "count", "1", "type", "u64"); r.code == 0 ||
+		!strings.Contains(r.stderr, "a 24-byte record is not a u64 (8 bytes)") {
+		t.Errorf("event_pipe with a type of the wrong size: %+v", r)
+	}
+	if r := bpfkit(t, "map", "event_pipe", "pinned", ring, "cpu", "0", "index", "0"); r.code == 0 ||
+		!strings.Contains(r.stderr, "cpu and index apply to perf event arrays") {
+		t.Errorf("event_pipe cpu/index on a ring buffer: %+v", r)
+	}
+
 	// Perf records need the reader first: emit until it has one.
 	for _, args := range [][]string{
 		{"map", "event_pipe", "pinned", perf, "count", "1"},
