@@ -81,7 +81,12 @@ func LinkInfoOf(l link.Link) (*Link, error) {
 
 	switch info.Type {
 	case link.RawTracepointType:
-		if rt := info.RawTracepoint(); rt != nil {
+		if fd, ok := linkFD(l); ok {
+			if name, cookie, err := rawTPLinkInfoRaw(fd); err == nil {
+				add("tp_name", name)
+				add("cookie", cookie)
+			}
+		} else if rt := info.RawTracepoint(); rt != nil {
 			add("tp_name", rt.Name)
 		}
 	case link.TracingType:

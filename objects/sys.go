@@ -104,6 +104,19 @@ type rawIterLinkInfo struct {
 	_             [64]byte  // the rest of the largest union member
 }
 
+// rawRawTPLinkInfo mirrors struct bpf_link_info for raw tracepoint links.
+type rawRawTPLinkInfo struct {
+	Type      uint32
+	ID        uint32
+	ProgID    uint32
+	_         uint32
+	TPName    unsafe.Pointer
+	TPNameLen uint32
+	_         uint32
+	Cookie    uint64
+	_         [64]byte // the rest of the largest union member
+}
+
 // objInfo issues BPF_OBJ_GET_INFO_BY_FD for fd into info, a pointer to one of
 // the raw structs above.
 func objInfo(fd int, info unsafe.Pointer, size uintptr) error {
@@ -209,4 +222,16 @@ func iterLinkInfoRaw(fd int) (target string, mapID uint32, err error) {
 		return "", 0, err
 	}
 	return unix.ByteSliceToString(buf), info.MapID, nil
+}
+
+// rawTPLinkInfoRaw returns a raw tracepoint link's tracepoint and cookie.
+func rawTPLinkInfoRaw(fd int) (name string, cookie uint64, err error) {
+	buf := make([]byte, 256)
+	info := rawRawTPLinkInfo{TPName: unsafe.Pointer(&buf[0]), TPNameLen: uint32(len(buf))}
+	err = objInfo(fd, unsafe.Pointer(&info), unsafe.Sizeof(info))
+	runtime.KeepAlive(buf)
+	if err != nil {
+		return "", 0, err
+	}
+	return unix.ByteSliceToString(buf), info.Cookie, nil
 }
