@@ -287,7 +287,7 @@ func TestLinkShowMatchesBpftool(t *testing.T) {
 	kp, _ := loadProg(t, &ebpf.ProgramSpec{Name: "bpfkit_t_kp", Type: ebpf.Kprobe, License: "GPL", Instructions: returnZero()})
 	rawtp, _ := loadProg(t, &ebpf.ProgramSpec{Name: "bpfkit_t_rawtp", Type: ebpf.RawTracepoint, License: "GPL", Instructions: returnZero()})
 	// fentry and lsm programs are refused (EPERM) on this kernel; tp_btf
-	// makes a tracing link too.
+	// is a tracing program too (the kernel links it as a raw tracepoint).
 	tpBTF, _ := loadProg(t, &ebpf.ProgramSpec{Name: "bpfkit_t_tpbtf", Type: ebpf.Tracing, AttachType: ebpf.AttachTraceRawTp,
 		AttachTo: "sched_switch", License: "GPL", Instructions: returnZero()})
 	iter, _ := loadProg(t, &ebpf.ProgramSpec{Name: "bpfkit_t_iter", Type: ebpf.Tracing, AttachType: ebpf.AttachTraceIter,
