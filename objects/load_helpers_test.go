@@ -1,7 +1,6 @@
 package objects
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -149,33 +148,7 @@ func objectNames(obj *Object) []string {
 }
 
 // idGone waits until no object of the kind has the ID.
-func idGone(kind string, id uint32) bool {
-	for i := 0; i < 100; i++ {
-		var err error
-		switch kind {
-		case "prog":
-			var p *ebpf.Program
-			if p, err = ebpf.NewProgramFromID(ebpf.ProgramID(id)); err == nil {
-				p.Close()
-			}
-		case "map":
-			var m *ebpf.Map
-			if m, err = ebpf.NewMapFromID(ebpf.MapID(id)); err == nil {
-				m.Close()
-			}
-		case "link":
-			var l link.Link
-			if l, err = link.NewFromID(link.ID(id)); err == nil {
-				l.Close()
-			}
-		}
-		if errors.Is(err, os.ErrNotExist) {
-			return true
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return false
-}
+func idGone(kind string, id uint32) bool { return testutil.IDGone(kind, id, 5*time.Second) }
 
 // haveTrampolines reports whether the kernel loads fentry programs (some
 // kernels refuse them with EPERM).

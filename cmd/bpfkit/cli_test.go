@@ -184,31 +184,11 @@ func runDemo(t *testing.T, onLoaded func(progID string), args ...string) (text, 
 // objects, which would hold them.
 func checkDemoGone(t *testing.T, progID, mapID string) {
 	t.Helper()
-	gone := func(id string, next func(uint32) (uint32, error)) bool {
+	for kind, id := range map[string]string{"prog": progID, "map": mapID} {
 		n, _ := strconv.ParseUint(id, 10, 32)
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			got, err := next(uint32(n) - 1)
-			if err != nil || got != uint32(n) {
-				return true
-			}
-			if time.Now().After(deadline) {
-				return false
-			}
-			time.Sleep(100 * time.Millisecond)
+		if !testutil.IDGone(kind, uint32(n), 10*time.Second) {
+			t.Errorf("demo %s %s still exists", kind, id)
 		}
-	}
-	if !gone(progID, func(id uint32) (uint32, error) {
-		next, err := ebpf.ProgramGetNextID(ebpf.ProgramID(id))
-		return uint32(next), err
-	}) {
-		t.Errorf("demo program %s still loaded", progID)
-	}
-	if !gone(mapID, func(id uint32) (uint32, error) {
-		next, err := ebpf.MapGetNextID(ebpf.MapID(id))
-		return uint32(next), err
-	}) {
-		t.Errorf("demo map %s still exists", mapID)
 	}
 }
 

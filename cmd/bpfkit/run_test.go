@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -88,31 +87,7 @@ func gone(t *testing.T, ids map[string][]uint32) {
 	t.Helper()
 	for kind, list := range ids {
 		for _, id := range list {
-			var err error
-			for i := 0; i < 100; i++ {
-				switch kind {
-				case "prog":
-					var p *ebpf.Program
-					if p, err = ebpf.NewProgramFromID(ebpf.ProgramID(id)); err == nil {
-						p.Close()
-					}
-				case "map":
-					var m *ebpf.Map
-					if m, err = ebpf.NewMapFromID(ebpf.MapID(id)); err == nil {
-						m.Close()
-					}
-				case "link":
-					var l link.Link
-					if l, err = link.NewFromID(link.ID(id)); err == nil {
-						l.Close()
-					}
-				}
-				if errors.Is(err, os.ErrNotExist) {
-					break
-				}
-				time.Sleep(50 * time.Millisecond)
-			}
-			if !errors.Is(err, os.ErrNotExist) {
+			if !testutil.IDGone(kind, id, 5*time.Second) {
 				t.Errorf("%s %d is still loaded", kind, id)
 			}
 		}
