@@ -54,14 +54,16 @@ check-testdata:
 	git diff --exit-code -- testdata asm/testdata
 	@test -z "$$(git status --porcelain -- testdata asm/testdata)" || { git status --short -- testdata asm/testdata; exit 1; }
 
-# Fuzz the ELF reader for a fixed time (FUZZTIME=2m make fuzz).
+# Run every Fuzz target of every package for FUZZTIME each
+# (FUZZTIME=2m make fuzz); the list comes from go test -list.
 FUZZTIME ?= 60s
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzReadELF$$' -fuzztime $(FUZZTIME) ./objects
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./btf
-	$(GO) test -run '^$$' -fuzz '^FuzzParseValue$$' -fuzztime $(FUZZTIME) ./btf
-	$(GO) test -run '^$$' -fuzz '^FuzzParseElem$$' -fuzztime $(FUZZTIME) ./objects
-	$(GO) test -run '^$$' -fuzz '^FuzzFormat$$' -fuzztime $(FUZZTIME) ./asm
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		for fz in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "== $$pkg $$fz"; \
+			$(GO) test -run '^$$' -fuzz "^$$fz\$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
 
 # The map dump benchmark: bpfkit vs bpftool on 1M-entry maps (needs root).
 bench: build

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/bpfkit/bpfkit/internal/jsonw"
 	ebpfbtf "github.com/cilium/ebpf/btf"
 )
 
@@ -429,7 +430,7 @@ func encodeDatasec(ds *ebpfbtf.Datasec, v any, buf []byte, off int) error {
 func FormatValue(t ebpfbtf.Type, data []byte, mode ValueMode) (string, error) {
 	var b bytes.Buffer
 	w := bufio.NewWriter(&b)
-	j := NewJSONWriter(w, false)
+	j := jsonw.New(w, false)
 	err := WriteValue(j, t, data, mode)
 	w.Flush()
 	return b.String(), err

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+
+	"github.com/bpfkit/bpfkit/internal/jsonw"
 )
 
 // The raw dump is `bpftool btf dump ... format raw`: one line per type,
@@ -253,7 +255,7 @@ func appendRawType(b []byte, s *Spec, id TypeID, t *Type) []byte {
 // types ids (all the blob's own types when ids is empty).
 func WriteRawJSON(w io.Writer, s *Spec, ids []TypeID, pretty bool) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	j := NewJSONWriter(bw, pretty)
+	j := jsonw.New(bw, pretty)
 	j.StartObject()
 	j.Name("types")
 	j.StartArray()
@@ -270,22 +272,22 @@ func WriteRawJSON(w io.Writer, s *Spec, ids []TypeID, pretty bool) error {
 	return bw.Flush()
 }
 
-func uintField(j *JSONWriter, name string, v uint64) {
+func uintField(j *jsonw.Writer, name string, v uint64) {
 	j.Name(name)
 	j.Uint(v)
 }
 
-func intField(j *JSONWriter, name string, v int64) {
+func intField(j *jsonw.Writer, name string, v int64) {
 	j.Name(name)
 	j.Int(v)
 }
 
-func stringField(j *JSONWriter, name, v string) {
+func stringField(j *jsonw.Writer, name, v string) {
 	j.Name(name)
 	j.String(v)
 }
 
-func appendRawJSONType(j *JSONWriter, s *Spec, id TypeID, t *Type) {
+func appendRawJSONType(j *jsonw.Writer, s *Spec, id TypeID, t *Type) {
 	j.StartObject()
 	uintField(j, "id", uint64(id))
 	stringField(j, "kind", t.Kind.String())

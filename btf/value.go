@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/bpfkit/bpfkit/internal/jsonw"
 	ebpfbtf "github.com/cilium/ebpf/btf"
 )
 
@@ -37,7 +38,7 @@ var ErrUnsupportedKind = errors.New("unsupported BTF kind")
 //
 // data shorter than the type is padded with zeros. Floats, which bpftool
 // v7 cannot print, are printed as numbers.
-func WriteValue(j *JSONWriter, t ebpfbtf.Type, data []byte, mode ValueMode) error {
+func WriteValue(j *jsonw.Writer, t ebpfbtf.Type, data []byte, mode ValueMode) error {
 	if size, err := ebpfbtf.Sizeof(t); err == nil && size > len(data) {
 		padded := make([]byte, size)
 		copy(padded, data)
@@ -48,7 +49,7 @@ func WriteValue(j *JSONWriter, t ebpfbtf.Type, data []byte, mode ValueMode) erro
 }
 
 type dumper struct {
-	j     *JSONWriter
+	j     *jsonw.Writer
 	plain bool
 	buf   []byte
 }
@@ -215,7 +216,7 @@ func (d *dumper) integer(t *ebpfbtf.Int, bitOff uint32, data []byte) error {
 		case d.plain:
 			d.j.Raw("0x" + strconv.FormatUint(uint64(c), 16))
 		default:
-			d.j.Raw(`"\u00` + string([]byte{hexDigits[c>>4], hexDigits[c&15]}) + `"`)
+			d.j.Raw(fmt.Sprintf(`"\u%04x"`, c))
 		}
 	case t.Encoding&ebpfbtf.Signed != 0:
 		switch size {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bpfkit/bpfkit/internal/jsonw"
 	ebpfbtf "github.com/cilium/ebpf/btf"
 )
 
@@ -92,7 +93,7 @@ func TestWriteValueFwd(t *testing.T) {
 func TestPrettyLayout(t *testing.T) {
 	var b bytes.Buffer
 	w := bufio.NewWriter(&b)
-	j := NewJSONWriter(w, true)
+	j := jsonw.New(w, true)
 	j.StartArray()
 	j.StartObject()
 	j.Name("key")

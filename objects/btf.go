@@ -47,7 +47,7 @@ func btfNextID(id uint32) (uint32, error) {
 func openBTF(id uint32) (int, error) {
 	fd, err := getFDByID(unix.BPF_BTF_GET_FD_BY_ID, id)
 	if err != nil {
-		return -1, fmt.Errorf("can't get BTF object by id (%d): %w", id, permissionHint(err))
+		return -1, fmt.Errorf("can't get BTF object by id (%d): %w", id, PermissionHint(err))
 	}
 	return fd, nil
 }
@@ -65,7 +65,7 @@ func BTFObjects(id uint32) ([]*BTFObject, error) {
 				break
 			}
 			if err != nil {
-				return nil, fmt.Errorf("get next BTF object id: %w", permissionHint(err))
+				return nil, fmt.Errorf("get next BTF object id: %w", PermissionHint(err))
 			}
 			ids = append(ids, n)
 			next = n
@@ -149,7 +149,7 @@ func eachObject(nextCmd, getCmd uintptr, fn func(fd int)) error {
 			return nil
 		}
 		if errno != 0 {
-			return fmt.Errorf("get next object id: %w", permissionHint(errno))
+			return fmt.Errorf("get next object id: %w", PermissionHint(errno))
 		}
 		id = attr.NextID
 		fd, err := getFDByID(getCmd, id)
@@ -157,7 +157,7 @@ func eachObject(nextCmd, getCmd uintptr, fn func(fd int)) error {
 			if errors.Is(err, unix.ENOENT) {
 				continue
 			}
-			return fmt.Errorf("open object %d: %w", id, permissionHint(err))
+			return fmt.Errorf("open object %d: %w", id, PermissionHint(err))
 		}
 		fn(fd)
 		unix.Close(fd)

@@ -12,9 +12,9 @@ import (
 // privilege. Its message says what is needed.
 var ErrPermission = errors.New("bpfkit needs root (CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN)")
 
-// permissionHint replaces EPERM and EACCES with ErrPermission, keeping the
+// PermissionHint replaces EPERM and EACCES with ErrPermission, keeping the
 // original error in the chain.
-func permissionHint(err error) error {
+func PermissionHint(err error) error {
 	if err == nil {
 		return nil
 	}

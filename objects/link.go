@@ -231,7 +231,7 @@ func Links() ([]link.Link, error) {
 	}
 	if err := it.Err(); err != nil {
 		closeAll(links)
-		return nil, fmt.Errorf("list links: %w", permissionHint(err))
+		return nil, fmt.Errorf("list links: %w", PermissionHint(err))
 	}
 	return links, nil
 }
@@ -247,7 +247,7 @@ func OpenLinks(sel Selector) ([]link.Link, error) {
 			return nil, fmt.Errorf("no link with id %d", sel.ID)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("open link %d: %w", sel.ID, permissionHint(err))
+			return nil, fmt.Errorf("open link %d: %w", sel.ID, PermissionHint(err))
 		}
 		return []link.Link{l}, nil
 	case "pinned":

@@ -95,7 +95,7 @@ func Maps() ([]*ebpf.Map, error) {
 		}
 		if err != nil {
 			closeAll(maps)
-			return nil, fmt.Errorf("get next map id: %w", permissionHint(err))
+			return nil, fmt.Errorf("get next map id: %w", PermissionHint(err))
 		}
 		id = next
 		m, err := ebpf.NewMapFromID(id)
@@ -104,7 +104,7 @@ func Maps() ([]*ebpf.Map, error) {
 		}
 		if err != nil {
 			closeAll(maps)
-			return nil, fmt.Errorf("open map %d: %w", id, permissionHint(err))
+			return nil, fmt.Errorf("open map %d: %w", id, PermissionHint(err))
 		}
 		maps = append(maps, m)
 	}
@@ -122,7 +122,7 @@ func OpenMaps(sel Selector) ([]*ebpf.Map, error) {
 			return nil, fmt.Errorf("no map with id %d", sel.ID)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("open map %d: %w", sel.ID, permissionHint(err))
+			return nil, fmt.Errorf("open map %d: %w", sel.ID, PermissionHint(err))
 		}
 		return []*ebpf.Map{m}, nil
 	case "pinned":

@@ -26,6 +26,9 @@ func EnsureTracefs() error {
 	return ensureMounted(TracefsPath, "tracefs", tracefsMagic)
 }
 
+// IsTracefs reports whether path is on a tracefs.
+func IsTracefs(path string) bool { return isFS(path, tracefsMagic) }
+
 func ensureMounted(dir, fstype string, magic int64) error {
 	if isFS(dir, magic) {
 		return nil
@@ -34,7 +37,7 @@ func ensureMounted(dir, fstype string, magic int64) error {
 		return fmt.Errorf("mount %s at %s: %w", fstype, dir, err)
 	}
 	if err := unix.Mount(fstype, dir, fstype, 0, ""); err != nil {
-		return fmt.Errorf("mount %s at %s: %w", fstype, dir, permissionHint(err))
+		return fmt.Errorf("mount %s at %s: %w", fstype, dir, PermissionHint(err))
 	}
 	return nil
 }

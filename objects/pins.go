@@ -42,7 +42,7 @@ func loadPin(path string, opts *ebpf.LoadPinOptions) (pin.Pinner, error) {
 	}
 	p, err := pin.Load(path, opts)
 	if err != nil {
-		return nil, fmt.Errorf("open pin %s: %w", path, permissionHint(errors.Unwrap(err)))
+		return nil, fmt.Errorf("open pin %s: %w", path, PermissionHint(errors.Unwrap(err)))
 	}
 	return p, nil
 }
@@ -204,4 +204,45 @@ func describe[O interface{ Close() error }, I any](sel Selector, open func(Selec
 		infos = append(infos, i)
 	}
 	return infos, nil
+}
+
+// ErrNotBPFFS is returned for a pin path outside a BPF filesystem.
+var ErrNotBPFFS = errors.New("not on a BPF filesystem (bpffs)")
+
+// ErrPinExists is returned when something already exists at a pin path:
+// bpfkit never overwrites a pin.
+var ErrPinExists = errors.New("already exists (bpfkit never overwrites a pin)")
+
+// CheckPinDir checks that dir exists and is on a bpffs.
+func CheckPinDir(dir string) error {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("pin directory %s: %w", dir, err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("pin directory %s: not a directory", dir)
+	}
+	if !IsBPFFS(dir) {
+		return fmt.Errorf("pin directory %s: %w", dir, ErrNotBPFFS)
+	}
+	return nil
+}
+
+// CheckPinPath checks that path can take a new pin: its directory is on a
+// bpffs and nothing exists at path.
+func CheckPinPath(path string) error {
+	if strings.Contains(filepath.Base(path), ".") {
+		return fmt.Errorf("pin path %s: bpffs refuses names containing '.'", path)
+	}
+	if _, err := os.Lstat(path); err == nil {
+		return fmt.Errorf("pin path %s: %w", path, ErrPinExists)
+	}
+	dir := filepath.Dir(path)
+	if _, err := os.Stat(dir); err != nil {
+		return fmt.Errorf("pin path %s: %w", path, err)
+	}
+	if !IsBPFFS(dir) {
+		return fmt.Errorf("pin path %s: %w", path, ErrNotBPFFS)
+	}
+	return nil
 }

@@ -155,7 +155,7 @@ func Programs() ([]*ebpf.Program, error) {
 		}
 		if err != nil {
 			closeAll(progs)
-			return nil, fmt.Errorf("get next program id: %w", permissionHint(err))
+			return nil, fmt.Errorf("get next program id: %w", PermissionHint(err))
 		}
 		id = next
 		p, err := ebpf.NewProgramFromID(id)
@@ -164,7 +164,7 @@ func Programs() ([]*ebpf.Program, error) {
 		}
 		if err != nil {
 			closeAll(progs)
-			return nil, fmt.Errorf("open program %d: %w", id, permissionHint(err))
+			return nil, fmt.Errorf("open program %d: %w", id, PermissionHint(err))
 		}
 		progs = append(progs, p)
 	}
@@ -186,7 +186,7 @@ func ListPrograms(sel Selector) ([]*Program, error) {
 			return infos, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("get next program id: %w", permissionHint(err))
+			return nil, fmt.Errorf("get next program id: %w", PermissionHint(err))
 		}
 		id = next
 		fd, err := getFDByID(unix.BPF_PROG_GET_FD_BY_ID, uint32(id))
@@ -194,7 +194,7 @@ func ListPrograms(sel Selector) ([]*Program, error) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("open program %d: %w", id, permissionHint(err))
+			return nil, fmt.Errorf("open program %d: %w", id, PermissionHint(err))
 		}
 		info, err := programInfoFD(fd)
 		unix.Close(fd)
@@ -217,7 +217,7 @@ func OpenPrograms(sel Selector) ([]*ebpf.Program, error) {
 			return nil, fmt.Errorf("no program with id %d", sel.ID)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("open program %d: %w", sel.ID, permissionHint(err))
+			return nil, fmt.Errorf("open program %d: %w", sel.ID, PermissionHint(err))
 		}
 		return []*ebpf.Program{p}, nil
 	case "pinned":

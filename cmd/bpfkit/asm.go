@@ -12,7 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	bpfasm "github.com/bpfkit/bpfkit/asm"
-	"github.com/bpfkit/bpfkit/objects"
+	"github.com/bpfkit/bpfkit/objects/loader"
 )
 
 func asmCommand() *cli.Command {
@@ -101,13 +101,13 @@ func asmDemo(c *cli.Context) error {
 		return err
 	}
 
-	demo, err := objects.StartDemo()
+	demo, err := loader.StartDemo()
 	if err != nil {
 		return err
 	}
 	defer demo.Close()
 	fmt.Fprintf(w, "Loaded program %s as id %d with map %s id %d, attached to tracepoint %s.\n",
-		bpfasm.DemoProgName, demo.ProgID, bpfasm.DemoMapName, demo.MapID, objects.DemoTracepoint)
+		bpfasm.DemoProgName, demo.ProgID, bpfasm.DemoMapName, demo.MapID, loader.DemoTracepoint)
 	if info, err := demo.ProgramInfo(); err == nil {
 		if lines, err := bpfasm.Xlated(info, kernelSymbols()); err == nil {
 			fmt.Fprintf(w, "\nWhat the kernel made of it after verification (bpfkit prog dump xlated id %d):\n", demo.ProgID)
@@ -139,7 +139,7 @@ func asmDemo(c *cli.Context) error {
 	var lost uint64
 	for args.count == 0 || got < args.count {
 		rec, err := demo.Read(deadline)
-		if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, objects.ErrDemoClosed) {
+		if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, loader.ErrDemoClosed) {
 			break
 		}
 		if err != nil {

@@ -4,13 +4,12 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/bpfkit/bpfkit/objects/elfobj"
 	"github.com/urfave/cli/v2"
-
-	"github.com/bpfkit/bpfkit/objects"
 )
 
 func elfCommand() *cli.Command {
-	verb := func(name, usage, args string, action func(*cli.Context, *objects.ELFFile, []string) error) *cli.Command {
+	verb := func(name, usage, args string, action func(*cli.Context, *elfobj.File, []string) error) *cli.Command {
 		return &cli.Command{
 			Name:      name,
 			Usage:     usage,
@@ -42,12 +41,12 @@ func elfCommand() *cli.Command {
 }
 
 // elfAction opens the FILE argument and runs one elf verb on it.
-func elfAction(c *cli.Context, verb string, action func(*cli.Context, *objects.ELFFile, []string) error) error {
+func elfAction(c *cli.Context, verb string, action func(*cli.Context, *elfobj.File, []string) error) error {
 	words := c.Args().Slice()
 	if len(words) == 0 {
 		return fmt.Errorf("elf %s: expected FILE", verb)
 	}
-	f, err := objects.OpenELF(words[0])
+	f, err := elfobj.Open(words[0])
 	if err != nil {
 		return fmt.Errorf("elf %s: %w", verb, err)
 	}
@@ -80,7 +79,7 @@ func dashList(l []string) string {
 }
 
 // elfSections is `elf sections FILE`.
-func elfSections(c *cli.Context, f *objects.ELFFile, words []string) error {
+func elfSections(c *cli.Context, f *elfobj.File, words []string) error {
 	if err := noMoreArgs(words); err != nil {
 		return err
 	}
@@ -101,7 +100,7 @@ func elfSections(c *cli.Context, f *objects.ELFFile, words []string) error {
 }
 
 // elfSymbols is `elf symbols FILE`.
-func elfSymbols(c *cli.Context, f *objects.ELFFile, words []string) error {
+func elfSymbols(c *cli.Context, f *elfobj.File, words []string) error {
 	if err := noMoreArgs(words); err != nil {
 		return err
 	}
@@ -121,7 +120,7 @@ func elfSymbols(c *cli.Context, f *objects.ELFFile, words []string) error {
 }
 
 // elfPrograms is `elf programs FILE`.
-func elfPrograms(c *cli.Context, f *objects.ELFFile, words []string) error {
+func elfPrograms(c *cli.Context, f *elfobj.File, words []string) error {
 	if err := noMoreArgs(words); err != nil {
 		return err
 	}
@@ -153,7 +152,7 @@ func elfPrograms(c *cli.Context, f *objects.ELFFile, words []string) error {
 }
 
 // elfMaps is `elf maps FILE`.
-func elfMaps(c *cli.Context, f *objects.ELFFile, words []string) error {
+func elfMaps(c *cli.Context, f *elfobj.File, words []string) error {
 	if err := noMoreArgs(words); err != nil {
 		return err
 	}
@@ -180,7 +179,7 @@ func elfMaps(c *cli.Context, f *objects.ELFFile, words []string) error {
 }
 
 // elfRelocations is `elf relocations FILE [section NAME]`.
-func elfRelocations(c *cli.Context, f *objects.ELFFile, words []string) error {
+func elfRelocations(c *cli.Context, f *elfobj.File, words []string) error {
 	only := ""
 	if len(words) > 0 {
 		if _, ok := matchKeyword(words[0], "section"); !ok {
@@ -194,7 +193,7 @@ func elfRelocations(c *cli.Context, f *objects.ELFFile, words []string) error {
 	if err := noMoreArgs(words); err != nil {
 		return err
 	}
-	rels := make([]objects.ELFRelocSection, 0, len(f.Relocations))
+	rels := make([]elfobj.RelocSection, 0, len(f.Relocations))
 	for _, rs := range f.Relocations {
 		if only == "" || rs.Section == only || rs.Target == only {
 			rels = append(rels, rs)
@@ -225,7 +224,7 @@ func elfRelocations(c *cli.Context, f *objects.ELFFile, words []string) error {
 }
 
 // elfGlobals is `elf globals FILE`.
-func elfGlobals(c *cli.Context, f *objects.ELFFile, words []string) error {
+func elfGlobals(c *cli.Context, f *elfobj.File, words []string) error {
 	if err := noMoreArgs(words); err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 
 	bpfasm "github.com/bpfkit/bpfkit/asm"
 	"github.com/bpfkit/bpfkit/objects"
+	"github.com/bpfkit/bpfkit/objects/elfobj"
 )
 
 // elfDumpCommand is `elf dump FILE [section SEC | program NAME] [opcodes] [linum]`.
@@ -82,7 +83,7 @@ func elfDump(c *cli.Context) error {
 	}
 	// The hardened reader vets the file first, so that every elf command
 	// refuses the same malformed files with the same message.
-	if _, err := objects.OpenELF(args.file); err != nil {
+	if _, err := elfobj.Open(args.file); err != nil {
 		return fmt.Errorf("elf dump: %w", err)
 	}
 	progs, _, err := bpfasm.ELFPrograms(args.file)

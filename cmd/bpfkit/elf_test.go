@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/bpfkit/bpfkit/internal/testutil"
-	"github.com/bpfkit/bpfkit/objects"
+	"github.com/bpfkit/bpfkit/objects/elfobj"
 )
 
 var elfVerbs = []string{"sections", "programs", "maps", "symbols", "relocations", "globals"}
@@ -45,7 +45,7 @@ func TestELFGolden(t *testing.T) {
 // TestELFJSON checks that -j prints what the library read, for every verb.
 func TestELFJSON(t *testing.T) {
 	for _, path := range committedObjects(t) {
-		f, err := objects.OpenELF(path)
+		f, err := elfobj.Open(path)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,7 +14,10 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 
+	"github.com/bpfkit/bpfkit/internal/render"
 	"github.com/bpfkit/bpfkit/objects"
+	"github.com/bpfkit/bpfkit/objects/events"
+	"github.com/bpfkit/bpfkit/objects/mapdata"
 )
 
 // mapDataCommands are the map verbs that read and change map contents, in
@@ -44,25 +47,25 @@ func mapDataCommands() []*cli.Command {
 }
 
 // openMapLayout opens the one map at the front of words and describes it.
-func openMapLayout(words []string) (*ebpf.Map, objects.MapLayout, []string, error) {
+func openMapLayout(words []string) (*ebpf.Map, mapdata.Layout, []string, error) {
 	sel, rest, err := objects.ParseMapSelector(words)
 	if err != nil {
-		return nil, objects.MapLayout{}, nil, err
+		return nil, mapdata.Layout{}, nil, err
 	}
 	m, err := objects.OpenMap(sel)
 	if err != nil {
-		return nil, objects.MapLayout{}, nil, err
+		return nil, mapdata.Layout{}, nil, err
 	}
-	l, _, err := objects.MapLayoutOf(m)
+	l, _, err := mapdata.LayoutOf(m)
 	if err != nil {
 		m.Close()
-		return nil, objects.MapLayout{}, nil, err
+		return nil, mapdata.Layout{}, nil, err
 	}
 	return m, l, rest, nil
 }
 
-func dumpFormat(out *output) objects.DumpFormat {
-	return objects.DumpFormat{JSON: out.JSON, Pretty: out.Pretty}
+func dumpFormat(out *output) render.DumpFormat {
+	return render.DumpFormat{JSON: out.JSON, Pretty: out.Pretty}
 }
 
 // mapDump is `map dump MAP`.
@@ -83,12 +86,12 @@ func mapDump(c *cli.Context) error {
 			m.Close()
 		}
 	}()
-	layouts := make([]objects.MapLayout, len(maps))
+	layouts := make([]mapdata.Layout, len(maps))
 	for i, m := range maps {
-		if layouts[i], _, err = objects.MapLayoutOf(m); err != nil {
+		if layouts[i], _, err = mapdata.LayoutOf(m); err != nil {
 			return fmt.Errorf("dump map: %w", err)
 		}
-		if err := objects.CheckDumpable(layouts[i].Type); err != nil {
+		if err := mapdata.CheckDumpable(layouts[i].Type); err != nil {
 			return fmt.Errorf("dump map: %w", err)
 		}
 	}
@@ -100,10 +103,10 @@ func mapDump(c *cli.Context) error {
 			f.Hex = true
 		}
 	}
-	p := objects.NewDumpPrinter(out.W, f)
+	p := render.NewDumpPrinter(out.W, f)
 	for i, m := range maps {
 		p.BeginMap(layouts[i])
-		if err := objects.DumpMap(m, nil, p.Entry); err != nil {
+		if err := mapdata.Dump(m, nil, p.Entry); err != nil {
 			p.Flush()
 			return fmt.Errorf("dump map %d: %w", layouts[i].ID, err)
 		}
@@ -114,13 +117,13 @@ func mapDump(c *cli.Context) error {
 
 // lookupEntry looks key up in m (and deletes it, for pop and dequeue) and
 // returns the element as a dump entry.
-func lookupEntry(m *ebpf.Map, l objects.MapLayout, key []byte, andDelete bool) (*objects.DumpEntry, error) {
-	e := &objects.DumpEntry{Key: key}
+func lookupEntry(m *ebpf.Map, l mapdata.Layout, key []byte, andDelete bool) (*mapdata.Entry, error) {
+	e := &mapdata.Entry{Key: key}
 	var k any
 	if l.KeySize > 0 {
 		k = key
 	}
-	if objects.IsPerCPUMap(l.Type) {
+	if mapdata.IsPerCPU(l.Type) {
 		vals := make([][]byte, l.PossibleCPUs)
 		for i := range vals {
 			vals[i] = make([]byte, l.ValueSize)
@@ -155,10 +158,10 @@ func lookupEntry(m *ebpf.Map, l objects.MapLayout, key []byte, andDelete bool) (
 func errText(err error) string {
 	var errno unix.Errno
 	if errors.As(err, &errno) {
-		return objects.Strerror(errno)
+		return render.Strerror(errno)
 	}
 	if errors.Is(err, ebpf.ErrKeyNotExist) {
-		return objects.Strerror(unix.ENOENT)
+		return render.Strerror(unix.ENOENT)
 	}
 	return err.Error()
 }
@@ -170,7 +173,7 @@ func mapLookup(c *cli.Context) error {
 		return fmt.Errorf("lookup map: %w", err)
 	}
 	defer m.Close()
-	in, err := objects.ParseElem(rest, l, objects.ElemParts{Key: l.KeySize > 0})
+	in, err := mapdata.ParseElem(rest, l, mapdata.ElemParts{Key: l.KeySize > 0})
 	if err != nil {
 		return fmt.Errorf("lookup map: %w", err)
 	}
@@ -181,7 +184,7 @@ func mapLookup(c *cli.Context) error {
 		if out.JSON {
 			fmt.Fprintln(out.W, "null")
 		} else {
-			b := append([]byte("key:\n"), objects.AppendHex(nil, in.Key)...)
+			b := append([]byte("key:\n"), render.AppendHex(nil, in.Key)...)
 			fmt.Fprintf(out.W, "%s\n\nNot found\n", b)
 		}
 		return silentExit{code: 1}
@@ -189,7 +192,7 @@ func mapLookup(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("lookup failed: %s", errText(err))
 	}
-	return objects.PrintEntry(out.W, l, dumpFormat(out), e)
+	return render.PrintEntry(out.W, l, dumpFormat(out), e)
 }
 
 // mapPop is `map pop MAP` and `map dequeue MAP`.
@@ -210,7 +213,7 @@ func mapPop(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("pop failed: %s", errText(err))
 	}
-	return objects.PrintEntry(out.W, l, dumpFormat(out), e)
+	return render.PrintEntry(out.W, l, dumpFormat(out), e)
 }
 
 // mapGetNext is `map getnext MAP [key DATA]`.
@@ -220,7 +223,7 @@ func mapGetNext(c *cli.Context) error {
 		return fmt.Errorf("getnext map: %w", err)
 	}
 	defer m.Close()
-	in, err := objects.ParseElem(rest, l, objects.ElemParts{OptKey: true})
+	in, err := mapdata.ParseElem(rest, l, mapdata.ElemParts{OptKey: true})
 	if err != nil {
 		return fmt.Errorf("getnext map: %w", err)
 	}
@@ -233,7 +236,7 @@ func mapGetNext(c *cli.Context) error {
 		return fmt.Errorf("can't get next key: %s", errText(err))
 	}
 	out := outputFor(c)
-	return objects.PrintNextKey(out.W, dumpFormat(out), in.Key, in.HasKey, next)
+	return render.PrintNextKey(out.W, dumpFormat(out), in.Key, in.HasKey, next)
 }
 
 // mapUpdate is `map update`, `map push` and `map enqueue`.
@@ -243,7 +246,7 @@ func mapUpdate(c *cli.Context) error {
 		return fmt.Errorf("update map: %w", err)
 	}
 	defer m.Close()
-	in, err := objects.ParseElem(rest, l, objects.ElemParts{Key: l.KeySize > 0, Value: true, Flags: true})
+	in, err := mapdata.ParseElem(rest, l, mapdata.ElemParts{Key: l.KeySize > 0, Value: true, Flags: true})
 	if err != nil {
 		return fmt.Errorf("update map: %w", err)
 	}
@@ -274,8 +277,8 @@ func mapUpdate(c *cli.Context) error {
 		}
 		defer inner.Close()
 		value = inner
-	case objects.IsPerCPUMap(l.Type):
-		value = objects.PerCPUValue(in.Value, l.PossibleCPUs)
+	case mapdata.IsPerCPU(l.Type):
+		value = mapdata.PerCPUValue(in.Value, l.PossibleCPUs)
 	default:
 		value = in.Value
 	}
@@ -295,7 +298,7 @@ func mapDelete(c *cli.Context) error {
 		return fmt.Errorf("delete map: %w", err)
 	}
 	defer m.Close()
-	in, err := objects.ParseElem(rest, l, objects.ElemParts{Key: true})
+	in, err := mapdata.ParseElem(rest, l, mapdata.ElemParts{Key: true})
 	if err != nil {
 		return fmt.Errorf("delete map: %w", err)
 	}
@@ -453,7 +456,7 @@ func mapEventPipe(c *cli.Context) error {
 		return fmt.Errorf("event_pipe: %w", err)
 	}
 	defer m.Close()
-	opts := objects.EventPipeOptions{CPU: -1, Index: -1}
+	opts := events.Options{CPU: -1, Index: -1}
 	var typ ebpfbtf.Type
 	limit := -1
 	for len(rest) > 0 {
@@ -479,7 +482,7 @@ func mapEventPipe(c *cli.Context) error {
 				limit = int(v)
 			}
 		case "type":
-			if typ, err = objects.FindBTFType(m, rest[1]); err != nil {
+			if typ, err = mapdata.FindBTFType(m, rest[1]); err != nil {
 				return fmt.Errorf("event_pipe: %w", err)
 			}
 		}
@@ -489,7 +492,7 @@ func mapEventPipe(c *cli.Context) error {
 		return fmt.Errorf("event_pipe: cpu and index must be specified together")
 	}
 	out := outputFor(c)
-	r, err := objects.OpenEventReader(m, opts)
+	r, err := events.Open(m, opts)
 	if err != nil {
 		return fmt.Errorf("event_pipe: %w", err)
 	}
@@ -503,10 +506,10 @@ func mapEventPipe(c *cli.Context) error {
 		r.Close()
 	}()
 	defer r.Close()
-	p := objects.NewEventPrinter(out.W, out.JSON, out.Pretty, typ)
+	p := render.NewEventPrinter(out.W, out.JSON, out.Pretty, typ)
 	for n := 0; limit < 0 || n < limit; n++ {
 		rec, err := r.Read()
-		if errors.Is(err, objects.ErrEventsClosed) {
+		if errors.Is(err, events.ErrClosed) {
 			break
 		}
 		if err != nil {

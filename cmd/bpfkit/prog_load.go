@@ -14,6 +14,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/bpfkit/bpfkit/objects"
+	"github.com/bpfkit/bpfkit/objects/events"
+	"github.com/bpfkit/bpfkit/objects/loader"
 )
 
 const loadOptionsUsage = `[type TYPE] [map {idx IDX | name NAME} MAP]... [pinmaps MAP_DIR] [autoattach] [kernel_btf BTF_FILE]
@@ -63,8 +65,8 @@ func progLoad(c *cli.Context, all bool) error {
 		return fmt.Errorf("%s: expected OBJ and PATH", verb)
 	}
 	objPath, pinPath := words[0], words[1]
-	var lopts objects.LoadOptions
-	req := objects.PinRequest{Path: pinPath, All: all}
+	var lopts loader.LoadOptions
+	req := loader.PinRequest{Path: pinPath, All: all}
 	var reused []*ebpf.Map
 	defer func() {
 		for _, m := range reused {
@@ -91,11 +93,11 @@ func progLoad(c *cli.Context, all bool) error {
 			if lopts.Type, err = need("a program type"); err != nil {
 				return err
 			}
-			if _, _, ok := objects.ProgTypeBySectionWord(lopts.Type); !ok {
-				return fmt.Errorf("%s: unknown program type %q (known: %s)", verb, lopts.Type, strings.Join(objects.SectionWords(), ", "))
+			if _, _, ok := loader.ProgTypeBySectionWord(lopts.Type); !ok {
+				return fmt.Errorf("%s: unknown program type %q (known: %s)", verb, lopts.Type, strings.Join(loader.SectionWords(), ", "))
 			}
 		case "map":
-			var r objects.MapReuse
+			var r loader.MapReuse
 			how, err := need("idx IDX or name NAME")
 			if err != nil {
 				return err
@@ -145,11 +147,11 @@ func progLoad(c *cli.Context, all bool) error {
 	if err := ensureBPFFS(c); err != nil {
 		return fmt.Errorf("%s: %w", verb, err)
 	}
-	obj, err := objects.OpenObject(objPath)
+	obj, err := loader.OpenObject(objPath)
 	if err != nil {
 		return fmt.Errorf("%s: %w", verb, err)
 	}
-	pins, err := objects.LoadAndPin(obj, lopts, req)
+	pins, err := loader.LoadAndPin(obj, lopts, req)
 	if err != nil {
 		printVerifierLog(c, err)
 		return fmt.Errorf("%s: %w", verb, err)
@@ -167,7 +169,7 @@ func progLoad(c *cli.Context, all bool) error {
 
 // debugLogs asks, with -d, for the verifier log of every program loaded
 // and prints each on stderr, as bpftool -d does.
-func debugLogs(c *cli.Context, lopts *objects.LoadOptions) {
+func debugLogs(c *cli.Context, lopts *loader.LoadOptions) {
 	if !c.Bool("debug") || outputFor(c).JSON {
 		return
 	}
@@ -183,14 +185,14 @@ const verifierTail = 20
 // printVerifierLog writes the verifier log of a rejected program to
 // stderr: its tail, or all of it with -d. JSON mode keeps stderr quiet.
 func printVerifierLog(c *cli.Context, err error) {
-	var pe *objects.ProgramLoadError
+	var pe *loader.ProgramLoadError
 	if !errors.As(err, &pe) || len(pe.Log) == 0 || outputFor(c).JSON {
 		return
 	}
 	writeVerifierLog(c.App.ErrWriter, pe, c.Bool("debug"))
 }
 
-func writeVerifierLog(w io.Writer, pe *objects.ProgramLoadError, full bool) {
+func writeVerifierLog(w io.Writer, pe *loader.ProgramLoadError, full bool) {
 	lines := pe.Log
 	if !full && len(lines) > verifierTail {
 		fmt.Fprintf(w, "Verifier log of %s (last %d of %d lines; -d prints it all):\n", pe.Program, verifierTail, len(lines))
@@ -235,7 +237,7 @@ func progTracelog(c *cli.Context) error {
 	if err := noMoreArgs(c.Args().Slice()); err != nil {
 		return fmt.Errorf("prog tracelog: %w", err)
 	}
-	tp, err := objects.OpenTracePipe(!c.Bool("nomount"))
+	tp, err := events.OpenTracePipe(!c.Bool("nomount"))
 	if err != nil {
 		return fmt.Errorf("prog tracelog: %w", err)
 	}
@@ -269,7 +271,7 @@ type traceJSON struct {
 	Message   string `json:"message"`
 }
 
-func writeTraceLine(out *output, l objects.TraceLine) error {
+func writeTraceLine(out *output, l events.TraceLine) error {
 	if out.JSON {
 		o := *out
 		o.Pretty = false // one object per line

@@ -15,6 +15,7 @@ import (
 
 	"github.com/bpfkit/bpfkit/internal/testutil"
 	"github.com/bpfkit/bpfkit/objects"
+	"github.com/bpfkit/bpfkit/objects/loader"
 )
 
 // bpftoolShowPinned returns the JSON object bpftool prints for a pin.
@@ -257,13 +258,13 @@ func TestTracelog(t *testing.T) {
 func TestLinkDetach(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	dir := pinDir(t)
-	obj, err := objects.OpenObject(loaderObj("net"))
+	obj, err := loader.OpenObject(loaderObj("net"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "net")
-	pins, err := objects.LoadAndPin(obj, objects.LoadOptions{}, objects.PinRequest{
-		Path: path, All: true, AutoAttach: true, Attach: objects.AttachOptions{Iface: "lo"},
+	pins, err := loader.LoadAndPin(obj, loader.LoadOptions{}, loader.PinRequest{
+		Path: path, All: true, AutoAttach: true, Attach: loader.AttachOptions{Iface: "lo"},
 	})
 	if err != nil {
 		t.Fatal(err)

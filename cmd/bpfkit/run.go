@@ -19,7 +19,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	bpfbtf "github.com/bpfkit/bpfkit/btf"
-	"github.com/bpfkit/bpfkit/objects"
+	"github.com/bpfkit/bpfkit/objects/events"
+	"github.com/bpfkit/bpfkit/objects/loader"
 )
 
 func runCommand() *cli.Command {
@@ -121,13 +122,13 @@ func runAction(c *cli.Context) error {
 	if len(words) != 1 {
 		return errors.New("run: expected one object file (flags go before it)")
 	}
-	obj, err := objects.OpenObject(words[0])
+	obj, err := loader.OpenObject(words[0])
 	if err != nil {
 		return fmt.Errorf("run: %w", err)
 	}
 	// The struct each source's records carry: --event-type for all, or a
 	// guess from the programs' output helper calls.
-	types := objects.EventTypes(obj)
+	types := loader.EventTypes(obj)
 	for _, spec := range c.StringSlice("event-type") {
 		mapName, name, one := strings.Cut(spec, "=")
 		if !one {
@@ -135,7 +136,7 @@ func runAction(c *cli.Context) error {
 		} else if obj.Spec.Maps[mapName] == nil {
 			return fmt.Errorf("run: --event-type %s: no map %s in the object", spec, mapName)
 		}
-		st, err := objects.EventType(obj, name)
+		st, err := loader.EventType(obj, name)
 		if err != nil {
 			return fmt.Errorf("run: --event-type: %w", err)
 		}
@@ -170,9 +171,9 @@ func runAction(c *cli.Context) error {
 		go watchClosed(ctx, cancel, f)
 	}
 
-	var tp *objects.TracePipe
+	var tp *events.TracePipe
 	if c.Bool("trace") {
-		if tp, err = objects.OpenTracePipe(!c.Bool("nomount")); err != nil {
+		if tp, err = events.OpenTracePipe(!c.Bool("nomount")); err != nil {
 			return fmt.Errorf("run: --trace: %w", err)
 		}
 		defer tp.Close()
@@ -182,12 +183,12 @@ func runAction(c *cli.Context) error {
 		}
 	}
 
-	lopts := objects.LoadOptions{KernelBTF: c.String("kernel-btf")}
+	lopts := loader.LoadOptions{KernelBTF: c.String("kernel-btf")}
 	debugLogs(c, &lopts)
-	s, err := objects.StartRun(obj, objects.RunOptions{
+	s, err := loader.StartRun(obj, loader.RunOptions{
 		Load:   lopts,
 		Set:    c.StringSlice("set"),
-		Attach: objects.AttachOptions{Iface: c.String("iface"), Cgroup: c.String("cgroup")},
+		Attach: loader.AttachOptions{Iface: c.String("iface"), Cgroup: c.String("cgroup")},
 	})
 	if err != nil {
 		printVerifierLog(c, err)
@@ -199,7 +200,7 @@ func runAction(c *cli.Context) error {
 		return nil // stdout closed
 	}
 
-	traces := make(chan objects.TraceLine, 64)
+	traces := make(chan events.TraceLine, 64)
 	if tp != nil {
 		go func() {
 			for {
@@ -281,7 +282,7 @@ func watchClosed(ctx context.Context, cancel context.CancelFunc, f *os.File) {
 	}
 }
 
-func printStart(out, line *output, c *cli.Context, s *objects.Session) error {
+func printStart(out, line *output, c *cli.Context, s *loader.Session) error {
 	if out.JSON {
 		var st startJSON
 		st.Attached, st.Skipped, st.Sources = []attachedJSON{}, []skippedJSON{}, []sourceJSON{}
@@ -339,7 +340,7 @@ func decode(typ *ebpfbtf.Struct, data []byte, mode bpfbtf.ValueMode) string {
 	return s
 }
 
-func printRecord(line *output, r objects.Record, typ *ebpfbtf.Struct) error {
+func printRecord(line *output, r loader.Record, typ *ebpfbtf.Struct) error {
 	if r.Lost > 0 {
 		if line.JSON {
 			return line.PrintJSON(lostJSON{Map: r.Map, CPU: r.CPU, Lost: r.Lost})
@@ -384,7 +385,7 @@ func printRecord(line *output, r objects.Record, typ *ebpfbtf.Struct) error {
 	return err
 }
 
-func printSummary(out, line *output, progs []objects.ProgramSummary, srcs []objects.SourceSummary) {
+func printSummary(out, line *output, progs []loader.ProgramSummary, srcs []loader.SourceSummary) {
 	if out.JSON {
 		var sj summaryJSON
 		sj.Summary.Programs, sj.Summary.Sources = []progSummaryJSON{}, []sourceSummaryJSON{}

