@@ -42,3 +42,15 @@ func BenchmarkRawVmlinux(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkRawJSONVmlinux(b *testing.B) {
+	s, err := ParseFile(vmlinuxPath, nil)
+	if err != nil {
+		b.Skip("no kernel BTF")
+	}
+	for b.Loop() {
+		if err := writeRawJSONTo(io.Discard, s, nil, true); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -186,7 +186,7 @@ func FuzzParse(f *testing.F) {
 		if err := WriteRaw(io.Discard, s, nil); err != nil {
 			t.Fatal(err)
 		}
-		if err := WriteRawJSON(io.Discard, s, nil, true); err != nil {
+		if err := writeRawJSONTo(io.Discard, s, nil, true); err != nil {
 			t.Fatal(err)
 		}
 		if err := WriteC(io.Discard, s, nil); err != nil && !errors.Is(err, errCycle) && !errors.Is(err, errTooLarge) {

@@ -1,7 +1,6 @@
 package btf
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"strconv"
@@ -9,20 +8,86 @@ import (
 	"github.com/bpfkit/bpfkit/internal/jsonw"
 )
 
-// The raw dump is `bpftool btf dump ... format raw`: one line per type,
-// `[id] KIND 'name' key=value...`, members, values, parameters and
-// section variables on tab-indented lines below. WriteRawJSON prints the
-// same as bpftool's JSON ({"types":[...]}), compact or pretty.
+// The raw dump is `bpftool btf dump ... format raw`: one record per type,
+// its ID, kind and name and then key=value fields, with its members,
+// parameters, enumerators or section variables ("items") below.
+// rawType walks a type once and hands each part to a rawPrinter:
+// rawPlain prints bpftool's plain text (`[id] KIND 'name' key=value...`,
+// items on tab-indented lines), rawJSON bpftool's JSON (an object per type
+// with an array of item objects).
 
-// rawName is the name as bpftool prints it: "(anon)" for an absent name.
-func rawName(t *Type) string {
-	if t.Name == "" {
-		return "(anon)"
-	}
-	return t.Name
+// rawPrinter prints one type's parts in the order rawType produces them:
+// start, fields, then for a kind with items list and each item (item,
+// its fields, endItem), then end.
+type rawPrinter interface {
+	start(id TypeID, kind Kind, name string)
+	field(f rawField)
+	// list starts the items; key names them in JSON.
+	list(key string)
+	// item starts an item; section variables have no name (named false).
+	item(name string, named bool)
+	// endItem ends it; ref is a section variable's type, which plain text
+	// names after its fields.
+	endItem(ref *Type)
+	end()
 }
 
-func memberName(name string) string {
+// rawField is one key=value.
+type rawField struct {
+	num  uint64 // rawUint, or rawInt as an int64
+	str  string // rawWord's word, or what follows a number in plain text only (ENUM64's LL, ULL)
+	key  rawKey
+	kind rawValueKind
+	// comma: plain text separates this field by ", " instead of " ", as
+	// bpftool does before VAR's linkage.
+	comma bool
+}
+
+type rawValueKind uint8
+
+const (
+	rawUint rawValueKind = iota
+	rawInt
+	rawWord // a bare word in plain text, a string in JSON
+)
+
+// rawKey is a field's key.
+type rawKey uint8
+
+const (
+	keySize rawKey = iota
+	keyVlen
+	keyTypeID
+	keyBitsOffset
+	keyBitfieldSize
+	keyNrBits
+	keyEncoding
+	keyIndexTypeID
+	keyNrElems
+	keyVal
+	keyFwdKind
+	keyLinkage
+	keyRetTypeID
+	keyOffset
+	keyComponentIdx
+	numKeys
+)
+
+var keyNames = [numKeys]string{
+	keySize: "size", keyVlen: "vlen", keyTypeID: "type_id", keyBitsOffset: "bits_offset",
+	keyBitfieldSize: "bitfield_size", keyNrBits: "nr_bits", keyEncoding: "encoding",
+	keyIndexTypeID: "index_type_id", keyNrElems: "nr_elems", keyVal: "val", keyFwdKind: "fwd_kind",
+	keyLinkage: "linkage", keyRetTypeID: "ret_type_id", keyOffset: "offset", keyComponentIdx: "component_idx",
+}
+
+func uintField(key rawKey, v uint64) rawField { return rawField{key: key, num: v} }
+
+func intField(key rawKey, v int64) rawField { return rawField{key: key, kind: rawInt, num: uint64(v)} }
+
+func wordField(key rawKey, w string) rawField { return rawField{key: key, kind: rawWord, str: w} }
+
+// rawName is a name as bpftool prints it: "(anon)" for an absent one.
+func rawName(name string) string {
 	if name == "" {
 		return "(anon)"
 	}
@@ -43,7 +108,9 @@ func intEncoding(enc uint8) string {
 	return "UNKN"
 }
 
-func funcLinkage(l uint32) string {
+// linkage names the linkage of a FUNC or VAR (BTF_FUNC_* and BTF_VAR_*
+// share their values).
+func linkage(l uint32) string {
 	switch l {
 	case 0:
 		return "static"
@@ -55,20 +122,106 @@ func funcLinkage(l uint32) string {
 	return "(unknown)"
 }
 
-func varLinkage(l uint32) string {
-	switch l {
-	case 0:
-		return "static"
-	case 1:
-		return "global"
-	case 2:
-		return "extern"
+func signedness(kflag bool) string {
+	if kflag {
+		return "SIGNED"
 	}
-	return "(unknown)"
+	return "UNSIGNED"
 }
 
-// rawIDs returns ids, or every type of the blob itself (not of its base)
-// when ids is empty.
+// rawType hands type t with id to p, part by part.
+func rawType(p rawPrinter, s *Spec, id TypeID, t *Type) {
+	p.start(id, t.Kind, rawName(t.Name))
+	switch t.Kind {
+	case KindInt:
+		p.field(uintField(keySize, uint64(t.Size)))
+		p.field(uintField(keyBitsOffset, uint64(t.IntOffset)))
+		p.field(uintField(keyNrBits, uint64(t.IntBits)))
+		p.field(wordField(keyEncoding, intEncoding(t.IntEncoding)))
+	case KindPtr, KindConst, KindVolatile, KindRestrict, KindTypedef, KindTypeTag:
+		p.field(uintField(keyTypeID, uint64(t.Type)))
+	case KindArray:
+		p.field(uintField(keyTypeID, uint64(t.Type)))
+		p.field(uintField(keyIndexTypeID, uint64(t.Index)))
+		p.field(uintField(keyNrElems, uint64(t.Nelems)))
+	case KindStruct, KindUnion:
+		p.field(uintField(keySize, uint64(t.Size)))
+		p.field(uintField(keyVlen, uint64(t.Vlen)))
+		p.list("members")
+		for i := range t.Members {
+			m := &t.Members[i]
+			p.item(rawName(m.Name), true)
+			p.field(uintField(keyTypeID, uint64(m.Type)))
+			p.field(uintField(keyBitsOffset, uint64(t.BitOffset(m))))
+			if bs := t.BitfieldSize(m); bs != 0 {
+				p.field(uintField(keyBitfieldSize, uint64(bs)))
+			}
+			p.endItem(nil)
+		}
+	case KindEnum, KindEnum64:
+		p.field(wordField(keyEncoding, signedness(t.KFlag)))
+		p.field(uintField(keySize, uint64(t.Size)))
+		p.field(uintField(keyVlen, uint64(t.Vlen)))
+		p.list("values")
+		for i := range t.Values {
+			v := &t.Values[i]
+			p.item(rawName(v.Name), true)
+			switch {
+			case t.Kind == KindEnum && t.KFlag:
+				p.field(intField(keyVal, int64(int32(v.Val))))
+			case t.Kind == KindEnum:
+				p.field(uintField(keyVal, v.Val&0xffffffff))
+			case t.KFlag:
+				p.field(rawField{key: keyVal, kind: rawInt, num: v.Val, str: "LL"})
+			default:
+				p.field(rawField{key: keyVal, kind: rawUint, num: v.Val, str: "ULL"})
+			}
+			p.endItem(nil)
+		}
+	case KindFwd:
+		if t.KFlag {
+			p.field(wordField(keyFwdKind, "union"))
+		} else {
+			p.field(wordField(keyFwdKind, "struct"))
+		}
+	case KindFunc:
+		p.field(uintField(keyTypeID, uint64(t.Type)))
+		p.field(wordField(keyLinkage, linkage(t.Linkage)))
+	case KindFuncProto:
+		p.field(uintField(keyRetTypeID, uint64(t.Type)))
+		p.field(uintField(keyVlen, uint64(t.Vlen)))
+		p.list("params")
+		for i := range t.Members {
+			p.item(rawName(t.Members[i].Name), true)
+			p.field(uintField(keyTypeID, uint64(t.Members[i].Type)))
+			p.endItem(nil)
+		}
+	case KindVar:
+		p.field(uintField(keyTypeID, uint64(t.Type)))
+		p.field(rawField{key: keyLinkage, kind: rawWord, str: linkage(t.Linkage), comma: true})
+	case KindDatasec:
+		p.field(uintField(keySize, uint64(t.Size)))
+		p.field(uintField(keyVlen, uint64(t.Vlen)))
+		p.list("vars")
+		for i := range t.Vars {
+			v := &t.Vars[i]
+			p.item("", false)
+			p.field(uintField(keyTypeID, uint64(v.Type)))
+			p.field(uintField(keyOffset, uint64(v.Offset)))
+			p.field(uintField(keySize, uint64(v.Size)))
+			p.endItem(s.Type(v.Type))
+		}
+	case KindFloat:
+		p.field(uintField(keySize, uint64(t.Size)))
+	case KindDeclTag:
+		p.field(uintField(keyTypeID, uint64(t.Type)))
+		p.field(intField(keyComponentIdx, int64(t.ComponentIdx)))
+	}
+	p.end()
+}
+
+// rawIDs calls each for the types ids, or for every type of the blob
+// itself (not of its base) when ids is empty.
 func rawIDs(s *Spec, ids []TypeID, each func(TypeID, *Type) error) error {
 	if len(ids) > 0 {
 		for _, id := range ids {
@@ -93,18 +246,60 @@ func rawIDs(s *Spec, ids []TypeID, each func(TypeID, *Type) error) error {
 // WriteRaw writes bpftool's plain raw dump of the types ids (all the
 // blob's own types when ids is empty).
 func WriteRaw(w io.Writer, s *Spec, ids []TypeID) error {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	var buf []byte
+	const flushAt = 64 << 10
+	p := &rawPlain{b: make([]byte, 0, 2*flushAt)}
 	err := rawIDs(s, ids, func(id TypeID, t *Type) error {
-		buf = appendRawType(buf[:0], s, id, t)
-		_, err := bw.Write(buf)
+		rawType(p, s, id, t)
+		if len(p.b) < flushAt {
+			return nil
+		}
+		_, err := w.Write(p.b)
+		p.b = p.b[:0]
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	return bw.Flush()
+	_, err = w.Write(p.b)
+	return err
 }
+
+// WriteRawJSON writes bpftool's JSON raw dump, {"types":[...]}, of the
+// types ids (all the blob's own types when ids is empty) to j, which
+// decides the layout. The caller flushes j's writer.
+func WriteRawJSON(j *jsonw.Writer, s *Spec, ids []TypeID) error {
+	j.StartObject()
+	j.Name("types")
+	j.StartArray()
+	p := &rawJSON{j: j}
+	err := rawIDs(s, ids, func(id TypeID, t *Type) error {
+		rawType(p, s, id, t)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	j.EndArray()
+	j.EndObject()
+	return nil
+}
+
+// rawPlain prints bpftool's plain raw dump: a line
+// `[id] KIND 'name' key=value...`, then a tab-indented line per item,
+// `'name' key=value...`.
+type rawPlain struct {
+	b []byte
+	// bare: the next field starts its line (a section variable's first).
+	bare bool
+}
+
+// plainKeys are the keys as plain text prints them: " key=".
+var plainKeys = func() (p [numKeys]string) {
+	for k, name := range keyNames {
+		p[k] = " " + name + "="
+	}
+	return p
+}()
 
 func appendU(b []byte, v uint64) []byte { return strconv.AppendUint(b, v, 10) }
 
@@ -114,284 +309,106 @@ func appendQuoted(b []byte, s string) []byte {
 	return append(b, '\'')
 }
 
-// appendRawType appends one type in bpftool's plain raw format.
-func appendRawType(b []byte, s *Spec, id TypeID, t *Type) []byte {
-	b = append(b, '[')
-	b = appendU(b, uint64(id))
-	b = append(b, "] "...)
-	b = append(b, t.Kind.String()...)
-	b = append(b, ' ')
-	b = appendQuoted(b, rawName(t))
-	switch t.Kind {
-	case KindInt:
-		b = append(b, " size="...)
-		b = appendU(b, uint64(t.Size))
-		b = append(b, " bits_offset="...)
-		b = appendU(b, uint64(t.IntOffset))
-		b = append(b, " nr_bits="...)
-		b = appendU(b, uint64(t.IntBits))
-		b = append(b, " encoding="...)
-		b = append(b, intEncoding(t.IntEncoding)...)
-	case KindPtr, KindConst, KindVolatile, KindRestrict, KindTypedef, KindTypeTag:
-		b = append(b, " type_id="...)
-		b = appendU(b, uint64(t.Type))
-	case KindArray:
-		b = append(b, " type_id="...)
-		b = appendU(b, uint64(t.Type))
-		b = append(b, " index_type_id="...)
-		b = appendU(b, uint64(t.Index))
-		b = append(b, " nr_elems="...)
-		b = appendU(b, uint64(t.Nelems))
-	case KindStruct, KindUnion:
-		b = append(b, " size="...)
-		b = appendU(b, uint64(t.Size))
-		b = append(b, " vlen="...)
-		b = appendU(b, uint64(t.Vlen))
-		for i := range t.Members {
-			m := &t.Members[i]
-			b = append(b, "\n\t"...)
-			b = appendQuoted(b, memberName(m.Name))
-			b = append(b, " type_id="...)
-			b = appendU(b, uint64(m.Type))
-			b = append(b, " bits_offset="...)
-			b = appendU(b, uint64(t.BitOffset(m)))
-			if bs := t.BitfieldSize(m); bs != 0 {
-				b = append(b, " bitfield_size="...)
-				b = appendU(b, uint64(bs))
-			}
-		}
-	case KindEnum, KindEnum64:
-		b = append(b, " encoding="...)
-		if t.KFlag {
-			b = append(b, "SIGNED"...)
-		} else {
-			b = append(b, "UNSIGNED"...)
-		}
-		b = append(b, " size="...)
-		b = appendU(b, uint64(t.Size))
-		b = append(b, " vlen="...)
-		b = appendU(b, uint64(t.Vlen))
-		for i := range t.Values {
-			v := &t.Values[i]
-			b = append(b, "\n\t"...)
-			b = appendQuoted(b, memberName(v.Name))
-			b = append(b, " val="...)
-			switch {
-			case t.Kind == KindEnum && t.KFlag:
-				b = strconv.AppendInt(b, int64(int32(v.Val)), 10)
-			case t.Kind == KindEnum:
-				b = appendU(b, v.Val&0xffffffff)
-			case t.KFlag:
-				b = strconv.AppendInt(b, int64(v.Val), 10)
-				b = append(b, "LL"...)
-			default:
-				b = appendU(b, v.Val)
-				b = append(b, "ULL"...)
-			}
-		}
-	case KindFwd:
-		b = append(b, " fwd_kind="...)
-		if t.KFlag {
-			b = append(b, "union"...)
-		} else {
-			b = append(b, "struct"...)
-		}
-	case KindFunc:
-		b = append(b, " type_id="...)
-		b = appendU(b, uint64(t.Type))
-		b = append(b, " linkage="...)
-		b = append(b, funcLinkage(t.Linkage)...)
-	case KindFuncProto:
-		b = append(b, " ret_type_id="...)
-		b = appendU(b, uint64(t.Type))
-		b = append(b, " vlen="...)
-		b = appendU(b, uint64(t.Vlen))
-		for i := range t.Members {
-			m := &t.Members[i]
-			b = append(b, "\n\t"...)
-			b = appendQuoted(b, memberName(m.Name))
-			b = append(b, " type_id="...)
-			b = appendU(b, uint64(m.Type))
-		}
-	case KindVar:
-		b = append(b, " type_id="...)
-		b = appendU(b, uint64(t.Type))
-		b = append(b, ", linkage="...)
-		b = append(b, varLinkage(t.Linkage)...)
-	case KindDatasec:
-		b = append(b, " size="...)
-		b = appendU(b, uint64(t.Size))
-		b = append(b, " vlen="...)
-		b = appendU(b, uint64(t.Vlen))
-		for i := range t.Vars {
-			v := &t.Vars[i]
-			b = append(b, "\n\ttype_id="...)
-			b = appendU(b, uint64(v.Type))
-			b = append(b, " offset="...)
-			b = appendU(b, uint64(v.Offset))
-			b = append(b, " size="...)
-			b = appendU(b, uint64(v.Size))
-			if vt := s.Type(v.Type); vt != nil {
-				b = append(b, " ("...)
-				b = append(b, vt.Kind.String()...)
-				b = append(b, ' ')
-				b = appendQuoted(b, rawName(vt))
-				b = append(b, ')')
-			}
-		}
-	case KindFloat:
-		b = append(b, " size="...)
-		b = appendU(b, uint64(t.Size))
-	case KindDeclTag:
-		b = append(b, " type_id="...)
-		b = appendU(b, uint64(t.Type))
-		b = append(b, " component_idx="...)
-		b = strconv.AppendInt(b, int64(t.ComponentIdx), 10)
+func (p *rawPlain) start(id TypeID, kind Kind, name string) {
+	p.b = append(p.b, '[')
+	p.b = appendU(p.b, uint64(id))
+	p.b = append(p.b, "] "...)
+	p.b = append(p.b, kind.String()...)
+	p.b = append(p.b, ' ')
+	p.b = appendQuoted(p.b, name)
+}
+
+func (p *rawPlain) field(f rawField) {
+	key := plainKeys[f.key]
+	if f.comma {
+		p.b = append(p.b, ',')
 	}
-	return append(b, '\n')
-}
-
-// WriteRawJSON writes bpftool's JSON raw dump, {"types":[...]}, of the
-// types ids (all the blob's own types when ids is empty).
-func WriteRawJSON(w io.Writer, s *Spec, ids []TypeID, pretty bool) error {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	j := jsonw.New(bw, pretty)
-	j.StartObject()
-	j.Name("types")
-	j.StartArray()
-	err := rawIDs(s, ids, func(id TypeID, t *Type) error {
-		appendRawJSONType(j, s, id, t)
-		return nil
-	})
-	if err != nil {
-		return err
+	if p.bare {
+		key, p.bare = key[1:], false
 	}
-	j.EndArray()
-	j.EndObject()
-	bw.WriteByte('\n')
-	return bw.Flush()
-}
-
-func uintField(j *jsonw.Writer, name string, v uint64) {
-	j.Name(name)
-	j.Uint(v)
-}
-
-func intField(j *jsonw.Writer, name string, v int64) {
-	j.Name(name)
-	j.Int(v)
-}
-
-func stringField(j *jsonw.Writer, name, v string) {
-	j.Name(name)
-	j.String(v)
-}
-
-func appendRawJSONType(j *jsonw.Writer, s *Spec, id TypeID, t *Type) {
-	j.StartObject()
-	uintField(j, "id", uint64(id))
-	stringField(j, "kind", t.Kind.String())
-	stringField(j, "name", rawName(t))
-	switch t.Kind {
-	case KindInt:
-		uintField(j, "size", uint64(t.Size))
-		uintField(j, "bits_offset", uint64(t.IntOffset))
-		uintField(j, "nr_bits", uint64(t.IntBits))
-		stringField(j, "encoding", intEncoding(t.IntEncoding))
-	case KindPtr, KindConst, KindVolatile, KindRestrict, KindTypedef, KindTypeTag:
-		uintField(j, "type_id", uint64(t.Type))
-	case KindArray:
-		uintField(j, "type_id", uint64(t.Type))
-		uintField(j, "index_type_id", uint64(t.Index))
-		uintField(j, "nr_elems", uint64(t.Nelems))
-	case KindStruct, KindUnion:
-		uintField(j, "size", uint64(t.Size))
-		uintField(j, "vlen", uint64(t.Vlen))
-		j.Name("members")
-		j.StartArray()
-		for i := range t.Members {
-			m := &t.Members[i]
-			j.StartObject()
-			stringField(j, "name", memberName(m.Name))
-			uintField(j, "type_id", uint64(m.Type))
-			uintField(j, "bits_offset", uint64(t.BitOffset(m)))
-			if bs := t.BitfieldSize(m); bs != 0 {
-				uintField(j, "bitfield_size", uint64(bs))
-			}
-			j.EndObject()
-		}
-		j.EndArray()
-	case KindEnum, KindEnum64:
-		if t.KFlag {
-			stringField(j, "encoding", "SIGNED")
-		} else {
-			stringField(j, "encoding", "UNSIGNED")
-		}
-		uintField(j, "size", uint64(t.Size))
-		uintField(j, "vlen", uint64(t.Vlen))
-		j.Name("values")
-		j.StartArray()
-		for i := range t.Values {
-			v := &t.Values[i]
-			j.StartObject()
-			stringField(j, "name", memberName(v.Name))
-			switch {
-			case t.Kind == KindEnum && t.KFlag:
-				intField(j, "val", int64(int32(v.Val)))
-			case t.Kind == KindEnum:
-				uintField(j, "val", v.Val&0xffffffff)
-			case t.KFlag:
-				intField(j, "val", int64(v.Val))
-			default:
-				uintField(j, "val", v.Val)
-			}
-			j.EndObject()
-		}
-		j.EndArray()
-	case KindFwd:
-		if t.KFlag {
-			stringField(j, "fwd_kind", "union")
-		} else {
-			stringField(j, "fwd_kind", "struct")
-		}
-	case KindFunc:
-		uintField(j, "type_id", uint64(t.Type))
-		stringField(j, "linkage", funcLinkage(t.Linkage))
-	case KindFuncProto:
-		uintField(j, "ret_type_id", uint64(t.Type))
-		uintField(j, "vlen", uint64(t.Vlen))
-		j.Name("params")
-		j.StartArray()
-		for i := range t.Members {
-			m := &t.Members[i]
-			j.StartObject()
-			stringField(j, "name", memberName(m.Name))
-			uintField(j, "type_id", uint64(m.Type))
-			j.EndObject()
-		}
-		j.EndArray()
-	case KindVar:
-		uintField(j, "type_id", uint64(t.Type))
-		stringField(j, "linkage", varLinkage(t.Linkage))
-	case KindDatasec:
-		uintField(j, "size", uint64(t.Size))
-		uintField(j, "vlen", uint64(t.Vlen))
-		j.Name("vars")
-		j.StartArray()
-		for i := range t.Vars {
-			v := &t.Vars[i]
-			j.StartObject()
-			uintField(j, "type_id", uint64(v.Type))
-			uintField(j, "offset", uint64(v.Offset))
-			uintField(j, "size", uint64(v.Size))
-			j.EndObject()
-		}
-		j.EndArray()
-	case KindFloat:
-		uintField(j, "size", uint64(t.Size))
-	case KindDeclTag:
-		uintField(j, "type_id", uint64(t.Type))
-		intField(j, "component_idx", int64(t.ComponentIdx))
+	p.b = append(p.b, key...)
+	switch f.kind {
+	case rawUint:
+		p.b = appendU(p.b, f.num)
+	case rawInt:
+		p.b = strconv.AppendInt(p.b, int64(f.num), 10)
 	}
-	j.EndObject()
+	if f.str != "" { // the word, or a number's suffix
+		p.b = append(p.b, f.str...)
+	}
+}
+
+func (p *rawPlain) list(string) {}
+
+func (p *rawPlain) item(name string, named bool) {
+	p.b = append(p.b, "\n\t"...)
+	if named {
+		p.b = appendQuoted(p.b, name)
+	}
+	p.bare = !named
+}
+
+func (p *rawPlain) endItem(ref *Type) {
+	if ref != nil {
+		p.b = append(p.b, " ("...)
+		p.b = append(p.b, ref.Kind.String()...)
+		p.b = append(p.b, ' ')
+		p.b = appendQuoted(p.b, rawName(ref.Name))
+		p.b = append(p.b, ')')
+	}
+}
+
+func (p *rawPlain) end() { p.b = append(p.b, '\n') }
+
+// rawJSON prints bpftool's JSON raw dump: an object per type, "id",
+// "kind", "name", the fields, then the items as an array of objects.
+type rawJSON struct {
+	j      *jsonw.Writer
+	inList bool
+}
+
+func (p *rawJSON) start(id TypeID, kind Kind, name string) {
+	p.j.StartObject()
+	p.j.Name("id")
+	p.j.Uint(uint64(id))
+	p.j.Name("kind")
+	p.j.String(kind.String())
+	p.j.Name("name")
+	p.j.String(name)
+}
+
+func (p *rawJSON) field(f rawField) {
+	p.j.Name(keyNames[f.key])
+	switch f.kind {
+	case rawUint:
+		p.j.Uint(f.num)
+	case rawInt:
+		p.j.Int(int64(f.num))
+	case rawWord:
+		p.j.String(f.str)
+	}
+}
+
+func (p *rawJSON) list(key string) {
+	p.j.Name(key)
+	p.j.StartArray()
+	p.inList = true
+}
+
+func (p *rawJSON) item(name string, named bool) {
+	p.j.StartObject()
+	if named {
+		p.j.Name("name")
+		p.j.String(name)
+	}
+}
+
+func (p *rawJSON) endItem(*Type) { p.j.EndObject() }
+
+func (p *rawJSON) end() {
+	if p.inList {
+		p.j.EndArray()
+		p.inList = false
+	}
+	p.j.EndObject()
 }

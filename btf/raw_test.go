@@ -1,8 +1,10 @@
 package btf
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
+	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -12,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bpfkit/bpfkit/internal/jsonw"
 	"github.com/bpfkit/bpfkit/internal/testutil"
 )
 
@@ -88,13 +91,24 @@ func rawDumps(t *testing.T, s *Spec, ids []TypeID) (plain, compact, pretty []byt
 	if err := WriteRaw(&a, s, ids); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteRawJSON(&b, s, ids, false); err != nil {
+	if err := writeRawJSONTo(&b, s, ids, false); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteRawJSON(&c, s, ids, true); err != nil {
+	if err := writeRawJSONTo(&c, s, ids, true); err != nil {
 		t.Fatal(err)
 	}
 	return a.Bytes(), b.Bytes(), c.Bytes()
+}
+
+// writeRawJSONTo writes the JSON raw dump to w as `bpfkit -j`/`-p` print
+// it: the document and a newline.
+func writeRawJSONTo(w io.Writer, s *Spec, ids []TypeID, pretty bool) error {
+	bw := bufio.NewWriter(w)
+	if err := WriteRawJSON(jsonw.New(bw, pretty), s, ids); err != nil {
+		return err
+	}
+	bw.WriteByte('\n')
+	return bw.Flush()
 }
 
 // checkRawFile compares the plain, JSON and pretty JSON raw dumps of path
@@ -175,4 +189,66 @@ func TestCiliumObjectsMatchBpftool(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRawSplitMatchesBpftool dumps split BTF on top of vmlinux, as a
+// kernel module's is (this kernel has no modules), one type of every
+// kind, and compares the three forms with bpftool -B vmlinux.
+func TestRawSplitMatchesBpftool(t *testing.T) {
+	base, err := ParseFile(vmlinuxPath, nil)
+	if err != nil {
+		t.Skip("no kernel BTF")
+	}
+	var intID uint32
+	for id := base.FirstID(); id < base.End(); id++ {
+		if ty := base.Type(id); ty.Kind == KindInt && ty.Name == "int" {
+			intID = uint32(id)
+			break
+		}
+	}
+	if intID == 0 {
+		t.Fatal("vmlinux has no int")
+	}
+	var names bytes.Buffer
+	names.WriteByte(0)
+	name := func(s string) uint32 {
+		off := base.strBase + uint32(len(base.strs)) + uint32(names.Len())
+		names.WriteString(s + "\x00")
+		return off
+	}
+	n := uint32(base.End())
+	types := []uint32{
+		name("abtf_s"), info(KindStruct, 3, true), 16, // n
+		name("a"), intID, 0, name("bf"), intID, 3<<24 | 32, name("p"), n + 1, 64,
+		0, info(KindPtr, 0, false), n, // n+1
+		name("abtf_e"), info(KindEnum, 2, true), 4, name("NEG"), 0xffffffff, name("ONE"), 1, // n+2
+		name("abtf_e64"), info(KindEnum64, 1, false), 8, name("BIG"), 0, 1 << 31, // n+3
+		0, info(KindFuncProto, 2, false), intID, name("x"), intID, 0, n + 1, // n+4
+		name("abtf_f"), info(KindFunc, 1, false), n + 4, // n+5
+		name("abtf_v"), info(KindVar, 0, false), intID, 1, // n+6
+		name(".data"), info(KindDatasec, 1, false), 4, n + 6, 0, 4, // n+7
+		name("abtf_u"), info(KindFwd, 0, true), 0, // n+8
+		0, info(KindArray, 0, false), 0, intID, intID, 4, // n+9
+		name("abtf_t"), info(KindTypedef, 0, false), n, // n+10
+		0, info(KindConst, 0, false), n + 10, // n+11
+		0, info(KindVolatile, 0, false), n + 11, // n+12
+		0, info(KindRestrict, 0, false), n + 1, // n+13
+		name("tag"), info(KindDeclTag, 0, false), n, 1, // n+14
+		name("tt"), info(KindTypeTag, 0, false), n, // n+15
+		name("abtf_float"), info(KindFloat, 0, false), 8, // n+16
+		name("abtf_ue"), info(KindEnum, 1, false), 4, name("HIGH"), 0xeffffffc, // n+17
+	}
+	data := blob(types, names.String())
+	s, err := Parse(data, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "split.btf")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plain, compact, pretty := rawDumps(t, s, nil)
+	compareLines(t, "plain", bpftoolOutput(t, "-B", vmlinuxPath, "btf", "dump", "file", path), plain)
+	compareLines(t, "json", fixBpftoolEnumJSON(bpftoolOutput(t, "-j", "-B", vmlinuxPath, "btf", "dump", "file", path)), compact)
+	compareLines(t, "pretty", fixBpftoolEnumJSON(bpftoolOutput(t, "-p", "-B", vmlinuxPath, "btf", "dump", "file", path)), pretty)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/bpfkit/bpfkit/btf"
+	"github.com/bpfkit/bpfkit/internal/jsonw"
 	"github.com/bpfkit/bpfkit/objects"
 )
 
@@ -277,7 +278,12 @@ func btfDump(c *cli.Context) error {
 		}
 		return w.Flush()
 	case out.JSON:
-		return btf.WriteRawJSON(out.W, spec, src.roots, out.Pretty)
+		w := bufio.NewWriterSize(out.W, 64<<10)
+		if err := btf.WriteRawJSON(jsonw.New(w, out.Pretty), spec, src.roots); err != nil {
+			return err
+		}
+		w.WriteByte('\n')
+		return w.Flush()
 	default:
 		return btf.WriteRaw(out.W, spec, src.roots)
 	}
