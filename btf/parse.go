@@ -1,437 +1,544 @@
 package btf
 
 import (
-	"bufio"
 	"bytes"
+	"debug/elf"
 	"encoding/binary"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"math"
-	"math/big"
-	"strconv"
+	"io"
+	"os"
 	"strings"
-
-	"github.com/bpfkit/bpfkit/internal/jsonw"
-	ebpfbtf "github.com/cilium/ebpf/btf"
 )
 
-// ParseValue encodes text as a value of BTF type t, the inverse of
-// WriteValue. Scalars take one word: integers in decimal, 0x hex or 0
-// octal (range-checked), enums by name or number, bools as true/false,
-// chars as a single character or a number, pointers as numbers.
-// Structs, unions, arrays and data sections take the JSON that a dump
-// prints for them ({"a":1,"b":"x"}; a char array also takes a string).
-// Members left out are zero.
-func ParseValue(t ebpfbtf.Type, text string) ([]byte, error) {
-	size, err := ebpfbtf.Sizeof(t)
-	if err != nil {
-		return nil, fmt.Errorf("size of %s: %w", typeName(t), err)
+// This file is a small parser of the BTF wire format
+// (Documentation/bpf/btf.rst). It keeps every field bpftool prints, which
+// cilium/ebpf's btf package folds away (DECL_TAG types, the bit offset and
+// width of INT types, unfixed DATASEC sizes), and it checks every offset,
+// length, string and type reference, so a hostile blob yields an error.
+
+// TypeID is the number of a type in a BTF blob; 0 is void.
+type TypeID uint32
+
+// Kind is a BTF type kind (BTF_KIND_*).
+type Kind uint8
+
+// The BTF kinds.
+const (
+	KindUnknown Kind = iota
+	KindInt
+	KindPtr
+	KindArray
+	KindStruct
+	KindUnion
+	KindEnum
+	KindFwd
+	KindTypedef
+	KindVolatile
+	KindConst
+	KindRestrict
+	KindFunc
+	KindFuncProto
+	KindVar
+	KindDatasec
+	KindFloat
+	KindDeclTag
+	KindTypeTag
+	KindEnum64
+	kindMax
+)
+
+var kindNames = [...]string{
+	"UNKNOWN", "INT", "PTR", "ARRAY", "STRUCT", "UNION", "ENUM", "FWD", "TYPEDEF",
+	"VOLATILE", "CONST", "RESTRICT", "FUNC", "FUNC_PROTO", "VAR", "DATASEC", "FLOAT",
+	"DECL_TAG", "TYPE_TAG", "ENUM64",
+}
+
+// String returns the kind as bpftool prints it: INT, FUNC_PROTO, ...
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
 	}
-	buf := make([]byte, size)
-	var v any = text
-	if isComposite(t) {
-		dec := json.NewDecoder(strings.NewReader(text))
-		dec.UseNumber()
-		if err := dec.Decode(&v); err != nil {
-			// A bare word for a char array is a string.
-			if a, ok := skipQuals(t).(*ebpfbtf.Array); ok && isCharType(a.Type) {
-				v = text
-			} else {
-				return nil, fmt.Errorf("expected JSON for %s: %v", typeName(t), err)
-			}
-		} else if dec.More() {
-			return nil, fmt.Errorf("trailing data after JSON for %s", typeName(t))
+	return "UNKNOWN"
+}
+
+// INT encoding bits.
+const (
+	IntSigned = 1 << 0
+	IntChar   = 1 << 1
+	IntBool   = 1 << 2
+)
+
+// Member is a struct or union member, a function parameter (Offset unused)
+// or, for DATASEC, a variable (Type, Offset and Size).
+type Member struct {
+	Name   string
+	Type   TypeID
+	Offset uint32 // raw: bit offset, or bitfield size << 24 | bit offset with kflag
+}
+
+// EnumValue is one enumerator of an ENUM or ENUM64.
+type EnumValue struct {
+	Name string
+	Val  uint64 // ENUM values are sign- or zero-extended per kflag when read with Signed
+}
+
+// SecVar is one variable of a DATASEC.
+type SecVar struct {
+	Type   TypeID
+	Offset uint32
+	Size   uint32
+}
+
+// Type is one BTF type with its kind-specific data.
+type Type struct {
+	Name  string
+	Kind  Kind
+	KFlag bool
+	Vlen  uint16
+	// Size is the byte size of INT, ENUM, ENUM64, STRUCT, UNION, DATASEC
+	// and FLOAT types.
+	Size uint32
+	// Type is the referenced type of PTR, TYPEDEF, VOLATILE, CONST,
+	// RESTRICT, TYPE_TAG, FUNC, VAR and DECL_TAG, the return type of
+	// FUNC_PROTO and the element type of ARRAY.
+	Type TypeID
+	// IntEncoding, IntOffset and IntBits describe an INT.
+	IntEncoding, IntOffset, IntBits uint8
+	// Index and Nelems describe an ARRAY.
+	Index  TypeID
+	Nelems uint32
+	// Linkage is the linkage of FUNC (from vlen) and VAR types.
+	Linkage uint32
+	// ComponentIdx is the member or parameter a DECL_TAG applies to, -1
+	// for the type itself.
+	ComponentIdx int32
+	Members      []Member    // STRUCT, UNION, FUNC_PROTO params
+	Values       []EnumValue // ENUM, ENUM64
+	Vars         []SecVar    // DATASEC
+}
+
+// BitOffset returns the bit offset of member m of struct or union t.
+func (t *Type) BitOffset(m *Member) uint32 {
+	if t.KFlag {
+		return m.Offset & 0xffffff
+	}
+	return m.Offset
+}
+
+// BitfieldSize returns the bitfield width of member m, 0 if it is not a
+// bitfield (or is an old-style INT bitfield, see the C dumper).
+func (t *Type) BitfieldSize(m *Member) uint32 {
+	if t.KFlag {
+		return m.Offset >> 24
+	}
+	return 0
+}
+
+// Spec is a parsed BTF blob: its types, and for split BTF the base it
+// extends.
+type Spec struct {
+	types   []Type // types[i] has ID firstID+i
+	firstID TypeID
+	base    *Spec
+	strs    string
+	strBase uint32
+	order   binary.ByteOrder
+}
+
+var voidType = Type{}
+
+// Type returns the type with id, or nil when there is none. ID 0 is the
+// void type (kind UNKNOWN).
+func (s *Spec) Type(id TypeID) *Type {
+	if id == 0 {
+		return &voidType
+	}
+	if id < s.firstID {
+		if s.base == nil {
+			return nil
+		}
+		return s.base.Type(id)
+	}
+	i := uint64(id - s.firstID)
+	if i >= uint64(len(s.types)) {
+		return nil
+	}
+	return &s.types[i]
+}
+
+// FirstID is the first type ID the blob itself defines: 1, or one past the
+// base's last type for split BTF.
+func (s *Spec) FirstID() TypeID { return s.firstID }
+
+// End is one past the last type ID.
+func (s *Spec) End() TypeID { return s.firstID + TypeID(len(s.types)) }
+
+// Base is the base of split BTF, or nil.
+func (s *Spec) Base() *Spec { return s.base }
+
+// ByteOrder is the byte order of the blob.
+func (s *Spec) ByteOrder() binary.ByteOrder { return s.order }
+
+const (
+	btfMagic   = 0xeb9f
+	headerSize = 24
+	// maxTypes bounds the number of types (the kernel's BTF_MAX_TYPE).
+	maxTypes = 0x000fffff
+)
+
+var errNoBTFSection = errors.New("ELF file has no .BTF section")
+
+// ErrNotBTF is returned for data that is neither BTF nor an ELF file with
+// a .BTF section.
+var ErrNotBTF = errors.New("not BTF data")
+
+// Parse parses a raw BTF blob. base is the base of split BTF (module BTF,
+// whose types and strings continue the base's), or nil.
+func Parse(data []byte, base *Spec) (*Spec, error) {
+	if len(data) < headerSize {
+		return nil, fmt.Errorf("parse BTF: %w: header truncated", ErrNotBTF)
+	}
+	var bo binary.ByteOrder
+	switch {
+	case binary.LittleEndian.Uint16(data) == btfMagic:
+		bo = binary.LittleEndian
+	case binary.BigEndian.Uint16(data) == btfMagic:
+		bo = binary.BigEndian
+	default:
+		return nil, fmt.Errorf("parse BTF: %w: bad magic", ErrNotBTF)
+	}
+	if data[2] != 1 {
+		return nil, fmt.Errorf("parse BTF: unsupported version %d", data[2])
+	}
+	hdrLen := uint64(bo.Uint32(data[4:]))
+	typeOff := uint64(bo.Uint32(data[8:]))
+	typeLen := uint64(bo.Uint32(data[12:]))
+	strOff := uint64(bo.Uint32(data[16:]))
+	strLen := uint64(bo.Uint32(data[20:]))
+	if hdrLen < headerSize || hdrLen > uint64(len(data)) {
+		return nil, errors.New("parse BTF: header length out of range")
+	}
+	body := data[hdrLen:]
+	if typeOff > uint64(len(body)) || typeLen > uint64(len(body))-typeOff {
+		return nil, errors.New("parse BTF: type section out of range")
+	}
+	if strOff > uint64(len(body)) || strLen > uint64(len(body))-strOff {
+		return nil, errors.New("parse BTF: string section out of range")
+	}
+	if typeLen%4 != 0 {
+		return nil, errors.New("parse BTF: type section length not a multiple of 4")
+	}
+	s := &Spec{base: base, order: bo, firstID: 1}
+	strs := body[strOff : strOff+strLen]
+	if base != nil {
+		s.firstID = base.End()
+		s.strBase = base.strBase + uint32(len(base.strs))
+	} else if strLen == 0 || strs[0] != 0 {
+		return nil, errors.New("parse BTF: string section does not start with an empty string")
+	}
+	if strLen > 0 && strs[strLen-1] != 0 {
+		return nil, errors.New("parse BTF: string section not NUL-terminated")
+	}
+	s.strs = string(strs)
+	types := body[typeOff : typeOff+typeLen]
+	if bo == binary.BigEndian {
+		// Every field of the type section is a 32-bit word: swap them
+		// all once and parse little-endian.
+		swapped := make([]byte, len(types))
+		for i := 0; i+4 <= len(types); i += 4 {
+			binary.LittleEndian.PutUint32(swapped[i:], binary.BigEndian.Uint32(types[i:]))
+		}
+		types = swapped
+	}
+	if err := s.parseTypes(types); err != nil {
+		return nil, fmt.Errorf("parse BTF: %w", err)
+	}
+	if err := s.check(); err != nil {
+		return nil, fmt.Errorf("parse BTF: %w", err)
+	}
+	return s, nil
+}
+
+// str returns the string at off, checking the offset.
+func (s *Spec) str(off uint32) (string, bool) {
+	if off < s.strBase {
+		if s.base == nil {
+			return "", false
+		}
+		return s.base.str(off)
+	}
+	o := int(off - s.strBase)
+	if o >= len(s.strs) {
+		return "", false
+	}
+	end := strings.IndexByte(s.strs[o:], 0)
+	if end < 0 {
+		return "", false
+	}
+	return s.strs[o : o+end], true
+}
+
+// countTypes returns how many types, members, values and variables the type
+// section holds, so that each is allocated once.
+func countTypes(b []byte) (types, members, values, vars int, err error) {
+	bo := binary.LittleEndian
+	for off := 0; off < len(b); {
+		if len(b)-off < 12 {
+			return 0, 0, 0, 0, errors.New("type truncated")
+		}
+		info := bo.Uint32(b[off+4:])
+		kind := Kind((info >> 24) & 0x1f)
+		vlen := int(info & 0xffff)
+		extra, err := extraSize(kind, vlen)
+		if err != nil {
+			return 0, 0, 0, 0, fmt.Errorf("type [%d]: %w", types+1, err)
+		}
+		switch kind {
+		case KindStruct, KindUnion, KindFuncProto:
+			members += vlen
+		case KindEnum, KindEnum64:
+			values += vlen
+		case KindDatasec:
+			vars += vlen
+		}
+		off += 12
+		if extra > len(b)-off {
+			return 0, 0, 0, 0, fmt.Errorf("type [%d] truncated", types+1)
+		}
+		off += extra
+		types++
+		if types > maxTypes {
+			return 0, 0, 0, 0, errors.New("too many types")
 		}
 	}
-	if err := encode(t, v, buf, 0); err != nil {
+	return types, members, values, vars, nil
+}
+
+func extraSize(kind Kind, vlen int) (int, error) {
+	switch kind {
+	case KindInt, KindVar, KindDeclTag:
+		return 4, nil
+	case KindPtr, KindFwd, KindTypedef, KindVolatile, KindConst, KindRestrict,
+		KindFunc, KindFloat, KindTypeTag:
+		return 0, nil
+	case KindArray:
+		return 12, nil
+	case KindStruct, KindUnion, KindDatasec, KindEnum64:
+		return 12 * vlen, nil
+	case KindEnum, KindFuncProto:
+		return 8 * vlen, nil
+	}
+	return 0, fmt.Errorf("unknown kind %d", kind)
+}
+
+// parseTypes parses the type section, little-endian by now.
+func (s *Spec) parseTypes(b []byte) error {
+	bo := binary.LittleEndian
+	n, nm, nv, nvars, err := countTypes(b)
+	if err != nil {
+		return err
+	}
+	if uint64(s.firstID)+uint64(n) > maxTypes+1 {
+		return errors.New("too many types")
+	}
+	s.types = make([]Type, n)
+	members := make([]Member, nm)
+	values := make([]EnumValue, nv)
+	vars := make([]SecVar, nvars)
+	off := 0
+	for i := range s.types {
+		t := &s.types[i]
+		id := s.firstID + TypeID(i)
+		nameOff := bo.Uint32(b[off:])
+		info := bo.Uint32(b[off+4:])
+		sizeType := bo.Uint32(b[off+8:])
+		off += 12
+		t.Kind = Kind((info >> 24) & 0x1f)
+		t.KFlag = info>>31 != 0
+		t.Vlen = uint16(info)
+		name, ok := s.str(nameOff)
+		if !ok {
+			return fmt.Errorf("type [%d]: name offset %d out of range", id, nameOff)
+		}
+		t.Name = name
+		vlen := int(t.Vlen)
+		switch t.Kind {
+		case KindInt:
+			v := bo.Uint32(b[off:])
+			off += 4
+			t.Size = sizeType
+			t.IntEncoding = uint8(v >> 24 & 0x0f)
+			t.IntOffset = uint8(v >> 16)
+			t.IntBits = uint8(v)
+		case KindPtr, KindTypedef, KindVolatile, KindConst, KindRestrict, KindTypeTag:
+			t.Type = TypeID(sizeType)
+		case KindFwd:
+		case KindFloat:
+			t.Size = sizeType
+		case KindFunc:
+			t.Type = TypeID(sizeType)
+			t.Linkage = uint32(t.Vlen)
+			t.Vlen = 0
+		case KindArray:
+			t.Type = TypeID(bo.Uint32(b[off:]))
+			t.Index = TypeID(bo.Uint32(b[off+4:]))
+			t.Nelems = bo.Uint32(b[off+8:])
+			off += 12
+		case KindStruct, KindUnion:
+			t.Size = sizeType
+			t.Members = members[:vlen:vlen]
+			members = members[vlen:]
+			for j := range t.Members {
+				m := &t.Members[j]
+				if m.Name, ok = s.str(bo.Uint32(b[off:])); !ok {
+					return fmt.Errorf("type [%d]: member %d: name out of range", id, j)
+				}
+				m.Type = TypeID(bo.Uint32(b[off+4:]))
+				m.Offset = bo.Uint32(b[off+8:])
+				off += 12
+			}
+		case KindFuncProto:
+			t.Type = TypeID(sizeType)
+			t.Members = members[:vlen:vlen]
+			members = members[vlen:]
+			for j := range t.Members {
+				m := &t.Members[j]
+				if m.Name, ok = s.str(bo.Uint32(b[off:])); !ok {
+					return fmt.Errorf("type [%d]: parameter %d: name out of range", id, j)
+				}
+				m.Type = TypeID(bo.Uint32(b[off+4:]))
+				off += 8
+			}
+		case KindEnum, KindEnum64:
+			t.Size = sizeType
+			t.Values = values[:vlen:vlen]
+			values = values[vlen:]
+			for j := range t.Values {
+				v := &t.Values[j]
+				if v.Name, ok = s.str(bo.Uint32(b[off:])); !ok {
+					return fmt.Errorf("type [%d]: value %d: name out of range", id, j)
+				}
+				if t.Kind == KindEnum {
+					lo := bo.Uint32(b[off+4:])
+					if t.KFlag {
+						v.Val = uint64(int64(int32(lo)))
+					} else {
+						v.Val = uint64(lo)
+					}
+					off += 8
+				} else {
+					v.Val = uint64(bo.Uint32(b[off+4:])) | uint64(bo.Uint32(b[off+8:]))<<32
+					off += 12
+				}
+			}
+		case KindVar:
+			t.Type = TypeID(sizeType)
+			t.Linkage = bo.Uint32(b[off:])
+			off += 4
+		case KindDatasec:
+			t.Size = sizeType
+			t.Vars = vars[:vlen:vlen]
+			vars = vars[vlen:]
+			for j := range t.Vars {
+				v := &t.Vars[j]
+				v.Type = TypeID(bo.Uint32(b[off:]))
+				v.Offset = bo.Uint32(b[off+4:])
+				v.Size = bo.Uint32(b[off+8:])
+				off += 12
+			}
+		case KindDeclTag:
+			t.Type = TypeID(sizeType)
+			t.ComponentIdx = int32(bo.Uint32(b[off:]))
+			off += 4
+		}
+	}
+	return nil
+}
+
+// check verifies that every type reference names an existing type.
+func (s *Spec) check() error {
+	end := s.End()
+	bad := func(id TypeID, ref TypeID, what string) error {
+		return fmt.Errorf("type [%d]: %s references type %d, which does not exist", id, what, ref)
+	}
+	for i := range s.types {
+		t := &s.types[i]
+		id := s.firstID + TypeID(i)
+		switch t.Kind {
+		case KindPtr, KindTypedef, KindVolatile, KindConst, KindRestrict, KindTypeTag,
+			KindFunc, KindFuncProto, KindVar, KindDeclTag, KindArray:
+			if t.Type >= end {
+				return bad(id, t.Type, "it")
+			}
+		}
+		switch t.Kind {
+		case KindArray:
+			if t.Index >= end {
+				return bad(id, t.Index, "its index")
+			}
+		case KindStruct, KindUnion, KindFuncProto:
+			for j := range t.Members {
+				if t.Members[j].Type >= end {
+					return bad(id, t.Members[j].Type, fmt.Sprintf("member %d", j))
+				}
+			}
+		case KindDatasec:
+			for j := range t.Vars {
+				if t.Vars[j].Type >= end {
+					return bad(id, t.Vars[j].Type, fmt.Sprintf("variable %d", j))
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// ParseFile reads BTF from path: a raw BTF file such as
+// /sys/kernel/btf/vmlinux, or an ELF object with a .BTF section.
+func ParseFile(path string, base *Spec) (*Spec, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
 		return nil, err
 	}
-	return buf, nil
+	return ParseBytes(data, base)
 }
 
-func skipQuals(t ebpfbtf.Type) ebpfbtf.Type {
-	for i := 0; i < 64; i++ {
-		switch q := t.(type) {
-		case *ebpfbtf.Typedef:
-			t = q.Type
-		case *ebpfbtf.Const:
-			t = q.Type
-		case *ebpfbtf.Volatile:
-			t = q.Type
-		case *ebpfbtf.Restrict:
-			t = q.Type
-		case *ebpfbtf.TypeTag:
-			t = q.Type
-		case *ebpfbtf.Var:
-			t = q.Type
-		default:
-			return t
-		}
-	}
-	return t
-}
-
-func isComposite(t ebpfbtf.Type) bool {
-	switch skipQuals(t).(type) {
-	case *ebpfbtf.Struct, *ebpfbtf.Union, *ebpfbtf.Array, *ebpfbtf.Datasec:
-		return true
-	}
-	return false
-}
-
-func isCharType(t ebpfbtf.Type) bool {
-	it, ok := skipQuals(t).(*ebpfbtf.Int)
-	return ok && it.Size == 1 && (it.Encoding&ebpfbtf.Char != 0 || it.Name == "char")
-}
-
-func typeName(t ebpfbtf.Type) string {
-	if t == nil {
-		return "void"
-	}
-	if n := t.TypeName(); n != "" {
-		switch t.(type) {
-		case *ebpfbtf.Struct:
-			return "struct " + n
-		case *ebpfbtf.Union:
-			return "union " + n
-		case *ebpfbtf.Enum:
-			return "enum " + n
-		}
-		return n
-	}
-	switch t := t.(type) {
-	case *ebpfbtf.Struct:
-		return "anonymous struct"
-	case *ebpfbtf.Union:
-		return "anonymous union"
-	case *ebpfbtf.Array:
-		return fmt.Sprintf("%s[%d]", typeName(t.Type), t.Nelems)
-	case *ebpfbtf.Pointer:
-		return typeName(t.Target) + " *"
-	case *ebpfbtf.Const:
-		return "const " + typeName(t.Type)
-	case *ebpfbtf.Volatile:
-		return "volatile " + typeName(t.Type)
-	case *ebpfbtf.Enum:
-		return "anonymous enum"
-	}
-	return fmt.Sprintf("%T", t)
-}
-
-// TypeName is a short C-like name for t, for error messages.
-func TypeName(t ebpfbtf.Type) string { return typeName(t) }
-
-// number turns a JSON or word value into a big integer.
-func number(v any) (*big.Int, error) {
-	var s string
-	switch x := v.(type) {
-	case json.Number:
-		s = string(x)
-	case string:
-		s = strings.TrimSpace(x)
-	case bool:
-		if x {
-			return big.NewInt(1), nil
-		}
-		return big.NewInt(0), nil
-	default:
-		return nil, fmt.Errorf("expected a number, got %s", describe(v))
-	}
-	n, ok := new(big.Int).SetString(s, 0)
-	if !ok {
-		// SetString with base 0 rejects a leading "+" and "_" oddities
-		// only; plain decimal like "010" is octal as in strtoul.
-		return nil, fmt.Errorf("not a number: %q", s)
-	}
-	return n, nil
-}
-
-func describe(v any) string {
-	switch v.(type) {
-	case map[string]any:
-		return "an object"
-	case []any:
-		return "an array"
-	case nil:
-		return "null"
-	case bool:
-		return "a bool"
-	case string:
-		return "a string"
-	}
-	return fmt.Sprintf("%v", v)
-}
-
-func putInt(buf []byte, off, size int, n *big.Int, signed bool, what string) error {
-	bits := uint(size * 8)
-	lo := new(big.Int)
-	hi := new(big.Int).Lsh(big.NewInt(1), bits)
-	if signed {
-		lo.Neg(new(big.Int).Lsh(big.NewInt(1), bits-1))
-		hi.Lsh(big.NewInt(1), bits-1)
-	}
-	if n.Cmp(lo) < 0 || n.Cmp(hi) >= 0 {
-		return fmt.Errorf("%s out of range for %s", n, what)
-	}
-	u := new(big.Int).Set(n)
-	if u.Sign() < 0 {
-		u.Add(u, new(big.Int).Lsh(big.NewInt(1), bits))
-	}
-	b := u.Bytes() // big endian
-	if off+size > len(buf) {
-		return fmt.Errorf("value does not fit")
-	}
-	for i := 0; i < len(b) && i < size; i++ {
-		buf[off+i] = b[len(b)-1-i]
-	}
-	return nil
-}
-
-func encode(t ebpfbtf.Type, v any, buf []byte, off int) error {
-	switch t := skipQuals(t).(type) {
-	case *ebpfbtf.Int:
-		size := int(t.Size)
-		if t.Encoding&ebpfbtf.Bool != 0 {
-			var b bool
-			switch x := v.(type) {
-			case bool:
-				b = x
-			case string:
-				switch x {
-				case "true", "1":
-					b = true
-				case "false", "0":
-				default:
-					return fmt.Errorf("expected true or false for %s, got %q", typeName(t), x)
-				}
-			case json.Number:
-				b = x != "0"
-			default:
-				return fmt.Errorf("expected a bool for %s, got %s", typeName(t), describe(v))
-			}
-			if b {
-				buf[off] = 1
-			}
-			return nil
-		}
-		if s, ok := v.(string); ok && size == 1 && (t.Encoding&ebpfbtf.Char != 0 || t.Name == "char") {
-			if len(s) == 1 && (s[0] < '0' || s[0] > '9') {
-				buf[off] = s[0]
-				return nil
-			}
-			if strings.HasPrefix(s, `\u00`) && len(s) == 6 {
-				c, err := strconv.ParseUint(s[4:], 16, 8)
-				if err == nil {
-					buf[off] = byte(c)
-					return nil
-				}
-			}
-		}
-		n, err := number(v)
+// ParseBytes parses raw BTF or the .BTF section of an ELF object.
+func ParseBytes(data []byte, base *Spec) (*Spec, error) {
+	if bytes.HasPrefix(data, []byte(elf.ELFMAG)) {
+		sec, err := elfBTFSection(data)
 		if err != nil {
-			return fmt.Errorf("%s: %w", typeName(t), err)
+			return nil, err
 		}
-		return putInt(buf, off, size, n, t.Encoding&ebpfbtf.Signed != 0 || t.Encoding&ebpfbtf.Char != 0 && n.Sign() < 0, typeName(t))
-	case *ebpfbtf.Enum:
-		if s, ok := v.(string); ok {
-			for _, ev := range t.Values {
-				if ev.Name == s {
-					if t.Signed || t.Size < 8 {
-						return putInt(buf, off, int(t.Size), truncSigned(ev.Value, int(t.Size)), true, typeName(t))
-					}
-					return putInt(buf, off, int(t.Size), new(big.Int).SetUint64(ev.Value), false, typeName(t))
-				}
-			}
-		}
-		n, err := number(v)
-		if err != nil {
-			return fmt.Errorf("%s: not a value name or number: %v", typeName(t), describe(v))
-		}
-		if n.Sign() < 0 {
-			return putInt(buf, off, int(t.Size), n, true, typeName(t))
-		}
-		return putInt(buf, off, int(t.Size), n, false, typeName(t))
-	case *ebpfbtf.Pointer:
-		n, err := number(v)
-		if err != nil {
-			return fmt.Errorf("%s: %w", typeName(t), err)
-		}
-		return putInt(buf, off, 8, n, false, typeName(t))
-	case *ebpfbtf.Float:
-		var f float64
-		switch x := v.(type) {
-		case json.Number:
-			var err error
-			if f, err = x.Float64(); err != nil {
-				return fmt.Errorf("%s: %w", typeName(t), err)
-			}
-		case string:
-			var err error
-			if f, err = strconv.ParseFloat(x, 64); err != nil {
-				return fmt.Errorf("%s: not a number: %q", typeName(t), x)
-			}
-		default:
-			return fmt.Errorf("expected a number for %s, got %s", typeName(t), describe(v))
-		}
-		switch t.Size {
-		case 4:
-			binary.LittleEndian.PutUint32(buf[off:], math.Float32bits(float32(f)))
-		case 8:
-			binary.LittleEndian.PutUint64(buf[off:], math.Float64bits(f))
-		default:
-			return fmt.Errorf("unsupported float size %d", t.Size)
-		}
-		return nil
-	case *ebpfbtf.Array:
-		esize, err := ebpfbtf.Sizeof(t.Type)
-		if err != nil {
-			return err
-		}
-		if s, ok := v.(string); ok && isCharType(t.Type) {
-			if len(s) >= int(t.Nelems) {
-				return fmt.Errorf("string %q too long for %s (at most %d characters)", s, typeName(t), t.Nelems-1)
-			}
-			copy(buf[off:], s)
-			return nil
-		}
-		arr, ok := v.([]any)
-		if !ok {
-			return fmt.Errorf("expected an array for %s, got %s", typeName(t), describe(v))
-		}
-		if len(arr) > int(t.Nelems) {
-			return fmt.Errorf("%d elements for %s", len(arr), typeName(t))
-		}
-		for i, e := range arr {
-			if err := encode(t.Type, e, buf, off+i*esize); err != nil {
-				return fmt.Errorf("[%d]: %w", i, err)
-			}
-		}
-		return nil
-	case *ebpfbtf.Struct:
-		return encodeMembers(typeName(t), t.Members, v, buf, off)
-	case *ebpfbtf.Union:
-		return encodeMembers(typeName(t), t.Members, v, buf, off)
-	case *ebpfbtf.Datasec:
-		return encodeDatasec(t, v, buf, off)
+		return Parse(sec, base)
 	}
-	return fmt.Errorf("cannot parse a value of type %s", typeName(t))
+	return Parse(data, base)
 }
 
-func truncSigned(v uint64, size int) *big.Int {
-	switch size {
-	case 1:
-		return big.NewInt(int64(int8(v)))
-	case 2:
-		return big.NewInt(int64(int16(v)))
-	case 4:
-		return big.NewInt(int64(int32(v)))
-	}
-	return big.NewInt(int64(v))
-}
-
-func encodeMembers(name string, ms []ebpfbtf.Member, v any, buf []byte, off int) error {
-	obj, ok := v.(map[string]any)
-	if !ok {
-		return fmt.Errorf("expected an object for %s, got %s", name, describe(v))
-	}
-	used := 0
-	for _, m := range ms {
-		mv, ok := obj[m.Name]
-		if !ok {
-			continue
+// elfBTFSection returns the contents of an ELF file's .BTF section.
+func elfBTFSection(data []byte) (b []byte, err error) {
+	defer func() {
+		// debug/elf is not hardened against every malformed file.
+		if r := recover(); r != nil {
+			b, err = nil, fmt.Errorf("read ELF: malformed file (%v)", r)
 		}
-		used++
-		moff := off + int(m.Offset/8)
-		if m.BitfieldSize > 0 {
-			n, err := number(mv)
-			if err != nil {
-				return fmt.Errorf("%s: %w", m.Name, err)
-			}
-			if err := putBits(buf, moff, uint(m.Offset%8), uint(m.BitfieldSize), n); err != nil {
-				return fmt.Errorf("%s: %w", m.Name, err)
-			}
-			continue
-		}
-		if err := encode(m.Type, mv, buf, moff); err != nil {
-			return fmt.Errorf("%s: %w", m.Name, err)
-		}
+	}()
+	f, err := elf.NewFile(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("read ELF: %w", err)
 	}
-	if used != len(obj) {
-		for k := range obj {
-			found := false
-			for _, m := range ms {
-				if m.Name == k {
-					found = true
-				}
-			}
-			if !found {
-				return fmt.Errorf("%s has no member %q", name, k)
-			}
-		}
+	defer f.Close()
+	sec := f.Section(".BTF")
+	if sec == nil {
+		return nil, errNoBTFSection
 	}
-	return nil
-}
-
-func putBits(buf []byte, off int, bitOff, nbits uint, n *big.Int) error {
-	if n.Sign() < 0 || n.BitLen() > int(nbits) {
-		return fmt.Errorf("%s does not fit in %d bits", n, nbits)
+	if sec.Type == elf.SHT_NOBITS {
+		return nil, errors.New("ELF .BTF section has no data")
 	}
-	for i := uint(0); i < nbits; i++ {
-		bit := bitOff + i
-		idx := off + int(bit/8)
-		if idx >= len(buf) {
-			return fmt.Errorf("bitfield outside the value")
-		}
-		if n.Bit(int(i)) == 1 {
-			buf[idx] |= 1 << (bit % 8)
-		} else {
-			buf[idx] &^= 1 << (bit % 8)
-		}
+	b, err = io.ReadAll(io.LimitReader(sec.Open(), int64(len(data))))
+	if err != nil {
+		return nil, fmt.Errorf("read ELF .BTF section: %w", err)
 	}
-	return nil
-}
-
-func encodeDatasec(ds *ebpfbtf.Datasec, v any, buf []byte, off int) error {
-	obj, ok := v.(map[string]any)
-	if !ok || len(obj) != 1 {
-		return fmt.Errorf("expected {%q:[...]} for the data section", ds.Name)
-	}
-	list, ok := obj[ds.Name].([]any)
-	if !ok {
-		return fmt.Errorf("expected {%q:[...]} for the data section", ds.Name)
-	}
-	for _, item := range list {
-		vo, ok := item.(map[string]any)
-		if !ok {
-			return fmt.Errorf("expected {\"variable\":value} in %s", ds.Name)
-		}
-		for name, val := range vo {
-			found := false
-			for _, vs := range ds.Vars {
-				vr, ok := vs.Type.(*ebpfbtf.Var)
-				if !ok || vr.Name != name {
-					continue
-				}
-				found = true
-				if err := encode(vr.Type, val, buf, off+int(vs.Offset)); err != nil {
-					return fmt.Errorf("%s: %w", name, err)
-				}
-			}
-			if !found {
-				return fmt.Errorf("%s has no variable %q", ds.Name, name)
-			}
-		}
-	}
-	return nil
-}
-
-// FormatValue renders data as t into a string (compact JSON mode or plain
-// mode without indentation). It is a convenience for tests and messages.
-func FormatValue(t ebpfbtf.Type, data []byte, mode ValueMode) (string, error) {
-	var b bytes.Buffer
-	w := bufio.NewWriter(&b)
-	j := jsonw.New(w, false)
-	err := WriteValue(j, t, data, mode)
-	w.Flush()
-	return b.String(), err
+	return b, nil
 }

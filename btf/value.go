@@ -1,6 +1,8 @@
 package btf
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -396,4 +398,15 @@ func (d *dumper) datasec(ds *ebpfbtf.Datasec, data []byte) error {
 		}
 	}
 	return nil
+}
+
+// FormatValue renders data as t into a string (compact JSON mode or plain
+// mode without indentation). It is a convenience for tests and messages.
+func FormatValue(t ebpfbtf.Type, data []byte, mode ValueMode) (string, error) {
+	var b bytes.Buffer
+	w := bufio.NewWriter(&b)
+	j := jsonw.New(w, false)
+	err := WriteValue(j, t, data, mode)
+	w.Flush()
+	return b.String(), err
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"math"
-	"strings"
 	"testing"
 
 	"github.com/bpfkit/bpfkit/internal/jsonw"
@@ -107,75 +106,4 @@ func TestPrettyLayout(t *testing.T) {
 	if b.String() != want {
 		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
 	}
-}
-
-func TestParseValue(t *testing.T) {
-	st := &ebpfbtf.Struct{Name: "s", Size: 16, Members: []ebpfbtf.Member{
-		{Name: "a", Type: u32},
-		{Name: "bf", Type: u32, Offset: 32, BitfieldSize: 4},
-		{Name: "name", Type: &ebpfbtf.Array{Type: char, Nelems: 8}, Offset: 64},
-	}}
-	for _, c := range []struct {
-		typ  ebpfbtf.Type
-		text string
-		want []byte
-		err  string
-	}{
-		{u32, "0x10", []byte{16, 0, 0, 0}, ""},
-		{u32, "010", []byte{8, 0, 0, 0}, ""},
-		{s32, "-1", []byte{0xff, 0xff, 0xff, 0xff}, ""},
-		{u32, "-1", nil, "out of range"},
-		{u32, "abc", nil, "not a number"},
-		{xchar, "A", []byte{'A'}, ""},
-		{e64, "HUGE", le64(1 << 63), ""},
-		{e32, "NEG", []byte{0xff, 0xff, 0xff, 0xff}, ""},
-		{f64, "1.5", le64(math.Float64bits(1.5)), ""},
-		{&ebpfbtf.Int{Name: "_Bool", Size: 1, Encoding: ebpfbtf.Bool}, "true", []byte{1}, ""},
-		{st, `{"a":1,"bf":"0x9","name":"bob"}`, []byte{1, 0, 0, 0, 9, 0, 0, 0, 'b', 'o', 'b', 0, 0, 0, 0, 0}, ""},
-		{st, `{"bf":16}`, nil, "does not fit in 4 bits"},
-		{st, `{"name":"far too long"}`, nil, "too long"},
-		{st, `{"a":1} x`, nil, "trailing data"},
-		{st, `[1]`, nil, "expected an object"},
-		{&ebpfbtf.Array{Type: u8, Nelems: 2}, `[1,2,3]`, nil, "3 elements"},
-	} {
-		got, err := ParseValue(c.typ, c.text)
-		if c.err != "" {
-			if err == nil || !strings.Contains(err.Error(), c.err) {
-				t.Errorf("%s: got %v, want error %q", c.text, err, c.err)
-			}
-			continue
-		}
-		if err != nil || !bytes.Equal(got, c.want) {
-			t.Errorf("%s: got %v %v, want %v", c.text, got, err, c.want)
-		}
-	}
-}
-
-func FuzzParseValue(f *testing.F) {
-	st := &ebpfbtf.Struct{Name: "s", Size: 24, Members: []ebpfbtf.Member{
-		{Name: "a", Type: u32},
-		{Name: "bf", Type: u32, Offset: 32, BitfieldSize: 4},
-		{Name: "name", Type: &ebpfbtf.Array{Type: char, Nelems: 8}, Offset: 64},
-		{Name: "e", Type: e64, Offset: 128},
-	}}
-	for _, s := range []string{`{"a":1,"bf":3,"name":"x","e":"HUGE"}`, `{"name":[1,2]}`, "{}", "1", `"x"`} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		b, err := ParseValue(st, s)
-		if err != nil {
-			return
-		}
-		if len(b) != 24 {
-			t.Fatalf("%d bytes", len(b))
-		}
-		// What parses must print and parse back to the same bytes.
-		out, err := FormatValue(st, b, ValueJSON)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := ParseValue(st, out); err != nil {
-			t.Fatalf("reparse %s: %v", out, err)
-		}
-	})
 }

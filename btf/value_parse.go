@@ -1,0 +1,423 @@
+package btf
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/big"
+	"strconv"
+	"strings"
+
+	ebpfbtf "github.com/cilium/ebpf/btf"
+)
+
+// ParseValue encodes text as a value of BTF type t, the inverse of
+// WriteValue. Scalars take one word: integers in decimal, 0x hex or 0
+// octal (range-checked), enums by name or number, bools as true/false,
+// chars as a single character or a number, pointers as numbers.
+// Structs, unions, arrays and data sections take the JSON that a dump
+// prints for them ({"a":1,"b":"x"}; a char array also takes a string).
+// Members left out are zero.
+func ParseValue(t ebpfbtf.Type, text string) ([]byte, error) {
+	size, err := ebpfbtf.Sizeof(t)
+	if err != nil {
+		return nil, fmt.Errorf("size of %s: %w", typeName(t), err)
+	}
+	buf := make([]byte, size)
+	var v any = text
+	if isComposite(t) {
+		dec := json.NewDecoder(strings.NewReader(text))
+		dec.UseNumber()
+		if err := dec.Decode(&v); err != nil {
+			// A bare word for a char array is a string.
+			if a, ok := skipQuals(t).(*ebpfbtf.Array); ok && isCharType(a.Type) {
+				v = text
+			} else {
+				return nil, fmt.Errorf("expected JSON for %s: %v", typeName(t), err)
+			}
+		} else if dec.More() {
+			return nil, fmt.Errorf("trailing data after JSON for %s", typeName(t))
+		}
+	}
+	if err := encode(t, v, buf, 0); err != nil {
+		return nil, err
+	}
+	return buf, nil
+}
+
+func skipQuals(t ebpfbtf.Type) ebpfbtf.Type {
+	for i := 0; i < 64; i++ {
+		switch q := t.(type) {
+		case *ebpfbtf.Typedef:
+			t = q.Type
+		case *ebpfbtf.Const:
+			t = q.Type
+		case *ebpfbtf.Volatile:
+			t = q.Type
+		case *ebpfbtf.Restrict:
+			t = q.Type
+		case *ebpfbtf.TypeTag:
+			t = q.Type
+		case *ebpfbtf.Var:
+			t = q.Type
+		default:
+			return t
+		}
+	}
+	return t
+}
+
+func isComposite(t ebpfbtf.Type) bool {
+	switch skipQuals(t).(type) {
+	case *ebpfbtf.Struct, *ebpfbtf.Union, *ebpfbtf.Array, *ebpfbtf.Datasec:
+		return true
+	}
+	return false
+}
+
+func isCharType(t ebpfbtf.Type) bool {
+	it, ok := skipQuals(t).(*ebpfbtf.Int)
+	return ok && it.Size == 1 && (it.Encoding&ebpfbtf.Char != 0 || it.Name == "char")
+}
+
+func typeName(t ebpfbtf.Type) string {
+	if t == nil {
+		return "void"
+	}
+	if n := t.TypeName(); n != "" {
+		switch t.(type) {
+		case *ebpfbtf.Struct:
+			return "struct " + n
+		case *ebpfbtf.Union:
+			return "union " + n
+		case *ebpfbtf.Enum:
+			return "enum " + n
+		}
+		return n
+	}
+	switch t := t.(type) {
+	case *ebpfbtf.Struct:
+		return "anonymous struct"
+	case *ebpfbtf.Union:
+		return "anonymous union"
+	case *ebpfbtf.Array:
+		return fmt.Sprintf("%s[%d]", typeName(t.Type), t.Nelems)
+	case *ebpfbtf.Pointer:
+		return typeName(t.Target) + " *"
+	case *ebpfbtf.Const:
+		return "const " + typeName(t.Type)
+	case *ebpfbtf.Volatile:
+		return "volatile " + typeName(t.Type)
+	case *ebpfbtf.Enum:
+		return "anonymous enum"
+	}
+	return fmt.Sprintf("%T", t)
+}
+
+// TypeName is a short C-like name for t, for error messages.
+func TypeName(t ebpfbtf.Type) string { return typeName(t) }
+
+// number turns a JSON or word value into a big integer.
+func number(v any) (*big.Int, error) {
+	var s string
+	switch x := v.(type) {
+	case json.Number:
+		s = string(x)
+	case string:
+		s = strings.TrimSpace(x)
+	case bool:
+		if x {
+			return big.NewInt(1), nil
+		}
+		return big.NewInt(0), nil
+	default:
+		return nil, fmt.Errorf("expected a number, got %s", describe(v))
+	}
+	n, ok := new(big.Int).SetString(s, 0)
+	if !ok {
+		// SetString with base 0 rejects a leading "+" and "_" oddities
+		// only; plain decimal like "010" is octal as in strtoul.
+		return nil, fmt.Errorf("not a number: %q", s)
+	}
+	return n, nil
+}
+
+func describe(v any) string {
+	switch v.(type) {
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "an array"
+	case nil:
+		return "null"
+	case bool:
+		return "a bool"
+	case string:
+		return "a string"
+	}
+	return fmt.Sprintf("%v", v)
+}
+
+func putInt(buf []byte, off, size int, n *big.Int, signed bool, what string) error {
+	bits := uint(size * 8)
+	lo := new(big.Int)
+	hi := new(big.Int).Lsh(big.NewInt(1), bits)
+	if signed {
+		lo.Neg(new(big.Int).Lsh(big.NewInt(1), bits-1))
+		hi.Lsh(big.NewInt(1), bits-1)
+	}
+	if n.Cmp(lo) < 0 || n.Cmp(hi) >= 0 {
+		return fmt.Errorf("%s out of range for %s", n, what)
+	}
+	u := new(big.Int).Set(n)
+	if u.Sign() < 0 {
+		u.Add(u, new(big.Int).Lsh(big.NewInt(1), bits))
+	}
+	b := u.Bytes() // big endian
+	if off+size > len(buf) {
+		return fmt.Errorf("value does not fit")
+	}
+	for i := 0; i < len(b) && i < size; i++ {
+		buf[off+i] = b[len(b)-1-i]
+	}
+	return nil
+}
+
+func encode(t ebpfbtf.Type, v any, buf []byte, off int) error {
+	switch t := skipQuals(t).(type) {
+	case *ebpfbtf.Int:
+		size := int(t.Size)
+		if t.Encoding&ebpfbtf.Bool != 0 {
+			var b bool
+			switch x := v.(type) {
+			case bool:
+				b = x
+			case string:
+				switch x {
+				case "true", "1":
+					b = true
+				case "false", "0":
+				default:
+					return fmt.Errorf("expected true or false for %s, got %q", typeName(t), x)
+				}
+			case json.Number:
+				b = x != "0"
+			default:
+				return fmt.Errorf("expected a bool for %s, got %s", typeName(t), describe(v))
+			}
+			if b {
+				buf[off] = 1
+			}
+			return nil
+		}
+		if s, ok := v.(string); ok && size == 1 && (t.Encoding&ebpfbtf.Char != 0 || t.Name == "char") {
+			if len(s) == 1 && (s[0] < '0' || s[0] > '9') {
+				buf[off] = s[0]
+				return nil
+			}
+			if strings.HasPrefix(s, `\u00`) && len(s) == 6 {
+				c, err := strconv.ParseUint(s[4:], 16, 8)
+				if err == nil {
+					buf[off] = byte(c)
+					return nil
+				}
+			}
+		}
+		n, err := number(v)
+		if err != nil {
+			return fmt.Errorf("%s: %w", typeName(t), err)
+		}
+		return putInt(buf, off, size, n, t.Encoding&ebpfbtf.Signed != 0 || t.Encoding&ebpfbtf.Char != 0 && n.Sign() < 0, typeName(t))
+	case *ebpfbtf.Enum:
+		if s, ok := v.(string); ok {
+			for _, ev := range t.Values {
+				if ev.Name == s {
+					if t.Signed || t.Size < 8 {
+						return putInt(buf, off, int(t.Size), truncSigned(ev.Value, int(t.Size)), true, typeName(t))
+					}
+					return putInt(buf, off, int(t.Size), new(big.Int).SetUint64(ev.Value), false, typeName(t))
+				}
+			}
+		}
+		n, err := number(v)
+		if err != nil {
+			return fmt.Errorf("%s: not a value name or number: %v", typeName(t), describe(v))
+		}
+		if n.Sign() < 0 {
+			return putInt(buf, off, int(t.Size), n, true, typeName(t))
+		}
+		return putInt(buf, off, int(t.Size), n, false, typeName(t))
+	case *ebpfbtf.Pointer:
+		n, err := number(v)
+		if err != nil {
+			return fmt.Errorf("%s: %w", typeName(t), err)
+		}
+		return putInt(buf, off, 8, n, false, typeName(t))
+	case *ebpfbtf.Float:
+		var f float64
+		switch x := v.(type) {
+		case json.Number:
+			var err error
+			if f, err = x.Float64(); err != nil {
+				return fmt.Errorf("%s: %w", typeName(t), err)
+			}
+		case string:
+			var err error
+			if f, err = strconv.ParseFloat(x, 64); err != nil {
+				return fmt.Errorf("%s: not a number: %q", typeName(t), x)
+			}
+		default:
+			return fmt.Errorf("expected a number for %s, got %s", typeName(t), describe(v))
+		}
+		switch t.Size {
+		case 4:
+			binary.LittleEndian.PutUint32(buf[off:], math.Float32bits(float32(f)))
+		case 8:
+			binary.LittleEndian.PutUint64(buf[off:], math.Float64bits(f))
+		default:
+			return fmt.Errorf("unsupported float size %d", t.Size)
+		}
+		return nil
+	case *ebpfbtf.Array:
+		esize, err := ebpfbtf.Sizeof(t.Type)
+		if err != nil {
+			return err
+		}
+		if s, ok := v.(string); ok && isCharType(t.Type) {
+			if len(s) >= int(t.Nelems) {
+				return fmt.Errorf("string %q too long for %s (at most %d characters)", s, typeName(t), t.Nelems-1)
+			}
+			copy(buf[off:], s)
+			return nil
+		}
+		arr, ok := v.([]any)
+		if !ok {
+			return fmt.Errorf("expected an array for %s, got %s", typeName(t), describe(v))
+		}
+		if len(arr) > int(t.Nelems) {
+			return fmt.Errorf("%d elements for %s", len(arr), typeName(t))
+		}
+		for i, e := range arr {
+			if err := encode(t.Type, e, buf, off+i*esize); err != nil {
+				return fmt.Errorf("[%d]: %w", i, err)
+			}
+		}
+		return nil
+	case *ebpfbtf.Struct:
+		return encodeMembers(typeName(t), t.Members, v, buf, off)
+	case *ebpfbtf.Union:
+		return encodeMembers(typeName(t), t.Members, v, buf, off)
+	case *ebpfbtf.Datasec:
+		return encodeDatasec(t, v, buf, off)
+	}
+	return fmt.Errorf("cannot parse a value of type %s", typeName(t))
+}
+
+func truncSigned(v uint64, size int) *big.Int {
+	switch size {
+	case 1:
+		return big.NewInt(int64(int8(v)))
+	case 2:
+		return big.NewInt(int64(int16(v)))
+	case 4:
+		return big.NewInt(int64(int32(v)))
+	}
+	return big.NewInt(int64(v))
+}
+
+func encodeMembers(name string, ms []ebpfbtf.Member, v any, buf []byte, off int) error {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return fmt.Errorf("expected an object for %s, got %s", name, describe(v))
+	}
+	used := 0
+	for _, m := range ms {
+		mv, ok := obj[m.Name]
+		if !ok {
+			continue
+		}
+		used++
+		moff := off + int(m.Offset/8)
+		if m.BitfieldSize > 0 {
+			n, err := number(mv)
+			if err != nil {
+				return fmt.Errorf("%s: %w", m.Name, err)
+			}
+			if err := putBits(buf, moff, uint(m.Offset%8), uint(m.BitfieldSize), n); err != nil {
+				return fmt.Errorf("%s: %w", m.Name, err)
+			}
+			continue
+		}
+		if err := encode(m.Type, mv, buf, moff); err != nil {
+			return fmt.Errorf("%s: %w", m.Name, err)
+		}
+	}
+	if used != len(obj) {
+		for k := range obj {
+			found := false
+			for _, m := range ms {
+				if m.Name == k {
+					found = true
+				}
+			}
+			if !found {
+				return fmt.Errorf("%s has no member %q", name, k)
+			}
+		}
+	}
+	return nil
+}
+
+func putBits(buf []byte, off int, bitOff, nbits uint, n *big.Int) error {
+	if n.Sign() < 0 || n.BitLen() > int(nbits) {
+		return fmt.Errorf("%s does not fit in %d bits", n, nbits)
+	}
+	for i := uint(0); i < nbits; i++ {
+		bit := bitOff + i
+		idx := off + int(bit/8)
+		if idx >= len(buf) {
+			return fmt.Errorf("bitfield outside the value")
+		}
+		if n.Bit(int(i)) == 1 {
+			buf[idx] |= 1 << (bit % 8)
+		} else {
+			buf[idx] &^= 1 << (bit % 8)
+		}
+	}
+	return nil
+}
+
+func encodeDatasec(ds *ebpfbtf.Datasec, v any, buf []byte, off int) error {
+	obj, ok := v.(map[string]any)
+	if !ok || len(obj) != 1 {
+		return fmt.Errorf("expected {%q:[...]} for the data section", ds.Name)
+	}
+	list, ok := obj[ds.Name].([]any)
+	if !ok {
+		return fmt.Errorf("expected {%q:[...]} for the data section", ds.Name)
+	}
+	for _, item := range list {
+		vo, ok := item.(map[string]any)
+		if !ok {
+			return fmt.Errorf("expected {\"variable\":value} in %s", ds.Name)
+		}
+		for name, val := range vo {
+			found := false
+			for _, vs := range ds.Vars {
+				vr, ok := vs.Type.(*ebpfbtf.Var)
+				if !ok || vr.Name != name {
+					continue
+				}
+				found = true
+				if err := encode(vr.Type, val, buf, off+int(vs.Offset)); err != nil {
+					return fmt.Errorf("%s: %w", name, err)
+				}
+			}
+			if !found {
+				return fmt.Errorf("%s has no variable %q", ds.Name, name)
+			}
+		}
+	}
+	return nil
+}
