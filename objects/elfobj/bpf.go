@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/bpfkit/bpfkit/btf"
 	"github.com/bpfkit/bpfkit/objects"
 	"github.com/cilium/ebpf"
 	ebpfasm "github.com/cilium/ebpf/asm"
@@ -712,7 +713,7 @@ func (f *File) describeSection(i int, c *sectionContents) (kind, bpf string) {
 	case (name == ".BTF" || name == ".BTF.ext") && f.index.overlap:
 		return "btf", "BTF: not read (sections overlap)"
 	case name == ".BTF":
-		n, err := btfTypeCount(f.sectionData(i), f.order)
+		n, err := btfTypeCount(f.sectionData(i))
 		if err != nil {
 			return "btf", "BTF: " + err.Error()
 		}
@@ -723,7 +724,7 @@ func (f *File) describeSection(i int, c *sectionContents) (kind, bpf string) {
 		}
 		return "btf", desc
 	case name == ".BTF.ext":
-		c, err := btfExtCount(f.sectionData(i), f.order)
+		c, err := btf.CountExt(f.sectionData(i))
 		if err != nil {
 			return "btf_ext", "BTF.ext: " + err.Error()
 		}
