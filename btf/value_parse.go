@@ -13,12 +13,18 @@ import (
 )
 
 // ParseValue encodes text as a value of BTF type t, the inverse of
-// WriteValue. Scalars take one word: integers in decimal, 0x hex or 0
-// octal (range-checked), enums by name or number, bools as true/false,
-// chars as a single character or a number, pointers as numbers.
-// Structs, unions, arrays and data sections take the JSON that a dump
-// prints for them ({"a":1,"b":"x"}; a char array also takes a string).
-// Members left out are zero.
+// WriteValue; `map update` and `run --set` both take their values here.
+// Scalars take one word: integers in decimal, 0x hex, 0o or 0 octal or 0b
+// binary (range-checked), enums by name or number, bools as strconv's
+// words (true, false, 1, 0, t, F, TRUE, ...), chars as a single character
+// or a number, floats as strconv reads them, pointers as numbers. An
+// array of bytes (chars, __u8, ...) takes a plain string, NUL-padded, of
+// at most as many bytes as the array has. Structs, unions, arrays and data
+// sections take the JSON that a dump prints for them ({"a":1,"b":"x"};
+// in JSON, too, a byte array takes a string). Members left out are zero.
+//
+// An error about the word itself (a scalar's, or a string too long for
+// its array) is a *WordError.
 func ParseValue(t ebpfbtf.Type, text string) ([]byte, error) {
 	size, err := ebpfbtf.Sizeof(t)
 	if err != nil {
@@ -26,24 +32,92 @@ func ParseValue(t ebpfbtf.Type, text string) ([]byte, error) {
 	}
 	buf := make([]byte, size)
 	var v any = text
+	word := true // v is text itself, not JSON
 	if isComposite(t) {
+		var j any
 		dec := json.NewDecoder(strings.NewReader(text))
 		dec.UseNumber()
-		if err := dec.Decode(&v); err != nil {
-			// A bare word for a char array is a string.
-			if a, ok := skipQuals(t).(*ebpfbtf.Array); ok && isCharType(a.Type) {
-				v = text
-			} else {
-				return nil, fmt.Errorf("expected JSON for %s: %v", typeName(t), err)
-			}
-		} else if dec.More() {
+		err := dec.Decode(&j)
+		// Anything but JSON white space after the value is trailing
+		// data (dec.More misses a stray "]" or "}").
+		trailing := err == nil && strings.Trim(text[dec.InputOffset():], " \t\r\n") != ""
+		switch {
+		case isByteArray(t) && (err != nil || trailing || !isStringOrArray(j)):
+			// A plain string: text is JSON for a byte array only
+			// when it is one JSON string or array.
+		case err != nil:
+			return nil, fmt.Errorf("expected JSON for %s: %v", typeName(t), err)
+		case trailing:
 			return nil, fmt.Errorf("trailing data after JSON for %s", typeName(t))
+		default:
+			v, word = j, false
 		}
 	}
 	if err := encode(t, v, buf, 0); err != nil {
+		if word {
+			return nil, &WordError{Word: text, Problem: wordProblem(t), Err: err}
+		}
 		return nil, err
 	}
 	return buf, nil
+}
+
+// WordError is ParseValue's error for a word that is not a value of its
+// type. Error says why in terms of the type, as `map update` reports it
+// ("4294967296 out of range for unsigned int"); Word and Problem say it
+// from the word's side, as `run --set` reports it ("4294967296" is not a
+// 32-bit unsigned integer).
+type WordError struct {
+	Word    string // the text as given
+	Problem string // what is wrong with it: "is not a 32-bit unsigned integer"
+	Err     error
+}
+
+func (e *WordError) Error() string { return e.Err.Error() }
+
+func (e *WordError) Unwrap() error { return e.Err }
+
+// wordProblem says what a word that does not encode as t is not.
+func wordProblem(t ebpfbtf.Type) string {
+	switch t := skipQuals(t).(type) {
+	case *ebpfbtf.Int:
+		switch {
+		case t.Encoding&ebpfbtf.Bool != 0:
+			return "is not a bool"
+		case t.Encoding&ebpfbtf.Signed != 0:
+			return fmt.Sprintf("is not a %d-bit signed integer", t.Size*8)
+		}
+		return fmt.Sprintf("is not a %d-bit unsigned integer", t.Size*8)
+	case *ebpfbtf.Enum:
+		return "is neither a value of " + typeName(t) + " nor a number"
+	case *ebpfbtf.Pointer:
+		return "is not an address"
+	case *ebpfbtf.Float:
+		return "is not a float"
+	case *ebpfbtf.Array:
+		// A word fails for a byte array only by its length.
+		return fmt.Sprintf("is longer than %d bytes", t.Nelems)
+	}
+	return "is not a value of " + typeName(t)
+}
+
+func isStringOrArray(v any) bool {
+	switch v.(type) {
+	case string, []any:
+		return true
+	}
+	return false
+}
+
+// isByteArray reports whether t is an array of 1-byte integers, which
+// takes a string.
+func isByteArray(t ebpfbtf.Type) bool {
+	a, ok := skipQuals(t).(*ebpfbtf.Array)
+	if !ok {
+		return false
+	}
+	it, ok := skipQuals(a.Type).(*ebpfbtf.Int)
+	return ok && it.Size == 1
 }
 
 func skipQuals(t ebpfbtf.Type) ebpfbtf.Type {
@@ -194,11 +268,8 @@ func encode(t ebpfbtf.Type, v any, buf []byte, off int) error {
 			case bool:
 				b = x
 			case string:
-				switch x {
-				case "true", "1":
-					b = true
-				case "false", "0":
-				default:
+				var err error
+				if b, err = strconv.ParseBool(x); err != nil {
 					return fmt.Errorf("expected true or false for %s, got %q", typeName(t), x)
 				}
 			case json.Number:
@@ -284,9 +355,9 @@ func encode(t ebpfbtf.Type, v any, buf []byte, off int) error {
 		if err != nil {
 			return err
 		}
-		if s, ok := v.(string); ok && isCharType(t.Type) {
-			if len(s) >= int(t.Nelems) {
-				return fmt.Errorf("string %q too long for %s (at most %d characters)", s, typeName(t), t.Nelems-1)
+		if s, ok := v.(string); ok && isByteArray(t) {
+			if len(s) > int(t.Nelems) {
+				return fmt.Errorf("string %q too long for %s (at most %d characters)", s, typeName(t), t.Nelems)
 			}
 			copy(buf[off:], s)
 			return nil

@@ -2,6 +2,7 @@ package btf
 
 import (
 	"bytes"
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -78,4 +79,64 @@ func FuzzParseValue(f *testing.F) {
 			t.Fatalf("reparse %s: %v", out, err)
 		}
 	})
+}
+
+// TestParseValueWords covers what `run --set` took before it shared
+// ParseValue: strconv's bool words, byte arrays from any plain string up
+// to their full length, and the word-first form of its errors.
+func TestParseValueWords(t *testing.T) {
+	boolT := &ebpfbtf.Int{Name: "_Bool", Size: 1, Encoding: ebpfbtf.Bool}
+	tag := &ebpfbtf.Volatile{Type: &ebpfbtf.Const{Type: &ebpfbtf.Array{Type: char, Nelems: 4}}}
+	mac := &ebpfbtf.Array{Type: &ebpfbtf.Typedef{Name: "__u8", Type: u8}, Nelems: 4}
+	st := &ebpfbtf.Struct{Name: "s", Size: 4, Members: []ebpfbtf.Member{{Name: "a", Type: u32}}}
+	for _, c := range []struct {
+		typ  ebpfbtf.Type
+		text string
+		want []byte
+	}{
+		{boolT, "T", []byte{1}},
+		{boolT, "FALSE", []byte{0}},
+		{boolT, "True", []byte{1}},
+		{tag, "abcd", []byte("abcd")},
+		{tag, "123", []byte("123\x00")},
+		{tag, "true", []byte("true")},
+		{tag, `"x"y`, []byte(`"x"y`)},
+		{tag, `"ab"`, []byte("ab\x00\x00")},
+		{tag, `[1,2]`, []byte{1, 2, 0, 0}},
+		{mac, "ab", []byte("ab\x00\x00")},
+		{&ebpfbtf.Pointer{Target: u32}, "0x10", le64(16)},
+		{f64, "-2.5", le64(math.Float64bits(-2.5))},
+	} {
+		got, err := ParseValue(c.typ, c.text)
+		if err != nil || !bytes.Equal(got, c.want) {
+			t.Errorf("%s %s: got %q %v, want %q", TypeName(c.typ), c.text, got, err, c.want)
+		}
+	}
+	for _, c := range []struct {
+		typ           ebpfbtf.Type
+		text, problem string
+	}{
+		{u32, "-1", "is not a 32-bit unsigned integer"},
+		{s32, "x", "is not a 32-bit signed integer"},
+		{boolT, "yes", "is not a bool"},
+		{e32, "NOPE", "is neither a value of enum e nor a number"},
+		{&ebpfbtf.Pointer{Target: u32}, "-1", "is not an address"},
+		{f64, "1e400", "is not a float"},
+		{tag, "abcde", "is longer than 4 bytes"},
+	} {
+		_, err := ParseValue(c.typ, c.text)
+		var we *WordError
+		if !errors.As(err, &we) || we.Word != c.text || we.Problem != c.problem {
+			t.Errorf("%s %s: %#v", TypeName(c.typ), c.text, err)
+		}
+	}
+	// Errors inside JSON are not about the word, and stray closing
+	// brackets are trailing data.
+	for _, text := range []string{`{"a":-1}`, `{"a":1}}`, `{"a":1}]`} {
+		_, err := ParseValue(st, text)
+		var we *WordError
+		if err == nil || errors.As(err, &we) {
+			t.Errorf("%s: %#v", text, err)
+		}
+	}
 }

@@ -543,3 +543,27 @@ func TestMissingAttachTargets(t *testing.T) {
 	l.Unload()
 	waitCounts(t, [3]int{0, 0, 0}, objectNames(obj)...)
 }
+
+// TestSetVariableParsesAsMapUpdate: --set takes its values from
+// btf.ParseValue, as `map update` does.
+func TestSetVariableParsesAsMapUpdate(t *testing.T) {
+	obj := openObject(t, "tracepoint")
+	for _, tc := range []struct{ name, value, want string }{
+		{"tag", "abcdefgh", "abcdefgh"},
+		{"tag", `"ab"`, "ab\x00\x00\x00\x00\x00\x00"},
+		{"tag", "123", "123\x00\x00\x00\x00\x00"},
+		{"targ_pid", "0b101", "\x05\x00\x00\x00"},
+		{"unused_event", "0x10", "\x10\x00\x00\x00\x00\x00\x00\x00"},
+	} {
+		if err := SetVariable(obj.Spec, tc.name, tc.value); err != nil {
+			t.Errorf("%s=%s: %v", tc.name, tc.value, err)
+			continue
+		}
+		if got := string(obj.Spec.Variables[tc.name].Value); got != tc.want {
+			t.Errorf("%s=%s: %q, want %q", tc.name, tc.value, got, tc.want)
+		}
+	}
+	if err := SetVariable(obj.Spec, "targ_pid", `{"a":1}`); err == nil || err.Error() != `set targ_pid: "{\"a\":1}" is not a 32-bit unsigned integer` {
+		t.Errorf("JSON for an integer: %v", err)
+	}
+}
