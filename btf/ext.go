@@ -34,13 +34,8 @@ func CountExt(b []byte) (ExtCounts, error) {
 	if len(b) < extHeaderMinSize {
 		return c, errors.New("BTF.ext header truncated")
 	}
-	var bo binary.ByteOrder
-	switch {
-	case binary.LittleEndian.Uint16(b) == btfMagic:
-		bo = binary.LittleEndian
-	case binary.BigEndian.Uint16(b) == btfMagic:
-		bo = binary.BigEndian
-	default:
+	bo := magicOrder(b)
+	if bo == nil {
 		return c, errors.New("bad BTF.ext magic")
 	}
 	hdrLen := uint64(bo.Uint32(b[extHdrLenAt:]))

@@ -193,19 +193,26 @@ var errNoBTFSection = errors.New("ELF file has no .BTF section")
 // a .BTF section.
 var ErrNotBTF = errors.New("not BTF data")
 
+// magicOrder is the byte order in which data (BTF or .BTF.ext, at least
+// 2 bytes) starts with the BTF magic, or nil.
+func magicOrder(data []byte) binary.ByteOrder {
+	switch {
+	case binary.LittleEndian.Uint16(data) == btfMagic:
+		return binary.LittleEndian
+	case binary.BigEndian.Uint16(data) == btfMagic:
+		return binary.BigEndian
+	}
+	return nil
+}
+
 // Parse parses a raw BTF blob. base is the base of split BTF (module BTF,
 // whose types and strings continue the base's), or nil.
 func Parse(data []byte, base *Spec) (*Spec, error) {
 	if len(data) < headerSize {
 		return nil, fmt.Errorf("parse BTF: %w: header truncated", ErrNotBTF)
 	}
-	var bo binary.ByteOrder
-	switch {
-	case binary.LittleEndian.Uint16(data) == btfMagic:
-		bo = binary.LittleEndian
-	case binary.BigEndian.Uint16(data) == btfMagic:
-		bo = binary.BigEndian
-	default:
+	bo := magicOrder(data)
+	if bo == nil {
 		return nil, fmt.Errorf("parse BTF: %w: bad magic", ErrNotBTF)
 	}
 	if data[2] != 1 {

@@ -19,38 +19,27 @@ func BenchmarkParseVmlinux(b *testing.B) {
 	}
 }
 
-func BenchmarkCVmlinux(b *testing.B) {
+// benchVmlinux times write on the kernel's BTF.
+func benchVmlinux(b *testing.B, write func(*Spec) error) {
 	s, err := ParseFile(vmlinuxPath, nil)
 	if err != nil {
 		b.Skip("no kernel BTF")
 	}
 	for b.Loop() {
-		if err := WriteC(io.Discard, s, nil); err != nil {
+		if err := write(s); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+func BenchmarkCVmlinux(b *testing.B) {
+	benchVmlinux(b, func(s *Spec) error { return WriteC(io.Discard, s, nil) })
 }
 
 func BenchmarkRawVmlinux(b *testing.B) {
-	s, err := ParseFile(vmlinuxPath, nil)
-	if err != nil {
-		b.Skip("no kernel BTF")
-	}
-	for b.Loop() {
-		if err := WriteRaw(io.Discard, s, nil); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchVmlinux(b, func(s *Spec) error { return WriteRaw(io.Discard, s, nil) })
 }
 
 func BenchmarkRawJSONVmlinux(b *testing.B) {
-	s, err := ParseFile(vmlinuxPath, nil)
-	if err != nil {
-		b.Skip("no kernel BTF")
-	}
-	for b.Loop() {
-		if err := writeRawJSONTo(io.Discard, s, nil, true); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchVmlinux(b, func(s *Spec) error { return writeRawJSONTo(io.Discard, s, nil, true) })
 }

@@ -319,35 +319,40 @@ func (d *dumper) float(t *ebpfbtf.Float, data []byte) {
 	d.j.Raw(strconv.FormatFloat(f, 'g', -1, 64))
 }
 
+// skipCV skips const, volatile, restrict and type tags, but not
+// typedefs: bpftool prints an array of a typedef'd char as numbers.
+func skipCV(t ebpfbtf.Type) ebpfbtf.Type {
+	for range 64 {
+		switch q := t.(type) {
+		case *ebpfbtf.Const:
+			t = q.Type
+		case *ebpfbtf.Volatile:
+			t = q.Type
+		case *ebpfbtf.Restrict:
+			t = q.Type
+		case *ebpfbtf.TypeTag:
+			t = q.Type
+		default:
+			return t
+		}
+	}
+	return t
+}
+
+// isCharInt reports whether t is a 1-byte integer that C spells char:
+// CHAR-encoded, or named char.
+func isCharInt(t ebpfbtf.Type) bool {
+	it, ok := t.(*ebpfbtf.Int)
+	return ok && it.Size == 1 && (it.Encoding&ebpfbtf.Char != 0 || it.Name == "char")
+}
+
 // isStrArray reports whether a char array holds a printable NUL-terminated
 // string, as bpftool's is_str_array decides.
 func isStrArray(a *ebpfbtf.Array, data []byte) (string, bool) {
 	if a.Nelems == 0 {
 		return "", false
 	}
-	elem := a.Type
-	for {
-		switch q := elem.(type) {
-		case *ebpfbtf.Const:
-			elem = q.Type
-			continue
-		case *ebpfbtf.Volatile:
-			elem = q.Type
-			continue
-		case *ebpfbtf.Restrict:
-			elem = q.Type
-			continue
-		case *ebpfbtf.TypeTag:
-			elem = q.Type
-			continue
-		}
-		break
-	}
-	it, ok := elem.(*ebpfbtf.Int)
-	if !ok || it.Size != 1 {
-		return "", false
-	}
-	if it.Encoding&ebpfbtf.Char == 0 && it.Name != "char" {
+	if !isCharInt(skipCV(a.Type)) {
 		return "", false
 	}
 	n := int(a.Nelems)

@@ -120,23 +120,17 @@ func isByteArray(t ebpfbtf.Type) bool {
 	return ok && it.Size == 1
 }
 
+// skipQuals skips qualifiers, typedefs and variables, down to the type
+// that says how a value is spelled.
 func skipQuals(t ebpfbtf.Type) ebpfbtf.Type {
-	for i := 0; i < 64; i++ {
-		switch q := t.(type) {
+	for range 64 {
+		switch q := skipCV(t).(type) {
 		case *ebpfbtf.Typedef:
-			t = q.Type
-		case *ebpfbtf.Const:
-			t = q.Type
-		case *ebpfbtf.Volatile:
-			t = q.Type
-		case *ebpfbtf.Restrict:
-			t = q.Type
-		case *ebpfbtf.TypeTag:
 			t = q.Type
 		case *ebpfbtf.Var:
 			t = q.Type
 		default:
-			return t
+			return q
 		}
 	}
 	return t
@@ -148,11 +142,6 @@ func isComposite(t ebpfbtf.Type) bool {
 		return true
 	}
 	return false
-}
-
-func isCharType(t ebpfbtf.Type) bool {
-	it, ok := skipQuals(t).(*ebpfbtf.Int)
-	return ok && it.Size == 1 && (it.Encoding&ebpfbtf.Char != 0 || it.Name == "char")
 }
 
 func typeName(t ebpfbtf.Type) string {
@@ -282,7 +271,7 @@ func encode(t ebpfbtf.Type, v any, buf []byte, off int) error {
 			}
 			return nil
 		}
-		if s, ok := v.(string); ok && size == 1 && (t.Encoding&ebpfbtf.Char != 0 || t.Name == "char") {
+		if s, ok := v.(string); ok && isCharInt(t) {
 			if len(s) == 1 && (s[0] < '0' || s[0] > '9') {
 				buf[off] = s[0]
 				return nil
