@@ -11,6 +11,7 @@ import (
 
 	bpfasm "github.com/bpfkit/bpfkit/asm"
 	"github.com/bpfkit/bpfkit/internal/testutil"
+	"github.com/bpfkit/bpfkit/objects/elfobj"
 )
 
 // testObjects are the committed objects: this package's and the shared ones.
@@ -28,7 +29,11 @@ func testObjects(t *testing.T) []string {
 // and opcodes, as `elf dump FILE linum opcodes` prints it.
 func elfText(t *testing.T, path string) ([]byte, map[string]int) {
 	t.Helper()
-	progs, _, err := bpfasm.ELFPrograms(path)
+	f, err := elfobj.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := f.CollectionSpec()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,18 +41,19 @@ func elfText(t *testing.T, path string) ([]byte, map[string]int) {
 	// Slots per section, counting each function once.
 	perSection := make(map[string]int)
 	seen := make(map[string]bool)
-	for _, p := range progs {
-		lines, err := bpfasm.ELFListing(p.Spec)
+	for _, name := range f.ProgramOrder() {
+		p := spec.Programs[name]
+		lines, err := bpfasm.ELFListing(p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		fmt.Fprintf(&buf, "program %s section %s\n", p.Spec.Name, p.Section)
+		fmt.Fprintf(&buf, "program %s section %s\n", p.Name, p.SectionName)
 		if err := bpfasm.Fprint(&buf, lines, bpfasm.PrintOptions{Linum: true, Opcodes: true}); err != nil {
 			t.Fatal(err)
 		}
 		buf.WriteString("\n")
-		sec, fn := p.Section, ""
-		for i, ins := range p.Spec.Instructions {
+		sec, fn := p.SectionName, ""
+		for i, ins := range p.Instructions {
 			if sym := ins.Symbol(); sym != "" {
 				fn = sym
 				if i > 0 {
@@ -57,7 +63,7 @@ func elfText(t *testing.T, path string) ([]byte, map[string]int) {
 			if !seen[fn] || (i == 0) {
 				perSection[sec]++
 			}
-			if i+1 == len(p.Spec.Instructions) || p.Spec.Instructions[i+1].Symbol() != "" {
+			if i+1 == len(p.Instructions) || p.Instructions[i+1].Symbol() != "" {
 				seen[fn] = true
 			}
 		}

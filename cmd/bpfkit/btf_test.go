@@ -38,12 +38,12 @@ func loadXDP(t *testing.T) (progID, mapID uint32) {
 	}
 	t.Cleanup(coll.Close)
 	for _, p := range coll.Programs {
-		if progID, err = objects.ProgramID(p); err != nil {
+		if progID, err = objects.Programs.ID(p); err != nil {
 			t.Fatal(err)
 		}
 		break
 	}
-	if mapID, err = objects.MapID(coll.Maps["blocked"]); err != nil {
+	if mapID, err = objects.Maps.ID(coll.Maps["blocked"]); err != nil {
 		t.Fatal(err)
 	}
 	return progID, mapID
@@ -94,7 +94,7 @@ func TestBTFDumpMatchesBpftool(t *testing.T) {
 	sameText(t, "btf", "dump", "id", "1")
 	// The BTF object itself, by id.
 	out := mustBpfkit(t, "-j", "btf", "show")
-	var objs []objects.BTFObject
+	var objs []objects.BTFInfo
 	if err := json.Unmarshal([]byte(out), &objs); err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestBTFShowMatchesBpftool(t *testing.T) {
 	progID, mapID := loadXDP(t)
 	flows := newBTFMap(t)
 
-	var objs []objects.BTFObject
+	var objs []objects.BTFInfo
 	if err := json.Unmarshal([]byte(mustBpfkit(t, "-j", "btf", "show")), &objs); err != nil {
 		t.Fatal(err)
 	}

@@ -13,10 +13,8 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/link"
 
 	"github.com/bpfkit/bpfkit/internal/testutil"
-	"github.com/bpfkit/bpfkit/objects"
 )
 
 func TestPrefixesAndDefaults(t *testing.T) {
@@ -259,40 +257,6 @@ func TestDemoDryRun(t *testing.T) {
 	if r.code == 0 || !strings.Contains(r.stderr, "can't parse count many") {
 		t.Errorf("bad count: %+v", r)
 	}
-}
-
-func TestTableGolden(t *testing.T) {
-	at, uid, jited, memlock := int64(1795322160), uint32(0), uint32(246), int64(4096)
-	progs := []*objects.Program{
-		{ID: 540, Type: objects.ProgTypeName(ebpf.SchedCLS), Name: "demo_prog", Tag: "95be9623b37d5819", GPLCompatible: true,
-			LoadedAt: &at, UID: &uid, BytesXlated: 408, Jited: true, BytesJited: &jited, BytesMemlock: &memlock,
-			MapIDs: []uint32{131, 134}, BTFID: 111},
-		{ID: 7, Type: objects.ProgTypeName(ebpf.ProgramType(999)), Tag: "0000000000000000", BytesXlated: 16},
-	}
-	var buf strings.Builder
-	out := &output{W: &buf}
-	if err := out.Table(progTable(progs, true)); err != nil {
-		t.Fatal(err)
-	}
-	owner := objects.ProgTypeName(ebpf.SocketFilter)
-	maps := []*objects.Map{
-		{ID: 131, Type: objects.MapTypeName(ebpf.Hash), Name: "stats", BytesKey: 4, BytesValue: 24, MaxEntries: 64, BytesMemlock: &memlock},
-		{ID: 209, Type: objects.MapTypeName(ebpf.ProgramArray), Name: "jmp_table", Flags: 0x480, BytesKey: 4, BytesValue: 4,
-			MaxEntries: 4, OwnerProgType: &owner, Frozen: 1, BTFID: 135, Pinned: &[]string{"/sys/fs/bpf/jmp"}},
-	}
-	if err := out.Table(mapTable(maps, true)); err != nil {
-		t.Fatal(err)
-	}
-	links := []*objects.Link{
-		{ID: 118, Type: objects.LinkTypeName(link.PerfEventType), ProgID: 398, Details: []objects.Field{
-			{Key: "tracepoint", Value: "sys_enter_openat"}, {Key: "cookie", Value: uint64(0)}}},
-		{ID: 95, Type: objects.LinkTypeName(link.IterType), ProgID: 555, Details: []objects.Field{
-			{Key: "target_name", Value: "bpf_map"}}, Pinned: &[]string{"/sys/fs/bpf/my_iter"}},
-	}
-	if err := out.Table(linkTable(links, true)); err != nil {
-		t.Fatal(err)
-	}
-	testutil.Golden(t, "show.golden", []byte(buf.String()))
 }
 
 func itoa(id uint32) string { return strconv.FormatUint(uint64(id), 10) }

@@ -75,7 +75,7 @@ func runEmit(t *testing.T, coll *ebpf.Collection) {
 
 func mapIDOf(t *testing.T, m *ebpf.Map) string {
 	t.Helper()
-	id, err := objects.MapID(m)
+	id, err := objects.Maps.ID(m)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,13 +50,13 @@ func pinnedIDs(t *testing.T, paths ...string) map[string][]uint32 {
 			defer obj.Close()
 			switch o := obj.(type) {
 			case *ebpf.Program:
-				id, _ := objects.ProgramID(o)
+				id, _ := objects.Programs.ID(o)
 				ids["prog"] = append(ids["prog"], id)
 			case *ebpf.Map:
-				id, _ := objects.MapID(o)
+				id, _ := objects.Maps.ID(o)
 				ids["map"] = append(ids["map"], id)
 			case link.Link:
-				id, _ := objects.LinkID(o)
+				id, _ := objects.Links.ID(o)
 				ids["link"] = append(ids["link"], id)
 				if info, err := o.Info(); err == nil {
 					ids["prog"] = append(ids["prog"], uint32(info.Program))
@@ -258,7 +258,7 @@ func TestTracelog(t *testing.T) {
 func TestLinkDetach(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	dir := pinDir(t)
-	obj, err := loader.OpenObject(loaderObj("net"))
+	obj, err := loader.Open(loaderObj("net"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,7 @@ func loadProg(t *testing.T, spec *ebpf.ProgramSpec) (*ebpf.Program, uint32) {
 		t.Fatalf("load %s: %v", spec.Name, err)
 	}
 	t.Cleanup(func() { p.Close() })
-	id, err := objects.ProgramID(p)
+	id, err := objects.Programs.ID(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func newMap(t *testing.T, spec *ebpf.MapSpec) (*ebpf.Map, uint32) {
 		t.Fatalf("create map %s: %v", spec.Name, err)
 	}
 	t.Cleanup(func() { m.Close() })
-	id, err := objects.MapID(m)
+	id, err := objects.Maps.ID(m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -315,7 +315,7 @@ func TestLinkShowMatchesBpftool(t *testing.T) {
 	attach(link.AttachIter(link.IterOptions{Program: iter}))
 
 	for _, l := range links {
-		id, err := objects.LinkID(l)
+		id, err := objects.Links.ID(l)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -329,7 +329,7 @@ func TestLinkShowMatchesBpftool(t *testing.T) {
 		3: `"type":"raw_tracepoint","prog_id":`, // tp_btf attaches through a raw tracepoint link
 		4: `"target_name":"bpf_map"`,
 	} {
-		id, _ := objects.LinkID(links[i])
+		id, _ := objects.Links.ID(links[i])
 		if out := mustBpfkit(t, "-j", "link", "show", "id", itoa(id)); !strings.Contains(out, want) {
 			t.Errorf("link %d: %s lacks %s", id, out, want)
 		}

@@ -12,7 +12,7 @@ func FuzzSetVariable(f *testing.F) {
 	for _, s := range []string{"targ_pid=1", "targ_pid=0x10", "targ_pid=-1", "tag=abc", "tag=", "unused_event=0", "x", "=", "targ_pid=99999999999999999999"} {
 		f.Add(s)
 	}
-	obj, err := OpenObject(loaderObject("tracepoint"))
+	obj, err := Open(loaderObject("tracepoint"))
 	if err != nil {
 		f.Fatal(err)
 	}

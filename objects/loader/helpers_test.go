@@ -23,7 +23,7 @@ func loaderObject(name string) string {
 
 func openObject(t *testing.T, name string) *Object {
 	t.Helper()
-	obj, err := OpenObject(loaderObject(name))
+	obj, err := Open(loaderObject(name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,3 +173,6 @@ func haveKprobes() bool {
 	_, err := os.Stat("/sys/bus/event_source/devices/kprobe")
 	return err == nil
 }
+
+func progID(p *ebpf.Program) uint32 { id, _ := objects.Programs.ID(p); return id }
+func mapID(m *ebpf.Map) uint32      { id, _ := objects.Maps.ID(m); return id }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/bpfkit/bpfkit/internal/testutil"
 	"github.com/bpfkit/bpfkit/objects"
+	"github.com/bpfkit/bpfkit/objects/elfobj"
 )
 
 func TestOpenObjectOrder(t *testing.T) {
@@ -52,25 +53,25 @@ func TestOpenObjectErrors(t *testing.T) {
 		data []byte
 		want error
 	}{
-		{"truncated", data[:len(data)/2], ErrNotBPFObject},
-		{"header only", data[:64], ErrNotBPFObject},
-		{"empty", nil, ErrNotBPFObject},
-		{"text", []byte("int main() { return 0; }\n"), ErrNotBPFObject},
+		{"truncated", data[:len(data)/2], elfobj.ErrNotBPF},
+		{"header only", data[:64], elfobj.ErrNotBPF},
+		{"empty", nil, elfobj.ErrNotBPF},
+		{"text", []byte("int main() { return 0; }\n"), elfobj.ErrNotBPF},
 	} {
 		path := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".o")
 		if err := os.WriteFile(path, tc.data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		_, err := OpenObject(path)
+		_, err := Open(path)
 		if !errors.Is(err, tc.want) {
 			t.Errorf("%s: got %v, want %v", tc.name, err, tc.want)
 		}
 	}
-	_, err = OpenObject(loaderObject("noprog"))
+	_, err = Open(loaderObject("noprog"))
 	if !errors.Is(err, ErrNoPrograms) {
 		t.Errorf("noprog: got %v, want ErrNoPrograms", err)
 	}
-	if _, err := OpenObject(filepath.Join(dir, "missing.o")); !errors.Is(err, os.ErrNotExist) {
+	if _, err := Open(filepath.Join(dir, "missing.o")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
 	}
 }
@@ -126,7 +127,7 @@ func committedObjects(t *testing.T) map[string]string {
 			continue
 		}
 		out[p] = ""
-		obj, err := OpenObject(p)
+		obj, err := Open(p)
 		if err != nil {
 			continue // the test reports it
 		}
@@ -144,17 +145,17 @@ func committedObjects(t *testing.T) map[string]string {
 }
 
 // TestMalformedObjects: objects broken on purpose never panic the loader;
-// truncated, empty and non-BPF files are ErrNotBPFObject. (Some defects
+// truncated, empty and non-BPF files are elfobj.ErrNotBPF. (Some defects
 // matter only to a readelf-style reader and still load.)
 func TestMalformedObjects(t *testing.T) {
 	paths, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "*", "malformed", "*.o"))
 	more, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "malformed", "*.o"))
 	for _, p := range append(paths, more...) {
-		_, err := OpenObject(p)
+		_, err := Open(p)
 		base := filepath.Base(p)
 		for _, bad := range []string{"truncated", "empty", "text", "x86_64", "elf32"} {
-			if strings.Contains(base, bad) && !errors.Is(err, ErrNotBPFObject) {
-				t.Errorf("%s: got %v, want ErrNotBPFObject", base, err)
+			if strings.Contains(base, bad) && !errors.Is(err, elfobj.ErrNotBPF) {
+				t.Errorf("%s: got %v, want elfobj.ErrNotBPF", base, err)
 			}
 		}
 	}
@@ -185,7 +186,7 @@ func TestLoadAllCommittedObjects(t *testing.T) {
 			if why != "" {
 				t.Skip(why)
 			}
-			obj, err := OpenObject(path)
+			obj, err := Open(path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -461,7 +462,7 @@ func TestCiliumTestdata(t *testing.T) {
 			if name == "fentry_fexit" && tramp != nil {
 				t.Skipf("kernel refuses BPF trampolines: %v", tramp)
 			}
-			obj, err := OpenObject(filepath.Join(td, name+"-el.elf"))
+			obj, err := Open(filepath.Join(td, name+"-el.elf"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -494,7 +495,7 @@ func TestCiliumTestdataErrors(t *testing.T) {
 		"invalid_btf_map_init": "not a valid BPF object file",
 	} {
 		t.Run(name, func(t *testing.T) {
-			obj, err := OpenObject(filepath.Join(td, name+"-el.elf"))
+			obj, err := Open(filepath.Join(td, name+"-el.elf"))
 			if err == nil {
 				var l *Loaded
 				l, err = Load(obj, LoadOptions{PinRoot: testPinDir(t)})
@@ -576,7 +577,7 @@ func TestFirstProgramMatchesBpftool(t *testing.T) {
 		if why != "" {
 			continue
 		}
-		obj, err := OpenObject(path)
+		obj, err := Open(path)
 		if err != nil || len(obj.Programs) < 2 || hasPinByName(obj) {
 			continue // bpftool would pin by-name maps under /sys/fs/bpf
 		}
@@ -620,7 +621,7 @@ func TestLoadAllPinNamesMatchBpftool(t *testing.T) {
 	}
 	compared := 0
 	for path, why := range committedObjects(t) {
-		obj, err := OpenObject(path)
+		obj, err := Open(path)
 		if why != "" || err != nil || hasPinByName(obj) {
 			continue
 		}

@@ -485,7 +485,7 @@ func TestRunCiliumObjects(t *testing.T) {
 		"loader-clang-14": {1, 4}, // xdp on lo; socket filters skipped
 		"variables":       {0, 8},
 	} {
-		obj, err := OpenObject(filepath.Join(td, name+"-el.elf"))
+		obj, err := Open(filepath.Join(td, name+"-el.elf"))
 		if err != nil {
 			t.Fatal(err)
 		}
