@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/bpfkit/bpfkit/objects"
+	"github.com/bpfkit/bpfkit/objects/elfobj"
 	"github.com/bpfkit/bpfkit/objects/events"
 	"github.com/bpfkit/bpfkit/objects/loader"
 )
@@ -87,8 +88,8 @@ func progLoad(c *cli.Context, all bool) error {
 			if lopts.Type, err = need("a program type"); err != nil {
 				return err
 			}
-			if _, _, ok := loader.ProgTypeBySectionWord(lopts.Type); !ok {
-				return fmt.Errorf("%s: unknown program type %q (known: %s)", verb, lopts.Type, strings.Join(loader.SectionWords(), ", "))
+			if _, _, ok := elfobj.ProgramSection(lopts.Type); !ok {
+				return fmt.Errorf("%s: unknown program type %q (known: %s)", verb, lopts.Type, strings.Join(elfobj.SectionNames(), ", "))
 			}
 		case "map":
 			var r loader.MapReuse

@@ -76,22 +76,6 @@ func TestOpenObjectErrors(t *testing.T) {
 	}
 }
 
-func TestProgTypeBySectionWord(t *testing.T) {
-	for word, want := range map[string]ebpf.ProgramType{
-		"xdp": ebpf.XDP, "kprobe": ebpf.Kprobe, "kprobe/do_sys_open": ebpf.Kprobe,
-		"cgroup/skb": ebpf.CGroupSKB, "tracepoint": ebpf.TracePoint, "sched_cls": ebpf.SchedCLS,
-		"socket": ebpf.SocketFilter, "lsm": ebpf.LSM,
-	} {
-		got, _, ok := ProgTypeBySectionWord(word)
-		if !ok || got != want {
-			t.Errorf("%s: got %v %v, want %v", word, got, ok, want)
-		}
-	}
-	if _, _, ok := ProgTypeBySectionWord("nonsense"); ok {
-		t.Error("nonsense accepted")
-	}
-}
-
 // committedObjects lists every committed test object and why it may not
 // load: "" when it must. Objects under testdata/*/malformed are broken on
 // purpose and are not listed.
@@ -529,7 +513,7 @@ func TestTypeOverride(t *testing.T) {
 		if len(pins) != 1 || pins[0].Name != "custom_filter" {
 			t.Fatalf("type %s: pins %+v", typ, pins)
 		}
-		want, _, _ := ProgTypeBySectionWord(typ)
+		want, _, _ := elfobj.ProgramSection(typ)
 		out, err := exec.Command("bpftool", "-j", "prog", "show", "pinned", path).Output()
 		if err != nil {
 			t.Fatal(err)
