@@ -46,7 +46,7 @@ func TestPrefixesAndDefaults(t *testing.T) {
 
 func TestErrors(t *testing.T) {
 	testutil.RequirePrivileged(t)
-	dir := pinDir(t)
+	dir := testutil.PinDir(t)
 	m, _ := newMap(t, &ebpf.MapSpec{Name: "bpfkit_t_errmap", Type: ebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: 1})
 	mapPin := filepath.Join(dir, "map")
 	if err := m.Pin(mapPin); err != nil {

@@ -147,7 +147,7 @@ func TestMapDumpObject(t *testing.T) {
 func TestMapVerbs(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	testutil.RequireTool(t, "bpftool")
-	dir := pinDir(t)
+	dir := testutil.PinDir(t)
 	h := filepath.Join(dir, "h")
 	if out := mustBpfkit(t, "-j", "map", "create", h, "type", "hash", "key", "4", "value", "8", "entries", "16", "name", "bpfkit_t_h"); out != "null\n" {
 		t.Errorf("create -j printed %q", out)
@@ -269,7 +269,7 @@ func TestEventPipe(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	// Loaded by libbpf (through bpftool) so that the program's BTF holds
 	// every type of the object, struct event included.
-	dir := pinDir(t)
+	dir := testutil.PinDir(t)
 	if out, code := bpftoolOut(t, "prog", "loadall", filepath.Join("..", "..", "testdata", "mapdata.bpf.o"), filepath.Join(dir, "progs"), "pinmaps", filepath.Join(dir, "maps")); code != 0 {
 		t.Fatalf("bpftool prog loadall: exit %d: %s", code, out)
 	}
@@ -372,7 +372,7 @@ func runEmitOn(t *testing.T, coll *ebpf.Collection, cpu int) {
 func TestEventPipeLikeBpftool(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	tool := testutil.RequireTool(t, "bpftool")
-	dir := pinDir(t)
+	dir := testutil.PinDir(t)
 	if out, code := bpftoolOut(t, "prog", "loadall", filepath.Join("..", "..", "testdata", "mapdata.bpf.o"), filepath.Join(dir, "progs"), "pinmaps", filepath.Join(dir, "maps")); code != 0 {
 		t.Fatalf("bpftool prog loadall: exit %d: %s", code, out)
 	}

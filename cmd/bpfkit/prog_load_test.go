@@ -74,7 +74,7 @@ func pinnedIDs(t *testing.T, paths ...string) map[string][]uint32 {
 // the pins unloads everything.
 func TestProgLoadAllAutoattach(t *testing.T) {
 	testutil.RequirePrivileged(t)
-	dir := pinDir(t)
+	dir := testutil.PinDir(t)
 	progs, maps := filepath.Join(dir, "progs"), filepath.Join(dir, "maps")
 
 	// pinned.bpf.o's by-name map goes to the default root; use a copy of
@@ -155,7 +155,7 @@ func TestProgLoadAllAutoattach(t *testing.T) {
 // nothing.
 func TestProgLoadFirst(t *testing.T) {
 	testutil.RequirePrivileged(t)
-	dir := pinDir(t)
+	dir := testutil.PinDir(t)
 	path := filepath.Join(dir, "tp")
 	tmp := t.TempDir()
 	r := bpfkit(t, "prog", "load", loaderObj("tracepoint"), path, "pinmaps", filepath.Join(dir, "m"))
@@ -257,7 +257,7 @@ func TestTracelog(t *testing.T) {
 // TestLinkDetach: `link detach` unhooks an XDP link that stays pinned.
 func TestLinkDetach(t *testing.T) {
 	testutil.RequirePrivileged(t)
-	dir := pinDir(t)
+	dir := testutil.PinDir(t)
 	obj, err := loader.Open(loaderObj("net"))
 	if err != nil {
 		t.Fatal(err)
@@ -300,7 +300,7 @@ func TestLinkDetach(t *testing.T) {
 // TestProgLoadDebug: -d prints every program's verifier log.
 func TestProgLoadDebug(t *testing.T) {
 	testutil.RequirePrivileged(t)
-	dir := pinDir(t)
+	dir := testutil.PinDir(t)
 	r := bpfkit(t, "-d", "prog", "load", loaderObj("tracepoint"), filepath.Join(dir, "p"))
 	if r.code != 0 || !strings.HasPrefix(r.stderr, "Verifier log of trace_openat:\n") || !strings.Contains(r.stderr, "processed ") {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr[:min(len(r.stderr), 300)])

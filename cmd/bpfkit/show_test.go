@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -52,20 +51,6 @@ func newMap(t *testing.T, spec *ebpf.MapSpec) (*ebpf.Map, uint32) {
 
 func returnZero() ebpfasm.Instructions {
 	return ebpfasm.Instructions{ebpfasm.Mov.Imm(ebpfasm.R0, 0), ebpfasm.Return()}
-}
-
-// pinDir makes a directory on bpffs that the test removes with its pins.
-func pinDir(t *testing.T) string {
-	t.Helper()
-	if err := objects.EnsureBPFFS(); err != nil {
-		t.Fatal(err)
-	}
-	dir, err := os.MkdirTemp(objects.BPFFSPath, "bpfkit-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return dir
 }
 
 // sameFields checks that got has every field of want (bpftool's JSON
@@ -338,7 +323,7 @@ func TestLinkShowMatchesBpftool(t *testing.T) {
 
 func TestShowPinnedPaths(t *testing.T) {
 	testutil.RequirePrivileged(t)
-	dir := pinDir(t)
+	dir := testutil.PinDir(t)
 	p, id := loadProg(t, &ebpf.ProgramSpec{Name: "bpfkit_t_pin", Type: ebpf.SocketFilter, License: "MIT", Instructions: returnZero()})
 	path := filepath.Join(dir, "prog")
 	if err := p.Pin(path); err != nil {

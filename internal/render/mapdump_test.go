@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -18,17 +17,6 @@ import (
 	"github.com/bpfkit/bpfkit/internal/testutil"
 	"github.com/bpfkit/bpfkit/objects/mapdata"
 )
-
-// pinDir returns a fresh directory under /sys/fs/bpf removed at cleanup.
-func pinDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("/sys/fs/bpf", "bpfkit-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return dir
-}
 
 // newMap creates a map from spec, pins it under dir and closes it at
 // cleanup.
@@ -147,7 +135,7 @@ func normalizeBpftool(s string, l mapdata.Layout) string {
 func TestDumpPlainHex(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	testutil.RequireTool(t, "bpftool")
-	dir := pinDir(t)
+	dir := testutil.PinDir(t)
 
 	cases := []struct {
 		spec    ebpf.MapSpec
@@ -215,7 +203,7 @@ func socketProg(t *testing.T) *ebpf.Program {
 func TestDumpFdMaps(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	testutil.RequireTool(t, "bpftool")
-	dir := pinDir(t)
+	dir := testutil.PinDir(t)
 	inner := &ebpf.MapSpec{Name: "inner", Type: ebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: 1}
 	in1, _ := newMap(t, dir, inner)
 	in2, _ := newMap(t, dir, &ebpf.MapSpec{Name: "inner2", Type: ebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: 1})

@@ -2,11 +2,9 @@ package elfobj
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 
@@ -33,7 +31,7 @@ func TestCommittedObjectsLoad(t *testing.T) {
 	for _, path := range files {
 		name := filepath.Base(path)
 		t.Run(name, func(t *testing.T) {
-			pin := fmt.Sprintf("/sys/fs/bpf/bpfkit-test-elf-%d-%s", os.Getpid(), strings.TrimSuffix(name, ".bpf.o"))
+			pin := filepath.Join(testutil.PinDir(t), "progs")
 			defer os.RemoveAll(pin)
 			out, err := exec.Command(bpftool, "prog", "loadall", path, pin).CombinedOutput()
 			bpftoolErr := err

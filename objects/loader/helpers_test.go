@@ -1,7 +1,6 @@
 package loader
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,24 +27,6 @@ func openObject(t *testing.T, name string) *Object {
 		t.Fatal(err)
 	}
 	return obj
-}
-
-// testPinDir makes a unique directory on bpffs and removes it, with every
-// pin under it, when the test ends.
-func testPinDir(t *testing.T) string {
-	t.Helper()
-	testutil.RequirePrivileged(t)
-	if !objects.IsBPFFS(objects.BPFFSPath) {
-		t.Fatalf("%s is not a bpffs", objects.BPFFSPath)
-	}
-	name := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())
-	dir := filepath.Join(objects.BPFFSPath, fmt.Sprintf("bpfkit-test-%s-%d", name, os.Getpid()))
-	os.RemoveAll(dir)
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return dir
 }
 
 // kernelCounts counts the programs and maps in the kernel whose names are

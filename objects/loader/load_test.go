@@ -179,7 +179,7 @@ func bpftoolID(t *testing.T, kind, path string) uint32 {
 // autoattach` on every committed object: bpftool must see every pinned
 // program, map and link, and removing the pins must unload them.
 func TestLoadAllCommittedObjects(t *testing.T) {
-	dir := testPinDir(t)
+	dir := testutil.PinDir(t)
 	testutil.RequireTool(t, "bpftool")
 	for path, why := range committedObjects(t) {
 		t.Run(strings.TrimPrefix(path, "../../testdata/"), func(t *testing.T) {
@@ -235,7 +235,7 @@ func TestLoadAllCommittedObjects(t *testing.T) {
 // TestProgLoadFirstOnly is `prog load OBJ PATH`: only the first program is
 // pinned, and nothing else stays loaded.
 func TestProgLoadFirstOnly(t *testing.T) {
-	dir := testPinDir(t)
+	dir := testutil.PinDir(t)
 	obj := openObject(t, "kprobe")
 	path := filepath.Join(dir, "first")
 	pins, err := LoadAndPin(obj, LoadOptions{}, PinRequest{Path: path})
@@ -277,7 +277,7 @@ func TestProgLoadFirstOnly(t *testing.T) {
 // pin collision and a pin path outside bpffs each give their documented
 // error and leave nothing loaded or pinned.
 func TestLoadFailuresLeaveNothing(t *testing.T) {
-	dir := testPinDir(t)
+	dir := testutil.PinDir(t)
 
 	t.Run("verifier", func(t *testing.T) {
 		obj := openObject(t, "bad_verifier")
@@ -407,7 +407,7 @@ func TestMapReuse(t *testing.T) {
 // TestPinByName: a LIBBPF_PIN_BY_NAME map is pinned under the pin root and
 // shared by a second load; a failed load removes only the pins it made.
 func TestPinByName(t *testing.T) {
-	dir := testPinDir(t)
+	dir := testutil.PinDir(t)
 	obj := openObject(t, "pinned")
 	a, err := Load(obj, LoadOptions{PinRoot: dir})
 	if err != nil {
@@ -466,7 +466,7 @@ func TestCiliumTestdata(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			l, err := Load(obj, LoadOptions{PinRoot: testPinDir(t)})
+			l, err := Load(obj, LoadOptions{PinRoot: testutil.PinDir(t)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -498,7 +498,7 @@ func TestCiliumTestdataErrors(t *testing.T) {
 			obj, err := Open(filepath.Join(td, name+"-el.elf"))
 			if err == nil {
 				var l *Loaded
-				l, err = Load(obj, LoadOptions{PinRoot: testPinDir(t)})
+				l, err = Load(obj, LoadOptions{PinRoot: testutil.PinDir(t)})
 				if err == nil {
 					l.Unload()
 					t.Fatal("loaded")
@@ -514,7 +514,7 @@ func TestCiliumTestdataErrors(t *testing.T) {
 // TestTypeOverride: a program in an unknown section loads only with `type`,
 // which bpftool also accepts as a section name.
 func TestTypeOverride(t *testing.T) {
-	dir := testPinDir(t)
+	dir := testutil.PinDir(t)
 	obj := openObject(t, "unknown_section")
 	_, err := LoadAndPin(obj, LoadOptions{}, PinRequest{Path: filepath.Join(dir, "p")})
 	if !errors.Is(err, ErrNoPrograms) || !strings.Contains(err.Error(), "in a section of known type (sections: bpfkit_custom/filter); give one with type TYPE") {
@@ -571,7 +571,7 @@ func TestKernelBTF(t *testing.T) {
 // TestFirstProgramMatchesBpftool: `prog load` pins the same first program
 // bpftool pins, for every committed object bpftool v7.1 can load.
 func TestFirstProgramMatchesBpftool(t *testing.T) {
-	dir := testPinDir(t)
+	dir := testutil.PinDir(t)
 	bpftool := testutil.RequireTool(t, "bpftool")
 	for path, why := range committedObjects(t) {
 		if why != "" {
@@ -609,7 +609,7 @@ func hasPinByName(obj *Object) bool {
 // TestLoadAllPinNamesMatchBpftool: `prog loadall OBJ DIR pinmaps MDIR`
 // pins programs and maps under the same file names as bpftool.
 func TestLoadAllPinNamesMatchBpftool(t *testing.T) {
-	dir := testPinDir(t)
+	dir := testutil.PinDir(t)
 	bpftool := testutil.RequireTool(t, "bpftool")
 	list := func(d string) string {
 		ents, _ := os.ReadDir(d)

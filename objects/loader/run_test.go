@@ -349,7 +349,7 @@ func TestRunNetAndSkips(t *testing.T) {
 
 	// The socket filter in pinned.bpf.o is skipped with a note.
 	pobj := openObject(t, "pinned")
-	s, err = StartRun(pobj, RunOptions{Load: LoadOptions{PinRoot: testPinDir(t)}})
+	s, err = StartRun(pobj, RunOptions{Load: LoadOptions{PinRoot: testutil.PinDir(t)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -489,7 +489,7 @@ func TestRunCiliumObjects(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := StartRun(obj, RunOptions{Attach: AttachOptions{Iface: "lo"}, Load: LoadOptions{PinRoot: testPinDir(t)}})
+		s, err := StartRun(obj, RunOptions{Attach: AttachOptions{Iface: "lo"}, Load: LoadOptions{PinRoot: testutil.PinDir(t)}})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
