@@ -3,7 +3,6 @@ package asm_test
 import (
 	"bytes"
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -83,14 +82,11 @@ func TestELFGolden(t *testing.T) {
 // TestELFCountsMatchObjdump checks that each section holds as many
 // instructions as llvm-objdump finds there.
 func TestELFCountsMatchObjdump(t *testing.T) {
-	objdump := testutil.RequireTool(t, "llvm-objdump")
+	testutil.RequireTool(t, "llvm-objdump")
 	insnLine := regexp.MustCompile(`^\s*\d+:\t`)
 	section := regexp.MustCompile(`^Disassembly of section (.*):$`)
 	for _, obj := range testObjects(t) {
-		out, err := exec.Command(objdump, "-d", obj).Output()
-		if err != nil {
-			t.Fatalf("llvm-objdump %s: %v", obj, err)
-		}
+		out := testutil.ToolOutput(t, "llvm-objdump", "-d", obj)
 		want := make(map[string]int)
 		var sec string
 		for _, l := range strings.Split(string(out), "\n") {

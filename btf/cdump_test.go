@@ -194,7 +194,7 @@ func cHeaderNames(t *testing.T, h []byte) []string {
 func TestCVmlinuxNamesMatchBpftool(t *testing.T) {
 	s := loadVmlinux(t)
 	got := cHeaderNames(t, dumpC(t, s, nil))
-	want := cHeaderNames(t, bpftoolOutput(t, "btf", "dump", "file", vmlinuxPath, "format", "c"))
+	want := cHeaderNames(t, testutil.BpftoolOutput(t, "btf", "dump", "file", vmlinuxPath, "format", "c"))
 	if len(want) < 1000 {
 		t.Fatalf("bpftool's header defines only %d names", len(want))
 	}
@@ -228,7 +228,7 @@ func TestCObjectsMatchBpftool(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := dumpC(t, s, nil)
-			compareLines(t, "format c", bpftoolOutput(t, "btf", "dump", "file", obj, "format", "c"), got)
+			compareLines(t, "format c", testutil.BpftoolOutput(t, "btf", "dump", "file", obj, "format", "c"), got)
 			compileC(t, got, "")
 		})
 	}

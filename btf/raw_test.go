@@ -17,20 +17,6 @@ import (
 
 const vmlinuxPath = "/sys/kernel/btf/vmlinux"
 
-// bpftoolOutput runs bpftool with args and returns its stdout.
-func bpftoolOutput(t *testing.T, args ...string) []byte {
-	t.Helper()
-	path := testutil.RequireTool(t, "bpftool")
-	cmd := exec.Command(path, args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("bpftool %v: %v: %s", args, err, stderr.Bytes())
-	}
-	return out
-}
-
 // compareLines fails with the first differing line of want and got.
 func compareLines(t *testing.T, what string, want, got []byte) {
 	t.Helper()
@@ -106,9 +92,9 @@ func checkRawFile(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 	plain, compact, pretty := rawDumps(t, s, nil)
-	compareLines(t, "plain", bpftoolOutput(t, "btf", "dump", "file", path), plain)
-	compareLines(t, "json", fixBpftoolEnumJSON(bpftoolOutput(t, "-j", "btf", "dump", "file", path)), compact)
-	compareLines(t, "pretty", fixBpftoolEnumJSON(bpftoolOutput(t, "-p", "btf", "dump", "file", path)), pretty)
+	compareLines(t, "plain", testutil.BpftoolOutput(t, "btf", "dump", "file", path), plain)
+	compareLines(t, "json", fixBpftoolEnumJSON(testutil.BpftoolOutput(t, "-j", "btf", "dump", "file", path)), compact)
+	compareLines(t, "pretty", fixBpftoolEnumJSON(testutil.BpftoolOutput(t, "-p", "btf", "dump", "file", path)), pretty)
 }
 
 func TestRawVmlinuxMatchesBpftool(t *testing.T) {
@@ -159,12 +145,12 @@ func TestCiliumObjectsMatchBpftool(t *testing.T) {
 				t.Fatal(err)
 			}
 			plain, _, _ := rawDumps(t, s, nil)
-			compareLines(t, "plain", bpftoolOutput(t, "btf", "dump", "file", obj), plain)
+			compareLines(t, "plain", testutil.BpftoolOutput(t, "btf", "dump", "file", obj), plain)
 			var c bytes.Buffer
 			if err := WriteC(&c, s, nil); err != nil {
 				t.Fatal(err)
 			}
-			compareLines(t, "format c", bpftoolOutput(t, "btf", "dump", "file", obj, "format", "c"), c.Bytes())
+			compareLines(t, "format c", testutil.BpftoolOutput(t, "btf", "dump", "file", obj, "format", "c"), c.Bytes())
 			if strings.HasSuffix(obj, "-eb.elf") {
 				twin, err := ParseFile(strings.TrimSuffix(obj, "-eb.elf")+"-el.elf", nil)
 				if err != nil {

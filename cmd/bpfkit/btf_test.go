@@ -16,7 +16,7 @@ import (
 // sameText compares bpfkit's and bpftool's output of the same command.
 func sameText(t *testing.T, args ...string) {
 	t.Helper()
-	want := bpftoolText(t, args...)
+	want := string(testutil.BpftoolOutput(t, args...))
 	got := mustBpfkit(t, args...)
 	if got != want {
 		t.Errorf("bpfkit %s differs from bpftool:\n--- bpftool\n%s--- bpfkit\n%s", strings.Join(args, " "), want, got)
@@ -139,17 +139,14 @@ func TestBTFShowMatchesBpftool(t *testing.T) {
 	for _, id := range []uint32{1, progBTF, mapBTF, flowsBTF} {
 		ids := itoa(id)
 		got := mustBpfkit(t, "-j", "btf", "show", "id", ids)
-		want := bpftoolJSON(t, "btf", "show", "id", ids).(map[string]any)
+		raw := testutil.BpftoolOutput(t, "-j", "btf", "show", "id", ids)
+		want := testutil.DecodeJSON[map[string]any](t, raw)
 		for _, k := range []string{"prog_ids", "map_ids"} {
 			list := want[k].([]any)
 			slices.SortFunc(list, func(a, b any) int { return strings.Compare(pad(a), pad(b)) })
 		}
-		sameFields(t, "btf "+ids, want, decodeJSON(t, []byte(got)))
-		var wantOrder []string
-		for _, k := range fieldOrder(t, []byte(bpftoolText(t, "-j", "btf", "show", "id", ids))) {
-			wantOrder = append(wantOrder, k)
-		}
-		sameOrder(t, "btf "+ids, wantOrder, fieldOrder(t, []byte(got)))
+		sameFields(t, "btf "+ids, want, testutil.DecodeJSON[any](t, []byte(got)))
+		sameOrder(t, "btf "+ids, fieldOrder(t, raw), fieldOrder(t, []byte(got)))
 	}
 
 	table := mustBpfkit(t, "btf", "show", "id", itoa(progBTF))

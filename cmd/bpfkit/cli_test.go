@@ -94,7 +94,7 @@ func TestErrors(t *testing.T) {
 		}
 		// With -j the error is a JSON object on stdout.
 		j := bpfkit(t, append([]string{"-j"}, tc.args...)...)
-		obj, ok := decodeJSON(t, []byte(j.stdout)).(map[string]any)
+		obj, ok := testutil.DecodeJSON[any](t, []byte(j.stdout)).(map[string]any)
 		if j.code == 0 || !ok || !strings.Contains(obj["error"].(string), tc.want) {
 			t.Errorf("bpfkit -j %v: exit %d, stdout %q", tc.args, j.code, j.stdout)
 		}
@@ -219,7 +219,7 @@ func TestDemo(t *testing.T) {
 // demo invites the user to.
 func TestDemoInspect(t *testing.T) {
 	testutil.RequirePrivileged(t)
-	bpftool := testutil.RequireTool(t, "bpftool")
+	testutil.RequireTool(t, "bpftool")
 	var inspected bool
 	text, progID, mapID := runDemo(t, func(progID string) {
 		inspected = true
@@ -228,9 +228,9 @@ func TestDemoInspect(t *testing.T) {
 			t.Errorf("prog show id %s while the demo runs: %s", progID, out)
 		}
 		// bpfkit and bpftool see the same translated program.
-		want, err := exec.Command(bpftool, "prog", "dump", "xlated", "id", progID).Output()
-		if err != nil {
-			t.Errorf("bpftool prog dump xlated id %s: %v", progID, err)
+		want, code := testutil.Bpftool(t, "prog", "dump", "xlated", "id", progID)
+		if code != 0 {
+			t.Errorf("bpftool prog dump xlated id %s: exit %d", progID, code)
 		}
 		if got := mustBpfkit(t, "prog", "dump", "xlated", "id", progID); got != string(want) {
 			t.Errorf("demo xlated dump differs from bpftool's:\n--- bpftool\n%s--- bpfkit\n%s", want, got)

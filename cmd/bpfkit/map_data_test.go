@@ -18,34 +18,13 @@ import (
 	"github.com/bpfkit/bpfkit/objects"
 )
 
-// bpftoolOut runs bpftool and returns its stdout and exit code.
-func bpftoolOut(t *testing.T, args ...string) (string, int) {
-	t.Helper()
-	path := testutil.RequireTool(t, "bpftool")
-	var out bytes.Buffer
-	cmd := exec.Command(path, args...)
-	cmd.Stdout = &out
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("bpftool %v: %v", args, err)
-	}
-	return out.String(), code
-}
-
-// v71InnerMapID turns bpftool v7.1.0's map-of-maps output into v7.3's,
-// which prints inner_map_id as bpfkit does.
-var v71Value = regexp.MustCompile(`value: ([0-9a-f]{2}) ([0-9a-f]{2}) ([0-9a-f]{2}) ([0-9a-f]{2})\n`)
-
 // sameAsBpftool runs the command (global flags first) with bpfkit and
 // bpftool and compares stdout byte for byte.
 func sameAsBpftool(t *testing.T, args ...string) string {
 	t.Helper()
-	want, _ := bpftoolOut(t, args...)
+	want, _ := testutil.Bpftool(t, args...)
 	got := bpfkit(t, args...)
-	if got.stdout != want {
+	if got.stdout != string(want) {
 		t.Errorf("bpfkit %s:\n--- bpfkit (exit %d, stderr %q)\n%s--- bpftool\n%s", strings.Join(args, " "), got.code, got.stderr, got.stdout, want)
 	}
 	return got.stdout
@@ -135,8 +114,8 @@ func TestMapDumpObject(t *testing.T) {
 			args = append([]string{"-j"}, missing...)
 		}
 		r := bpfkit(t, args...)
-		want, _ := bpftoolOut(t, args...)
-		if r.code == 0 || r.stdout != want || r.stderr != "" {
+		want, _ := testutil.Bpftool(t, args...)
+		if r.code == 0 || r.stdout != string(want) || r.stderr != "" {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q; want stdout %q", args, r.code, r.stdout, r.stderr, want)
 		}
 	}
@@ -152,7 +131,7 @@ func TestMapVerbs(t *testing.T) {
 	if out := mustBpfkit(t, "-j", "map", "create", h, "type", "hash", "key", "4", "value", "8", "entries", "16", "name", "bpfkit_t_h"); out != "null\n" {
 		t.Errorf("create -j printed %q", out)
 	}
-	show := bpftoolJSON(t, "map", "show", "pinned", h).(map[string]any)
+	show := testutil.BpftoolJSON[map[string]any](t, "map", "show", "pinned", h)
 	if show["name"] != "bpfkit_t_h" || show["type"] != "hash" || show["max_entries"].(interface{ String() string }).String() != "16" {
 		t.Errorf("created map: %v", show)
 	}
@@ -167,7 +146,7 @@ func TestMapVerbs(t *testing.T) {
 		}
 	}
 	mustBpfkit(t, "map", "delete", "pinned", h, "key", "2", "0", "0", "0")
-	if out, _ := bpftoolOut(t, "map", "dump", "pinned", h); !strings.HasSuffix(out, "Found 2 elements\n") {
+	if out, _ := testutil.Bpftool(t, "map", "dump", "pinned", h); !strings.HasSuffix(string(out), "Found 2 elements\n") {
 		t.Errorf("after delete:\n%s", out)
 	}
 
@@ -175,7 +154,7 @@ func TestMapVerbs(t *testing.T) {
 	h2 := filepath.Join(dir, "h2")
 	mustBpfkit(t, "map", "pin", "pinned", h, h2)
 	mustBpfkit(t, "map", "freeze", "pinned", h2)
-	if show := bpftoolJSON(t, "map", "show", "pinned", h).(map[string]any); show["frozen"].(interface{ String() string }).String() != "1" {
+	if show := testutil.BpftoolJSON[map[string]any](t, "map", "show", "pinned", h); show["frozen"].(interface{ String() string }).String() != "1" {
 		t.Errorf("not frozen: %v", show)
 	}
 
@@ -225,7 +204,7 @@ func TestMapVerbs(t *testing.T) {
 	mustBpfkit(t, "map", "create", aom, "type", "array_of_maps", "key", "4", "value", "4", "entries", "2", "name", "bpfkit_t_aom", "inner_map", "pinned", inner)
 	mustBpfkit(t, "map", "update", "pinned", aom, "key", "1", "0", "0", "0", "value", "pinned", inner)
 	got := mustBpfkit(t, "map", "dump", "pinned", aom)
-	innerID := bpftoolJSON(t, "map", "show", "pinned", inner).(map[string]any)["id"]
+	innerID := testutil.BpftoolJSON[map[string]any](t, "map", "show", "pinned", inner)["id"]
 	if want := "key: 01 00 00 00  inner_map_id: " + innerID.(interface{ String() string }).String() + " \nFound 1 element\n"; got != want {
 		t.Errorf("array_of_maps dump:\n%s\nwant:\n%s", got, want)
 	}
@@ -270,9 +249,7 @@ func TestEventPipe(t *testing.T) {
 	// Loaded by libbpf (through bpftool) so that the program's BTF holds
 	// every type of the object, struct event included.
 	dir := testutil.PinDir(t)
-	if out, code := bpftoolOut(t, "prog", "loadall", filepath.Join("..", "..", "testdata", "mapdata.bpf.o"), filepath.Join(dir, "progs"), "pinmaps", filepath.Join(dir, "maps")); code != 0 {
-		t.Fatalf("bpftool prog loadall: exit %d: %s", code, out)
-	}
+	testutil.BpftoolOutput(t, "prog", "loadall", filepath.Join("..", "..", "testdata", "mapdata.bpf.o"), filepath.Join(dir, "progs"), "pinmaps", filepath.Join(dir, "maps"))
 	prog, err := ebpf.LoadPinnedProgram(filepath.Join(dir, "progs", "emit"), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -373,9 +350,7 @@ func TestEventPipeLikeBpftool(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	tool := testutil.RequireTool(t, "bpftool")
 	dir := testutil.PinDir(t)
-	if out, code := bpftoolOut(t, "prog", "loadall", filepath.Join("..", "..", "testdata", "mapdata.bpf.o"), filepath.Join(dir, "progs"), "pinmaps", filepath.Join(dir, "maps")); code != 0 {
-		t.Fatalf("bpftool prog loadall: exit %d: %s", code, out)
-	}
+	testutil.BpftoolOutput(t, "prog", "loadall", filepath.Join("..", "..", "testdata", "mapdata.bpf.o"), filepath.Join(dir, "progs"), "pinmaps", filepath.Join(dir, "maps"))
 	prog, err := ebpf.LoadPinnedProgram(filepath.Join(dir, "progs", "emit"), nil)
 	if err != nil {
 		t.Fatal(err)

@@ -58,7 +58,7 @@ func TestProgDumpXlatedMatchesBpftool(t *testing.T) {
 				// lines_prog); the asm package compares the graph itself.
 				want = libraryGraph(t, id)
 			} else {
-				want = bpftoolText(t, args...)
+				want = string(testutil.BpftoolOutput(t, args...))
 			}
 			if got := mustBpfkit(t, args...); got != want {
 				t.Errorf("%s %v: differs from bpftool:\n%s\n--- bpftool\n%s", name, mode, got, want)
@@ -67,7 +67,7 @@ func TestProgDumpXlatedMatchesBpftool(t *testing.T) {
 				continue
 			}
 			jargs := append([]string{"-j"}, args...)
-			if got, want := mustBpfkit(t, jargs...), bpftoolText(t, jargs...); got != want {
+			if got, want := mustBpfkit(t, jargs...), string(testutil.BpftoolOutput(t, jargs...)); got != want {
 				t.Errorf("%s -j %v: differs from bpftool:\n%s\n--- bpftool\n%s", name, mode, got, want)
 			}
 		}
@@ -152,7 +152,7 @@ func TestProgDumpSharedObjects(t *testing.T) {
 			for _, mode := range [][]string{{"linum"}, {"opcodes"}} {
 				for _, global := range [][]string{nil, {"-j"}} {
 					args := append(append(append([]string{}, global...), "prog", "dump", "xlated", "id", itoa(uint32(id))), mode...)
-					if got, want := asV71Text(mustBpfkit(t, args...)), bpftoolText(t, args...); got != want {
+					if got, want := asV71Text(mustBpfkit(t, args...)), string(testutil.BpftoolOutput(t, args...)); got != want {
 						t.Errorf("%s %s %v: differs from bpftool:\n%s\n--- bpftool\n%s", obj, name, args, got, want)
 					}
 				}
@@ -173,7 +173,7 @@ func TestProgDumpSeveral(t *testing.T) {
 	loadObject(t, disasmObject)
 	for _, global := range [][]string{nil, {"-j"}} {
 		args := append(global, "prog", "dump", "xlated", "name", "second_prog")
-		if got, want := mustBpfkit(t, args...), bpftoolText(t, args...); got != want {
+		if got, want := mustBpfkit(t, args...), string(testutil.BpftoolOutput(t, args...)); got != want {
 			t.Errorf("%v: differs from bpftool:\n%s\n--- bpftool\n%s", global, got, want)
 		}
 	}
@@ -218,7 +218,7 @@ func TestProgDumpAllInstructions(t *testing.T) {
 	if out := mustBpfkit(t, "-j", "prog", "dump", "xlated", "id", itoa(uint32(id)), "file", ours); out != "null\n" {
 		t.Errorf("file -j printed %q, want null", out)
 	}
-	bpftoolText(t, "prog", "dump", "xlated", "id", itoa(uint32(id)), "file", theirs)
+	testutil.BpftoolOutput(t, "prog", "dump", "xlated", "id", itoa(uint32(id)), "file", theirs)
 	a, _ := os.ReadFile(ours)
 	b, _ := os.ReadFile(theirs)
 	if len(a) == 0 || !bytes.Equal(a, b) {
@@ -242,7 +242,7 @@ func TestProgDumpJited(t *testing.T) {
 	if strings.Contains(out, "(bad)") {
 		t.Errorf("undecodable bytes:\n%s", out)
 	}
-	js := decodeJSON(t, []byte(mustBpfkit(t, "-j", "prog", "dump", "jited", "id", id, "opcodes")))
+	js := testutil.DecodeJSON[any](t, []byte(mustBpfkit(t, "-j", "prog", "dump", "jited", "id", id, "opcodes")))
 	funcs, ok := js.([]any)
 	if !ok || len(funcs) != 3 {
 		t.Fatalf("jited -j: want 3 functions, got %v", js)

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,16 +20,7 @@ import (
 // bpftoolShowPinned returns the JSON object bpftool prints for a pin.
 func bpftoolShowPinned(t *testing.T, noun, path string) map[string]any {
 	t.Helper()
-	bin := testutil.RequireTool(t, "bpftool")
-	out, err := exec.Command(bin, "-j", noun, "show", "pinned", path).Output()
-	if err != nil {
-		t.Fatalf("bpftool %s show pinned %s: %v", noun, path, err)
-	}
-	var v map[string]any
-	if err := json.Unmarshal(out, &v); err != nil {
-		t.Fatalf("bpftool %s show pinned %s: %v: %s", noun, path, err, out)
-	}
-	return v
+	return testutil.BpftoolJSON[map[string]any](t, noun, "show", "pinned", path)
 }
 
 // pinnedIDs returns the kernel IDs of the objects pinned at or under the

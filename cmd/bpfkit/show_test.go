@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -128,20 +127,10 @@ func compareShow(t *testing.T, noun string, id uint32, global ...string) {
 	ids := strconv.FormatUint(uint64(id), 10)
 	args := append(append([]string{}, global...), "-j", noun, "show", "id", ids)
 	got := mustBpfkit(t, args...)
-	want := bpftoolJSON(t, append(append([]string{}, global...), noun, "show", "id", ids)...)
+	want := testutil.BpftoolOutput(t, append(append([]string{"-j"}, global...), noun, "show", "id", ids)...)
 	what := fmt.Sprintf("%s %s", noun, ids)
-	sameFields(t, what, want, decodeJSON(t, []byte(got)))
-	sameOrder(t, what, fieldOrder(t, bpftoolOrdered(t, global, noun, ids)), fieldOrder(t, []byte(got)))
-}
-
-// bpftoolOrdered returns bpftool's raw JSON text, whose field order matters.
-func bpftoolOrdered(t *testing.T, global []string, noun, id string) []byte {
-	t.Helper()
-	out, err := exec.Command(testutil.RequireTool(t, "bpftool"), append(append([]string{"-j"}, global...), noun, "show", "id", id)...).Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	sameFields(t, what, testutil.DecodeJSON[any](t, want), testutil.DecodeJSON[any](t, []byte(got)))
+	sameOrder(t, what, fieldOrder(t, want), fieldOrder(t, []byte(got)))
 }
 
 func TestProgShowMatchesBpftool(t *testing.T) {
@@ -180,7 +169,7 @@ func TestProgShowMatchesBpftool(t *testing.T) {
 		compareShow(t, "prog", id)
 	}
 
-	got := decodeJSON(t, []byte(mustBpfkit(t, "-j", "prog", "show", "id", strconv.FormatUint(uint64(long), 10))))
+	got := testutil.DecodeJSON[any](t, []byte(mustBpfkit(t, "-j", "prog", "show", "id", strconv.FormatUint(uint64(long), 10))))
 	if name := got.(map[string]any)["name"]; name != longName {
 		t.Errorf("long name: got %v, want %s", name, longName)
 	}
@@ -207,7 +196,7 @@ func TestProgShowStats(t *testing.T) {
 		t.Fatalf("run program: %v", err)
 	}
 	compareShow(t, "prog", id)
-	got := decodeJSON(t, []byte(mustBpfkit(t, "-j", "prog", "show", "id", strconv.FormatUint(uint64(id), 10))))
+	got := testutil.DecodeJSON[any](t, []byte(mustBpfkit(t, "-j", "prog", "show", "id", strconv.FormatUint(uint64(id), 10))))
 	if _, ok := got.(map[string]any)["run_cnt"]; !ok {
 		t.Errorf("no run_cnt with stats enabled: %v", got)
 	}
@@ -248,14 +237,14 @@ func TestMapShowMatchesBpftool(t *testing.T) {
 	for _, id := range ids {
 		compareShow(t, "map", id)
 	}
-	got := decodeJSON(t, []byte(mustBpfkit(t, "-j", "map", "show", "id", strconv.FormatUint(uint64(id), 10))))
+	got := testutil.DecodeJSON[any](t, []byte(mustBpfkit(t, "-j", "map", "show", "id", strconv.FormatUint(uint64(id), 10))))
 	if got.(map[string]any)["owner_prog_type"] != "socket_filter" {
 		t.Errorf("prog array owner: %v", got)
 	}
 
 	// In a list, a map without BTF has no btf_id (bpftool's list shows a
 	// stale one on Linux >= 6.18 because it reuses its info struct).
-	list := decodeJSON(t, []byte(mustBpfkit(t, "-j", "map", "show", "name", "bpfkit_t_hash")))
+	list := testutil.DecodeJSON[any](t, []byte(mustBpfkit(t, "-j", "map", "show", "name", "bpfkit_t_hash")))
 	for _, m := range list.([]any) {
 		if _, ok := m.(map[string]any)["btf_id"]; ok {
 			t.Errorf("map without BTF has btf_id in a list: %v", m)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -32,18 +31,6 @@ func newMap(t *testing.T, dir string, spec *ebpf.MapSpec) (*ebpf.Map, string) {
 		t.Fatal(err)
 	}
 	return m, path
-}
-
-func bpftool(t *testing.T, args ...string) (string, error) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	cmd := exec.Command("bpftool", args...)
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	if err != nil {
-		return out.String(), fmt.Errorf("bpftool %s: %v: %s", strings.Join(args, " "), err, errb.String())
-	}
-	return out.String(), nil
 }
 
 // dumpString dumps m through mapdata.Dump and DumpPrinter.
@@ -90,11 +77,7 @@ func compareDump(t *testing.T, m *ebpf.Map, path string, kt, vt ebpfbtf.Type) {
 		{"json", []string{"-j"}, DumpFormat{JSON: true}},
 		{"pretty", []string{"-p"}, DumpFormat{JSON: true, Pretty: true}},
 	} {
-		want, err := bpftool(t, append(c.args, "map", "dump", "pinned", path)...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want = normalizeBpftool(want, l)
+		want := normalizeBpftool(string(testutil.BpftoolOutput(t, append(c.args, "map", "dump", "pinned", path)...)), l)
 		for _, nobatch := range []bool{false, true} {
 			got := dumpString(t, m, l, c.f, &mapdata.DumpOptions{NoBatch: nobatch, BatchSize: 2})
 			if got != want {

@@ -6,7 +6,6 @@ package testutil
 import (
 	"flag"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -39,17 +38,6 @@ func RequirePrivileged(tb testing.TB) {
 	if err := rlimit.RemoveMemlock(); err != nil {
 		tb.Fatalf("remove memlock limit: %v", err)
 	}
-}
-
-// RequireTool skips (fails in strict mode) unless name is on PATH, and
-// returns its path.
-func RequireTool(tb testing.TB, name string) string {
-	tb.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		skip(tb, "needs %s on PATH", name)
-	}
-	return path
 }
 
 // Golden compares got with the file testdata/<name>, or writes it with

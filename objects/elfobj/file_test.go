@@ -82,16 +82,6 @@ func skeletonObjects(t *testing.T) []string {
 	return out
 }
 
-func runTool(t *testing.T, name string, args ...string) string {
-	t.Helper()
-	path := testutil.RequireTool(t, name)
-	out, err := exec.Command(path, args...).Output()
-	if err != nil {
-		t.Fatalf("%s %s: %v", name, strings.Join(args, " "), err)
-	}
-	return string(out)
-}
-
 func mustOpen(t *testing.T, path string) *File {
 	t.Helper()
 	f, err := Open(path)
@@ -169,8 +159,8 @@ func TestELFSectionsMatchReadelf(t *testing.T) {
 	for _, path := range elfCorpus(t) {
 		t.Run(shortName(path), func(t *testing.T) {
 			f := mustOpen(t, path)
-			gnu := parseSectionTable(t, runTool(t, "readelf", "-S", "-W", path), f)
-			llvm := parseSectionTable(t, runTool(t, "llvm-readelf", "-S", "-W", path), f)
+			gnu := parseSectionTable(t, string(testutil.ToolOutput(t, "readelf", "-S", "-W", path)), f)
+			llvm := parseSectionTable(t, string(testutil.ToolOutput(t, "llvm-readelf", "-S", "-W", path)), f)
 			if len(gnu) != len(f.Sections) || len(llvm) != len(f.Sections) {
 				t.Fatalf("readelf lists %d sections, llvm-readelf %d, we %d", len(gnu), len(llvm), len(f.Sections))
 			}
@@ -195,7 +185,7 @@ func TestELFSymbolsMatchReadelf(t *testing.T) {
 	for _, path := range elfCorpus(t) {
 		t.Run(shortName(path), func(t *testing.T) {
 			f := mustOpen(t, path)
-			out := runTool(t, "readelf", "-s", "-W", path)
+			out := string(testutil.ToolOutput(t, "readelf", "-s", "-W", path))
 			var want []string
 			in := false
 			for _, line := range strings.Split(out, "\n") {
@@ -271,8 +261,8 @@ func TestELFRelocationsMatchReadelf(t *testing.T) {
 	for _, path := range elfCorpus(t) {
 		t.Run(shortName(path), func(t *testing.T) {
 			f := mustOpen(t, path)
-			gnu := parseRelocs(t, runTool(t, "readelf", "-r", "-W", path))
-			llvm := parseRelocs(t, runTool(t, "llvm-readelf", "-r", "-W", path))
+			gnu := parseRelocs(t, string(testutil.ToolOutput(t, "readelf", "-r", "-W", path)))
+			llvm := parseRelocs(t, string(testutil.ToolOutput(t, "llvm-readelf", "-r", "-W", path)))
 			var got, gotNames []string
 			for _, rs := range f.Relocations {
 				section := fmt.Sprintf("%s@%x", rs.Section, rs.Offset)
@@ -343,7 +333,7 @@ func TestELFProgramsMatchObjdump(t *testing.T) {
 			}
 			want := map[string]int{}
 			section, current := "", ""
-			sc := bufio.NewScanner(strings.NewReader(runTool(t, "llvm-objdump", "-d", "--no-show-raw-insn", path)))
+			sc := bufio.NewScanner(bytes.NewReader(testutil.ToolOutput(t, "llvm-objdump", "-d", "--no-show-raw-insn", path)))
 			for sc.Scan() {
 				line := sc.Text()
 				if s, ok := strings.CutPrefix(line, "Disassembly of section "); ok {

@@ -3,7 +3,6 @@ package elfobj
 import (
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -23,7 +22,7 @@ var trampolineObjects = map[string]bool{"fentry.bpf.o": true}
 // so the other tests can rely on them. Everything is removed afterwards.
 func TestCommittedObjectsLoad(t *testing.T) {
 	testutil.RequirePrivileged(t)
-	bpftool := testutil.RequireTool(t, "bpftool")
+	testutil.RequireTool(t, "bpftool")
 	files, err := filepath.Glob("../../testdata/*.bpf.o")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no committed objects: %v", err)
@@ -33,8 +32,7 @@ func TestCommittedObjectsLoad(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			pin := filepath.Join(testutil.PinDir(t), "progs")
 			defer os.RemoveAll(pin)
-			out, err := exec.Command(bpftool, "prog", "loadall", path, pin).CombinedOutput()
-			bpftoolErr := err
+			_, code := testutil.Bpftool(t, "prog", "loadall", path, pin)
 			os.RemoveAll(pin)
 
 			spec, err := ebpf.LoadCollectionSpec(path)
@@ -49,8 +47,8 @@ func TestCommittedObjectsLoad(t *testing.T) {
 				t.Logf("%s: this kernel refuses trampoline programs (EPERM); not a defect of the object", name)
 				return
 			}
-			if bpftoolErr != nil {
-				t.Errorf("bpftool prog loadall %s: %v\n%s", name, bpftoolErr, out)
+			if code != 0 {
+				t.Errorf("bpftool prog loadall %s: exit %d", name, code)
 			}
 			if err != nil {
 				t.Errorf("cilium/ebpf NewCollection(%s): %v", name, err)

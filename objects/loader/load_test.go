@@ -1,7 +1,6 @@
 package loader
 
 import (
-	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -161,20 +160,6 @@ func TestMalformedObjects(t *testing.T) {
 	}
 }
 
-// bpftoolID asks bpftool for the ID of the object pinned at path.
-func bpftoolID(t *testing.T, kind, path string) uint32 {
-	t.Helper()
-	out, err := exec.Command("bpftool", "-j", kind, "show", "pinned", path).Output()
-	if err != nil {
-		t.Fatalf("bpftool %s show pinned %s: %v", kind, path, err)
-	}
-	var v struct{ ID uint32 }
-	if err := json.Unmarshal(out, &v); err != nil {
-		t.Fatalf("bpftool %s show pinned %s: %v: %s", kind, path, err, out)
-	}
-	return v.ID
-}
-
 // TestLoadAllCommittedObjects is `prog loadall OBJ DIR pinmaps DIR
 // autoattach` on every committed object: bpftool must see every pinned
 // program, map and link, and removing the pins must unload them.
@@ -204,7 +189,7 @@ func TestLoadAllCommittedObjects(t *testing.T) {
 			kinds := map[string]int{}
 			for _, p := range pins {
 				kinds[p.Kind]++
-				if got := bpftoolID(t, p.Kind, p.Path); got != p.ID || p.ID == 0 {
+				if got := testutil.BpftoolJSON[struct{ ID uint32 }](t, p.Kind, "show", "pinned", p.Path).ID; got != p.ID || p.ID == 0 {
 					t.Errorf("%s %s at %s: bpftool sees ID %d, LoadAndPin said %d", p.Kind, p.Name, p.Path, got, p.ID)
 				}
 			}
@@ -530,12 +515,7 @@ func TestTypeOverride(t *testing.T) {
 			t.Fatalf("type %s: pins %+v", typ, pins)
 		}
 		want, _, _ := ProgTypeBySectionWord(typ)
-		out, err := exec.Command("bpftool", "-j", "prog", "show", "pinned", path).Output()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var v struct{ Type string }
-		json.Unmarshal(out, &v)
+		v := testutil.BpftoolJSON[struct{ Type string }](t, "prog", "show", "pinned", path)
 		if v.Type != objects.ProgTypeName(want).String() {
 			t.Errorf("type %s: bpftool says %s", typ, v.Type)
 		}
@@ -572,7 +552,7 @@ func TestKernelBTF(t *testing.T) {
 // bpftool pins, for every committed object bpftool v7.1 can load.
 func TestFirstProgramMatchesBpftool(t *testing.T) {
 	dir := testutil.PinDir(t)
-	bpftool := testutil.RequireTool(t, "bpftool")
+	testutil.RequireTool(t, "bpftool")
 	for path, why := range committedObjects(t) {
 		if why != "" {
 			continue
@@ -582,15 +562,11 @@ func TestFirstProgramMatchesBpftool(t *testing.T) {
 			continue // bpftool would pin by-name maps under /sys/fs/bpf
 		}
 		theirs := filepath.Join(dir, "bpftool")
-		if err := exec.Command(bpftool, "prog", "load", path, theirs).Run(); err != nil {
+		if _, code := testutil.Bpftool(t, "prog", "load", path, theirs); code != 0 {
 			continue // bpftool v7.1's libbpf does not know every section
 		}
-		var v struct{ Name string }
-		out, err := exec.Command(bpftool, "-j", "prog", "show", "pinned", theirs).Output()
+		v := testutil.BpftoolJSON[struct{ Name string }](t, "prog", "show", "pinned", theirs)
 		os.Remove(theirs)
-		if err != nil || json.Unmarshal(out, &v) != nil {
-			t.Fatalf("bpftool prog show: %v", err)
-		}
 		if v.Name != obj.Programs[0] {
 			t.Errorf("%s: bpftool pins %s first, bpfkit %s", path, v.Name, obj.Programs[0])
 		}
@@ -610,7 +586,7 @@ func hasPinByName(obj *Object) bool {
 // pins programs and maps under the same file names as bpftool.
 func TestLoadAllPinNamesMatchBpftool(t *testing.T) {
 	dir := testutil.PinDir(t)
-	bpftool := testutil.RequireTool(t, "bpftool")
+	testutil.RequireTool(t, "bpftool")
 	list := func(d string) string {
 		ents, _ := os.ReadDir(d)
 		var names []string
@@ -626,7 +602,7 @@ func TestLoadAllPinNamesMatchBpftool(t *testing.T) {
 			continue
 		}
 		tp, tm := filepath.Join(dir, "tp"), filepath.Join(dir, "tm")
-		if err := exec.Command(bpftool, "prog", "loadall", path, tp, "pinmaps", tm).Run(); err != nil {
+		if _, code := testutil.Bpftool(t, "prog", "loadall", path, tp, "pinmaps", tm); code != 0 {
 			os.RemoveAll(tp)
 			os.RemoveAll(tm)
 			continue // bpftool v7.1's libbpf does not know every section

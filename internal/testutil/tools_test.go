@@ -1,0 +1,38 @@
+package testutil_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/bpfkit/bpfkit/internal/testutil"
+)
+
+func TestRepoRoot(t *testing.T) {
+	root := testutil.RepoRoot(t)
+	if _, err := os.Stat(filepath.Join(root, "internal", "testutil", "tools.go")); err != nil {
+		t.Errorf("RepoRoot %s: %v", root, err)
+	}
+	t.Chdir(filepath.Join(root, "cmd", "bpfkit"))
+	if got := testutil.RepoRoot(t); got != root {
+		t.Errorf("from cmd/bpfkit: %s, want %s", got, root)
+	}
+}
+
+// TestBpftool checks both bpftools the tests compare with: the exit code
+// comes back, and each is the version it is said to be.
+func TestBpftool(t *testing.T) {
+	if out := testutil.BpftoolOutput(t, "version"); !bytes.Contains(out, []byte("bpftool v7.1.")) {
+		t.Errorf("bpftool on PATH: %q", out)
+	}
+	if _, code := testutil.Bpftool(t, "nosuchobject"); code == 0 {
+		t.Error("bpftool nosuchobject: exit 0")
+	}
+	if out := testutil.Bpftool78Output(t, "version"); !bytes.HasPrefix(out, []byte("bpftool v7.8.0\n")) {
+		t.Errorf("%s: %q", testutil.Bpftool78Path(t), out)
+	}
+	if _, code := testutil.Bpftool78(t, "nosuchobject"); code == 0 {
+		t.Error("bpftool v7.8.0 nosuchobject: exit 0")
+	}
+}
