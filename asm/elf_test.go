@@ -15,13 +15,9 @@ import (
 
 // testObjects are the committed objects: this package's and the shared ones.
 func testObjects(t *testing.T) []string {
+	t.Helper()
 	own, _ := filepath.Glob("testdata/*.bpf.o")
-	shared, _ := filepath.Glob("../testdata/*.o")
-	objs := append(own, shared...)
-	if len(objs) == 0 {
-		t.Fatal("no test objects")
-	}
-	return objs
+	return append(own, testutil.Objects(t, "*")...)
 }
 
 // elfText renders every program of an object with source lines, file:line

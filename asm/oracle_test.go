@@ -31,9 +31,7 @@ func loadCorpus(t *testing.T) map[string]*ebpf.Program {
 	t.Cleanup(closeAll)
 	progs["all_insns"] = all
 
-	objs, _ := filepath.Glob("testdata/*.bpf.o")
-	more, _ := filepath.Glob("../testdata/*.o")
-	for _, obj := range append(objs, more...) {
+	for _, obj := range testObjects(t) {
 		spec, err := ebpf.LoadCollectionSpec(obj)
 		if err != nil {
 			t.Fatalf("%s: %v", obj, err)

@@ -217,11 +217,7 @@ func TestCVmlinuxNamesMatchBpftool(t *testing.T) {
 // TestCObjectsMatchBpftool compares the C dump of each test object with
 // bpftool's, byte for byte, and compiles it.
 func TestCObjectsMatchBpftool(t *testing.T) {
-	objs, err := filepath.Glob("../testdata/*.o")
-	if err != nil || len(objs) == 0 {
-		t.Fatalf("no test objects: %v", err)
-	}
-	for _, obj := range objs {
+	for _, obj := range testutil.Objects(t, "*") {
 		t.Run(filepath.Base(obj), func(t *testing.T) {
 			s, err := ParseFile(obj, nil)
 			if err != nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -105,11 +104,7 @@ func TestRawVmlinuxMatchesBpftool(t *testing.T) {
 }
 
 func TestRawELFObjectsMatchBpftool(t *testing.T) {
-	objs, err := filepath.Glob("../testdata/*.o")
-	if err != nil || len(objs) == 0 {
-		t.Fatalf("no test objects: %v", err)
-	}
-	for _, obj := range objs {
+	for _, obj := range testutil.Objects(t, "*") {
 		t.Run(filepath.Base(obj), func(t *testing.T) {
 			checkRawFile(t, obj)
 		})
@@ -120,11 +115,7 @@ func TestRawELFObjectsMatchBpftool(t *testing.T) {
 // big-endian builds of the same sources.
 func ciliumTestdata(t *testing.T) []string {
 	t.Helper()
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/cilium/ebpf").Output()
-	if err != nil {
-		t.Skipf("cannot find the cilium/ebpf module: %v", err)
-	}
-	objs, _ := filepath.Glob(filepath.Join(string(bytes.TrimSpace(out)), "testdata", "*-e[lb].elf"))
+	objs, _ := filepath.Glob(filepath.Join(testutil.CiliumModuleDir(t), "testdata", "*-e[lb].elf"))
 	if len(objs) == 0 {
 		t.Skip("no cilium/ebpf testdata objects")
 	}

@@ -28,7 +28,7 @@ func sameText(t *testing.T, args ...string) {
 // blocked.
 func loadXDP(t *testing.T) (progID, mapID uint32) {
 	t.Helper()
-	spec, err := ebpf.LoadCollectionSpec("../../testdata/xdp.bpf.o")
+	spec, err := ebpf.LoadCollectionSpec(testutil.Object(t, "xdp"))
 	if err != nil {
 		t.Fatal(err)
 	}

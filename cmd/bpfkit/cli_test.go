@@ -106,7 +106,7 @@ func TestUnprivileged(t *testing.T) {
 	setpriv := testutil.RequireTool(t, "setpriv")
 	for _, args := range [][]string{{"prog", "show"}, {"map", "show"}, {"link", "show"}, {"asm", "demo"}, {"btf", "show"},
 		{"map", "create", "/sys/fs/bpf/bpfkit_t_nobody", "type", "hash", "key", "4", "value", "4", "entries", "4", "name", "x"},
-		{"run", "../../testdata/tracepoint.bpf.o"}, {"prog", "tracelog"}} {
+		{"run", testutil.Object(t, "tracepoint")}, {"prog", "tracelog"}} {
 		cmd := exec.Command(setpriv, append([]string{"--reuid=65534", "--regid=65534", "--clear-groups",
 			"--inh-caps=-all", "--bounding-set=-all", binPath}, args...)...)
 		var stderr strings.Builder

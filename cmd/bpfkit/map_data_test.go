@@ -30,10 +30,10 @@ func sameAsBpftool(t *testing.T, args ...string) string {
 	return got.stdout
 }
 
-// loadMapdata loads testdata/mapdata.bpf.o and returns the collection.
+// loadMapdata loads testdata/mapdata.bpf.o with cilium/ebpf.
 func loadMapdata(t *testing.T) *ebpf.Collection {
 	t.Helper()
-	spec, err := ebpf.LoadCollectionSpec(filepath.Join("..", "..", "testdata", "mapdata.bpf.o"))
+	spec, err := ebpf.LoadCollectionSpec(testutil.Object(t, "mapdata"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +249,7 @@ func TestEventPipe(t *testing.T) {
 	// Loaded by libbpf (through bpftool) so that the program's BTF holds
 	// every type of the object, struct event included.
 	dir := testutil.PinDir(t)
-	testutil.BpftoolOutput(t, "prog", "loadall", filepath.Join("..", "..", "testdata", "mapdata.bpf.o"), filepath.Join(dir, "progs"), "pinmaps", filepath.Join(dir, "maps"))
+	testutil.BpftoolOutput(t, "prog", "loadall", testutil.Object(t, "mapdata"), filepath.Join(dir, "progs"), "pinmaps", filepath.Join(dir, "maps"))
 	prog, err := ebpf.LoadPinnedProgram(filepath.Join(dir, "progs", "emit"), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -350,7 +350,7 @@ func TestEventPipeLikeBpftool(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	tool := testutil.RequireTool(t, "bpftool")
 	dir := testutil.PinDir(t)
-	testutil.BpftoolOutput(t, "prog", "loadall", filepath.Join("..", "..", "testdata", "mapdata.bpf.o"), filepath.Join(dir, "progs"), "pinmaps", filepath.Join(dir, "maps"))
+	testutil.BpftoolOutput(t, "prog", "loadall", testutil.Object(t, "mapdata"), filepath.Join(dir, "progs"), "pinmaps", filepath.Join(dir, "maps"))
 	prog, err := ebpf.LoadPinnedProgram(filepath.Join(dir, "progs", "emit"), nil)
 	if err != nil {
 		t.Fatal(err)

@@ -126,12 +126,8 @@ func asV71Text(s string) string {
 // shared test objects that loads on its own with bpftool's.
 func TestProgDumpSharedObjects(t *testing.T) {
 	testutil.RequirePrivileged(t)
-	objs, _ := filepath.Glob("../../testdata/*.bpf.o")
-	if len(objs) == 0 {
-		t.Fatal("no shared test objects")
-	}
 	compared := 0
-	for _, obj := range objs {
+	for _, obj := range testutil.Objects(t, "*") {
 		spec, err := ebpf.LoadCollectionSpec(obj)
 		if err != nil {
 			t.Fatal(err)

@@ -76,7 +76,7 @@ func TestProgLoadAllAutoattach(t *testing.T) {
 	}
 	defer os.Remove(shared)
 
-	r := bpfkit(t, "-j", "prog", "loadall", loaderObj("pinned"), progs, "pinmaps", maps, "autoattach")
+	r := bpfkit(t, "-j", "prog", "loadall", testutil.Object(t, "loader/pinned"), progs, "pinmaps", maps, "autoattach")
 	if r.code != 0 || r.stdout != "null\n" {
 		t.Fatalf("loadall: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
@@ -148,7 +148,7 @@ func TestProgLoadFirst(t *testing.T) {
 	dir := testutil.PinDir(t)
 	path := filepath.Join(dir, "tp")
 	tmp := t.TempDir()
-	r := bpfkit(t, "prog", "load", loaderObj("tracepoint"), path, "pinmaps", filepath.Join(dir, "m"))
+	r := bpfkit(t, "prog", "load", testutil.Object(t, "loader/tracepoint"), path, "pinmaps", filepath.Join(dir, "m"))
 	if r.code != 0 || r.stdout != "" || r.stderr != "" {
 		t.Fatalf("load: %d %q %q", r.code, r.stdout, r.stderr)
 	}
@@ -158,7 +158,7 @@ func TestProgLoadFirst(t *testing.T) {
 	}
 	// A second load reuses the first one's calls map by name.
 	calls := filepath.Join(dir, "m", "openat_calls")
-	mustBpfkit(t, "prog", "load", loaderObj("tracepoint"), filepath.Join(dir, "tp2"), "map", "name", "openat_calls", "pinned", calls)
+	mustBpfkit(t, "prog", "load", testutil.Object(t, "loader/tracepoint"), filepath.Join(dir, "tp2"), "map", "name", "openat_calls", "pinned", calls)
 	m := bpftoolShowPinned(t, "map", calls)
 	p2 := bpftoolShowPinned(t, "prog", filepath.Join(dir, "tp2"))
 	found := false
@@ -173,13 +173,13 @@ func TestProgLoadFirst(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"prog", "load", loaderObj("tracepoint"), path}, "Error: prog load: pin path " + path + ": already exists (bpfkit never overwrites a pin)\n"},
-		{[]string{"prog", "load", loaderObj("tracepoint"), filepath.Join(tmp, "x")}, "Error: prog load: pin path " + filepath.Join(tmp, "x") + ": not on a BPF filesystem (bpffs)\n"},
-		{[]string{"prog", "load", loaderObj("tracepoint"), filepath.Join(dir, "x"), "type", "bogus"}, "Error: prog load: unknown program type \"bogus\""},
-		{[]string{"prog", "load", loaderObj("tracepoint"), filepath.Join(dir, "x"), "frobnicate"}, "Error: prog load: expected no more arguments, 'type', 'map', 'pinmaps', 'autoattach' or 'kernel_btf', got: 'frobnicate'\n"},
-		{[]string{"prog", "load", loaderObj("core_fail"), filepath.Join(dir, "x")}, "Error: prog load: program core_missing_field (section tracepoint/syscalls/sys_enter_openat): CO-RE relocation not satisfied by the kernel's BTF: byte_off of struct task_struct.bpfkit_no_such_field\n"},
-		{[]string{"prog", "load", loaderObj("bad_verifier"), filepath.Join(dir, "x")}, "Verifier log of bad_no_null_check"},
-		{[]string{"-j", "prog", "load", loaderObj("bad_verifier"), filepath.Join(dir, "x")}, ""},
+		{[]string{"prog", "load", testutil.Object(t, "loader/tracepoint"), path}, "Error: prog load: pin path " + path + ": already exists (bpfkit never overwrites a pin)\n"},
+		{[]string{"prog", "load", testutil.Object(t, "loader/tracepoint"), filepath.Join(tmp, "x")}, "Error: prog load: pin path " + filepath.Join(tmp, "x") + ": not on a BPF filesystem (bpffs)\n"},
+		{[]string{"prog", "load", testutil.Object(t, "loader/tracepoint"), filepath.Join(dir, "x"), "type", "bogus"}, "Error: prog load: unknown program type \"bogus\""},
+		{[]string{"prog", "load", testutil.Object(t, "loader/tracepoint"), filepath.Join(dir, "x"), "frobnicate"}, "Error: prog load: expected no more arguments, 'type', 'map', 'pinmaps', 'autoattach' or 'kernel_btf', got: 'frobnicate'\n"},
+		{[]string{"prog", "load", testutil.Object(t, "loader/core_fail"), filepath.Join(dir, "x")}, "Error: prog load: program core_missing_field (section tracepoint/syscalls/sys_enter_openat): CO-RE relocation not satisfied by the kernel's BTF: byte_off of struct task_struct.bpfkit_no_such_field\n"},
+		{[]string{"prog", "load", testutil.Object(t, "loader/bad_verifier"), filepath.Join(dir, "x")}, "Verifier log of bad_no_null_check"},
+		{[]string{"-j", "prog", "load", testutil.Object(t, "loader/bad_verifier"), filepath.Join(dir, "x")}, ""},
 	} {
 		r := bpfkit(t, tc.args...)
 		if r.code != 1 || !strings.Contains(r.stderr, tc.want) {
@@ -187,16 +187,16 @@ func TestProgLoadFirst(t *testing.T) {
 		}
 	}
 	// An unknown section loads with `type`.
-	r = bpfkit(t, "prog", "load", loaderObj("unknown_section"), filepath.Join(dir, "u"))
+	r = bpfkit(t, "prog", "load", testutil.Object(t, "loader/unknown_section"), filepath.Join(dir, "u"))
 	if r.code != 1 || !strings.HasSuffix(r.stderr, "object file contains no BPF program in a section of known type (sections: bpfkit_custom/filter); give one with type TYPE\n") {
 		t.Errorf("unknown section: %d %q", r.code, r.stderr)
 	}
-	mustBpfkit(t, "prog", "load", loaderObj("unknown_section"), filepath.Join(dir, "u"), "type", "socket")
+	mustBpfkit(t, "prog", "load", testutil.Object(t, "loader/unknown_section"), filepath.Join(dir, "u"), "type", "socket")
 	if p := bpftoolShowPinned(t, "prog", filepath.Join(dir, "u")); p["type"] != "socket_filter" {
 		t.Errorf("type socket: %v", p)
 	}
 	// A truncated object.
-	data, _ := os.ReadFile(loaderObj("tracepoint"))
+	data, _ := os.ReadFile(testutil.Object(t, "loader/tracepoint"))
 	trunc := filepath.Join(t.TempDir(), "trunc.o")
 	os.WriteFile(trunc, data[:len(data)/3], 0o644)
 	r = bpfkit(t, "prog", "load", trunc, filepath.Join(dir, "x"))
@@ -204,7 +204,7 @@ func TestProgLoadFirst(t *testing.T) {
 		t.Errorf("truncated: %d %q", r.code, r.stderr)
 	}
 	// -j errors are JSON on stdout.
-	r = bpfkit(t, "-j", "prog", "load", loaderObj("bad_verifier"), filepath.Join(dir, "x"))
+	r = bpfkit(t, "-j", "prog", "load", testutil.Object(t, "loader/bad_verifier"), filepath.Join(dir, "x"))
 	var e struct{ Error string }
 	if json.Unmarshal([]byte(r.stdout), &e) != nil || !strings.Contains(e.Error, "rejected by the verifier") || r.stderr != "" {
 		t.Errorf("-j verifier error: %q %q", r.stdout, r.stderr)
@@ -224,7 +224,7 @@ func TestTracelog(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	pid := opener(t)
 	tl, lines, stderr := startRun(t, "-j", "prog", "tracelog")
-	run, _, _ := startRun(t, "run", "--set", fmt.Sprintf("targ_pid=%d", pid), loaderObj("tracepoint"))
+	run, _, _ := startRun(t, "run", "--set", fmt.Sprintf("targ_pid=%d", pid), testutil.Object(t, "loader/tracepoint"))
 	want := fmt.Sprintf("bpfkit-tp openat pid=%d", pid)
 	waitLine(t, lines, func(l string) bool {
 		var v struct {
@@ -248,7 +248,7 @@ func TestTracelog(t *testing.T) {
 func TestLinkDetach(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	dir := testutil.PinDir(t)
-	obj, err := loader.Open(loaderObj("net"))
+	obj, err := loader.Open(testutil.Object(t, "loader/net"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,7 +291,7 @@ func TestLinkDetach(t *testing.T) {
 func TestProgLoadDebug(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	dir := testutil.PinDir(t)
-	r := bpfkit(t, "-d", "prog", "load", loaderObj("tracepoint"), filepath.Join(dir, "p"))
+	r := bpfkit(t, "-d", "prog", "load", testutil.Object(t, "loader/tracepoint"), filepath.Join(dir, "p"))
 	if r.code != 0 || !strings.HasPrefix(r.stderr, "Verifier log of trace_openat:\n") || !strings.Contains(r.stderr, "processed ") {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr[:min(len(r.stderr), 300)])
 	}

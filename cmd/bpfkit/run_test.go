@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -19,12 +18,6 @@ import (
 
 	"github.com/bpfkit/bpfkit/internal/testutil"
 )
-
-// loaderObj is a committed loader test object.
-func loaderObj(name string) string {
-	p, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "loader", name+".bpf.o"))
-	return p
-}
 
 // countByName counts kernel programs and maps with the given names (15
 // characters at most) and links whose program has one of them. Other
@@ -182,7 +175,7 @@ func waitLine(t *testing.T, lines <-chan string, match func(string) bool) []stri
 func TestRunInterrupt(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	pid := opener(t)
-	cmd, sc, stderr := startRun(t, "run", "--trace", "--set", fmt.Sprintf("targ_pid=%d", pid), loaderObj("tracepoint"))
+	cmd, sc, stderr := startRun(t, "run", "--trace", "--set", fmt.Sprintf("targ_pid=%d", pid), testutil.Object(t, "loader/tracepoint"))
 	head := waitLine(t, sc, func(l string) bool { return strings.HasPrefix(l, "reading ") })
 	if !strings.Contains(strings.Join(head, "\n"), "trace_openat  tracepoint syscalls/sys_enter_openat") {
 		t.Errorf("attach table missing:\n%s", strings.Join(head, "\n"))
@@ -218,7 +211,7 @@ func TestRunPIDFilterJSON(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	pid := opener(t)
 	opener(t) // another process whose opens must not show
-	cmd, sc, stderr := startRun(t, "-j", "run", "--set", fmt.Sprintf("targ_pid=%d", pid), loaderObj("tracepoint"))
+	cmd, sc, stderr := startRun(t, "-j", "run", "--set", fmt.Sprintf("targ_pid=%d", pid), testutil.Object(t, "loader/tracepoint"))
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("stderr: %s", stderr)
@@ -301,7 +294,7 @@ func TestRunPIDFilterJSON(t *testing.T) {
 func TestRunEnds(t *testing.T) {
 	testutil.RequirePrivileged(t)
 
-	out, err := exec.Command(binPath, "run", "--duration", "500ms", loaderObj("tracepoint")).Output()
+	out, err := exec.Command(binPath, "run", "--duration", "500ms", testutil.Object(t, "loader/tracepoint")).Output()
 	if err != nil {
 		t.Fatalf("--duration: %v", err)
 	}
@@ -317,8 +310,8 @@ func TestRunEnds(t *testing.T) {
 	// Closed stdout while no event comes (a filter nobody passes), and
 	// while events stream.
 	for _, args := range [][]string{
-		{"run", "--set", "targ_pid=1", loaderObj("tracepoint")},
-		{"run", loaderObj("tracepoint")},
+		{"run", "--set", "targ_pid=1", testutil.Object(t, "loader/tracepoint")},
+		{"run", testutil.Object(t, "loader/tracepoint")},
 	} {
 		cmd := exec.Command(binPath, args...)
 		r, err := cmd.StdoutPipe()
@@ -368,7 +361,7 @@ func TestRunEnds(t *testing.T) {
 // a missing --iface and a bad --set are one clear line, and nothing stays.
 func TestRunErrors(t *testing.T) {
 	testutil.RequirePrivileged(t)
-	r := bpfkit(t, "run", loaderObj("bad_verifier"))
+	r := bpfkit(t, "run", testutil.Object(t, "loader/bad_verifier"))
 	if r.code != 1 || !strings.Contains(r.stderr, "Verifier log of bad_no_null_check:") ||
 		!strings.Contains(r.stderr, "Error: run: program bad_no_null_check (section tracepoint/syscalls/sys_enter_openat) rejected by the verifier: permission denied: R0 invalid mem access 'map_value_or_null'") {
 		t.Errorf("verifier: exit %d\n%s", r.code, r.stderr)
@@ -377,13 +370,13 @@ func TestRunErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"run", loaderObj("net")}, "Error: run: program xdp_pass_all: section xdp needs a network interface (--iface)\n"},
-		{[]string{"run", "--set", "targ_pid=x", loaderObj("tracepoint")}, "Error: run: set targ_pid: \"x\" is not a 32-bit unsigned integer\n"},
-		{[]string{"run", "--set", "nope=1", loaderObj("tracepoint")}, "Error: run: set nope: no such global variable (globals: tag, targ_pid, unused_event)\n"},
-		{[]string{"run", "--event-type", "nosuch", loaderObj("tracepoint")}, "Error: run: --event-type: struct nosuch: not in the object's BTF (structs: event, trace_event_raw_sys_enter)\n"},
-		{[]string{"run", loaderObj("noprog")}, "contains no BPF program"},
-		{[]string{"run", "--event-type", "nomap=event", loaderObj("tracepoint")}, "Error: run: --event-type nomap=event: no map nomap in the object\n"},
-		{[]string{"run", loaderObj("missing_target")}, "Error: run: attach missing_tracepoint: no such attach point: tracepoint bpfkit/no_such_event ("},
+		{[]string{"run", testutil.Object(t, "loader/net")}, "Error: run: program xdp_pass_all: section xdp needs a network interface (--iface)\n"},
+		{[]string{"run", "--set", "targ_pid=x", testutil.Object(t, "loader/tracepoint")}, "Error: run: set targ_pid: \"x\" is not a 32-bit unsigned integer\n"},
+		{[]string{"run", "--set", "nope=1", testutil.Object(t, "loader/tracepoint")}, "Error: run: set nope: no such global variable (globals: tag, targ_pid, unused_event)\n"},
+		{[]string{"run", "--event-type", "nosuch", testutil.Object(t, "loader/tracepoint")}, "Error: run: --event-type: struct nosuch: not in the object's BTF (structs: event, trace_event_raw_sys_enter)\n"},
+		{[]string{"run", testutil.Object(t, "loader/noprog")}, "contains no BPF program"},
+		{[]string{"run", "--event-type", "nomap=event", testutil.Object(t, "loader/tracepoint")}, "Error: run: --event-type nomap=event: no map nomap in the object\n"},
+		{[]string{"run", testutil.Object(t, "loader/missing_target")}, "Error: run: attach missing_tracepoint: no such attach point: tracepoint bpfkit/no_such_event ("},
 	} {
 		r := bpfkit(t, tc.args...)
 		if r.code != 1 || !strings.Contains(r.stderr, tc.want) {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -18,25 +17,12 @@ import (
 )
 
 // elfCorpus lists the objects the oracle tests run on: every committed
-// test object, and every object shipped in cilium/ebpf's module (both
-// byte orders, written by people other than us).
+// test object, the objects libbpf-tools embed, and every object shipped in
+// cilium/ebpf's module (both byte orders, written by people other than us).
 func elfCorpus(t *testing.T) []string {
 	t.Helper()
-	files, err := filepath.Glob("../../testdata/*.bpf.o")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no committed test objects under ../testdata: %v", err)
-	}
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/cilium/ebpf").Output()
-	dir := strings.TrimSpace(string(out))
-	if err != nil || dir == "" {
-		if testutil.Strict() {
-			t.Fatalf("cannot find the cilium/ebpf module: %v", err)
-		}
-		t.Logf("cilium/ebpf module not found, oracle tests run on our objects only")
-		return files
-	}
-	files = append(files, skeletonObjects(t)...)
-	err = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+	files := append(testutil.Objects(t, "*"), skeletonObjects(t)...)
+	err := filepath.WalkDir(testutil.CiliumModuleDir(t), func(path string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -378,7 +364,7 @@ func TestELFEmbeddedSkeleton(t *testing.T) {
 		t.Errorf("opensnoop's programs: %v", names)
 	}
 	// A host binary without an embedded object is still refused.
-	if _, err := Open("../../testdata/malformed/x86_64.o"); !errors.Is(err, ErrNotBPF) {
+	if _, err := Open(testutil.Testdata(t, "malformed/x86_64.o")); !errors.Is(err, ErrNotBPF) {
 		t.Errorf("x86_64.o: %v", err)
 	}
 }

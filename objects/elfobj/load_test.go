@@ -23,11 +23,7 @@ var trampolineObjects = map[string]bool{"fentry.bpf.o": true}
 func TestCommittedObjectsLoad(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	testutil.RequireTool(t, "bpftool")
-	files, err := filepath.Glob("../../testdata/*.bpf.o")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no committed objects: %v", err)
-	}
-	for _, path := range files {
+	for _, path := range testutil.Objects(t, "*") {
 		name := filepath.Base(path)
 		t.Run(name, func(t *testing.T) {
 			pin := filepath.Join(testutil.PinDir(t), "progs")

@@ -14,7 +14,7 @@ import (
 
 func loadMapdata(t *testing.T) *ebpf.Collection {
 	t.Helper()
-	coll, err := ebpf.LoadCollection("../../testdata/mapdata.bpf.o")
+	coll, err := ebpf.LoadCollection(testutil.Object(t, "mapdata"))
 	if err != nil {
 		t.Fatalf("load mapdata.bpf.o: %v", err)
 	}

@@ -2,7 +2,6 @@ package loader
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,14 +14,11 @@ import (
 	"github.com/bpfkit/bpfkit/objects"
 )
 
-// loaderObject is the path of a committed loader test object.
-func loaderObject(name string) string {
-	return filepath.Join("..", "..", "testdata", "loader", name+".bpf.o")
-}
-
+// openObject opens the committed loader test object
+// testdata/loader/<name>.bpf.o.
 func openObject(t *testing.T, name string) *Object {
 	t.Helper()
-	obj, err := Open(loaderObject(name))
+	obj, err := Open(testutil.Object(t, "loader/"+name))
 	if err != nil {
 		t.Fatal(err)
 	}

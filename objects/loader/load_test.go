@@ -3,7 +3,6 @@ package loader
 import (
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -42,7 +41,7 @@ func TestOpenObjectOrder(t *testing.T) {
 }
 
 func TestOpenObjectErrors(t *testing.T) {
-	data, err := os.ReadFile(loaderObject("tracepoint"))
+	data, err := os.ReadFile(testutil.Object(t, "loader/tracepoint"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +65,7 @@ func TestOpenObjectErrors(t *testing.T) {
 			t.Errorf("%s: got %v, want %v", tc.name, err, tc.want)
 		}
 	}
-	_, err = Open(loaderObject("noprog"))
+	_, err = Open(testutil.Object(t, "loader/noprog"))
 	if !errors.Is(err, ErrNoPrograms) {
 		t.Errorf("noprog: got %v, want ErrNoPrograms", err)
 	}
@@ -91,24 +90,12 @@ func TestProgTypeBySectionWord(t *testing.T) {
 	}
 }
 
-// committedObjects lists every committed test object and why it may not
-// load: "" when it must. Objects under testdata/*/malformed are broken on
-// purpose and are not listed.
+// committedObjects lists every committed test object, the shared ones and
+// the loader's, and why it may not load: "" when it must. (The malformed
+// corpus is broken on purpose and is not listed.)
 func committedObjects(t *testing.T) map[string]string {
 	t.Helper()
-	var paths []string
-	filepath.WalkDir(filepath.Join("..", "..", "testdata"), func(p string, d os.DirEntry, err error) error {
-		if err == nil && d.IsDir() && d.Name() == "malformed" {
-			return filepath.SkipDir
-		}
-		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".o") {
-			paths = append(paths, p)
-		}
-		return nil
-	})
-	if len(paths) == 0 {
-		t.Fatal("no committed test objects")
-	}
+	paths := append(testutil.Objects(t, "*"), testutil.Objects(t, "loader/*")...)
 	tramp := haveTrampolines()
 	out := map[string]string{}
 	for _, p := range paths {
@@ -147,8 +134,8 @@ func committedObjects(t *testing.T) map[string]string {
 // truncated, empty and non-BPF files are elfobj.ErrNotBPF. (Some defects
 // matter only to a readelf-style reader and still load.)
 func TestMalformedObjects(t *testing.T) {
-	paths, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "*", "malformed", "*.o"))
-	more, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "malformed", "*.o"))
+	paths, _ := filepath.Glob(testutil.Testdata(t, "*/malformed/*.o"))
+	more, _ := filepath.Glob(testutil.Testdata(t, "malformed/*.o"))
 	for _, p := range append(paths, more...) {
 		_, err := Open(p)
 		base := filepath.Base(p)
@@ -436,11 +423,7 @@ var ciliumLoadable = []string{
 // meant to load on a stock kernel.
 func TestCiliumTestdata(t *testing.T) {
 	testutil.RequirePrivileged(t)
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/cilium/ebpf").Output()
-	if err != nil {
-		t.Fatalf("go list: %v", err)
-	}
-	td := filepath.Join(strings.TrimSpace(string(out)), "testdata")
+	td := filepath.Join(testutil.CiliumModuleDir(t), "testdata")
 	tramp := haveTrampolines()
 	for _, name := range ciliumLoadable {
 		t.Run(name, func(t *testing.T) {
@@ -467,11 +450,7 @@ func TestCiliumTestdata(t *testing.T) {
 // clear errors.
 func TestCiliumTestdataErrors(t *testing.T) {
 	testutil.RequirePrivileged(t)
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/cilium/ebpf").Output()
-	if err != nil {
-		t.Fatalf("go list: %v", err)
-	}
-	td := filepath.Join(strings.TrimSpace(string(out)), "testdata")
+	td := filepath.Join(testutil.CiliumModuleDir(t), "testdata")
 	for name, want := range map[string]string{
 		"errors":               "program poisoned_", // several programs fail; cilium/ebpf loads them in random order
 		"fwd_decl":             `program call_fwd (section socket) rejected by the kernel: Call at insn 0: symbol "fwd": unsatisfied program reference`,
@@ -532,7 +511,7 @@ func TestTypeOverride(t *testing.T) {
 func TestKernelBTF(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	obj := openObject(t, "core_fail")
-	l, err := Load(obj, LoadOptions{KernelBTF: loaderObject("core_fail")})
+	l, err := Load(obj, LoadOptions{KernelBTF: testutil.Object(t, "loader/core_fail")})
 	if err != nil {
 		t.Fatalf("with the object's own BTF as kernel BTF: %v", err)
 	}

@@ -475,11 +475,7 @@ func TestRunPerfArray(t *testing.T) {
 // objects attach what their sections allow and skip the rest.
 func TestRunCiliumObjects(t *testing.T) {
 	testutil.RequirePrivileged(t)
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/cilium/ebpf").Output()
-	if err != nil {
-		t.Fatalf("go list: %v", err)
-	}
-	td := filepath.Join(strings.TrimSpace(string(out)), "testdata")
+	td := filepath.Join(testutil.CiliumModuleDir(t), "testdata")
 	for name, want := range map[string]struct{ attached, skipped int }{
 		"raw_tracepoint":  {1, 0},
 		"loader-clang-14": {1, 4}, // xdp on lo; socket filters skipped

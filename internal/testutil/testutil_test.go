@@ -20,6 +20,19 @@ func TestRepoRoot(t *testing.T) {
 	}
 }
 
+// TestObject: object paths are relative to the working directory, as
+// tests wrote them by hand, so that outputs naming them stay as they were.
+func TestObject(t *testing.T) {
+	t.Chdir(filepath.Join(testutil.RepoRoot(t), "cmd", "bpfkit"))
+	if got, want := testutil.Object(t, "loader/kprobe"), "../../testdata/loader/kprobe.bpf.o"; got != want {
+		t.Errorf("Object: %s, want %s", got, want)
+	}
+	objs := testutil.Objects(t, "*")
+	if len(objs) < 5 || objs[0] != "../../testdata/btfkinds.bpf.o" {
+		t.Errorf("Objects: %v", objs)
+	}
+}
+
 // TestBpftool checks both bpftools the tests compare with: the exit code
 // comes back, and each is the version it is said to be.
 func TestBpftool(t *testing.T) {
