@@ -24,7 +24,7 @@ func bpftoolShowPinned(t *testing.T, noun, path string) map[string]any {
 }
 
 // pinnedIDs returns the kernel IDs of the objects pinned at or under the
-// paths, by kind, for gone.
+// paths, by kind, for testutil.AssertGone.
 func pinnedIDs(t *testing.T, paths ...string) map[string][]uint32 {
 	t.Helper()
 	ids := map[string][]uint32{}
@@ -137,7 +137,7 @@ func TestProgLoadAllAutoattach(t *testing.T) {
 	os.Remove(filepath.Join(dir, "again"))
 	os.Remove(filepath.Join(dir, "sock2"))
 	os.Remove(shared)
-	gone(t, ids)
+	testutil.AssertGone(t, ids)
 }
 
 // TestProgLoadFirst: `prog load OBJ PATH` pins the first program only;
@@ -214,8 +214,8 @@ func TestProgLoadFirst(t *testing.T) {
 	}
 	ids := pinnedIDs(t, dir)
 	os.RemoveAll(dir)
-	gone(t, ids)
-	waitForCounts(t, [3]int{0, 0, 0}, "bad_no_null_check", "bad_counts", "core_missing_fie", "core_out")
+	testutil.AssertGone(t, ids)
+	testutil.WaitCountsAtMost(t, testutil.Counts{}, "bad_no_null_check", "bad_counts", "core_missing_fie", "core_out")
 }
 
 // TestTracelog: `prog tracelog -j` prints bpf_printk lines as JSON objects
@@ -284,7 +284,7 @@ func TestLinkDetach(t *testing.T) {
 	}
 	ids := pinnedIDs(t, path)
 	os.RemoveAll(path)
-	gone(t, ids)
+	testutil.AssertGone(t, ids)
 }
 
 // TestProgLoadDebug: -d prints every program's verifier log.

@@ -13,79 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/link"
-
 	"github.com/bpfkit/bpfkit/internal/testutil"
 )
-
-// countByName counts kernel programs and maps with the given names (15
-// characters at most) and links whose program has one of them. Other
-// packages' tests load objects at the same time, so only names of this
-// test's objects are counted.
-func countByName(names ...string) [3]int {
-	want := map[string]bool{}
-	for _, n := range names {
-		if len(n) > 15 {
-			n = n[:15]
-		}
-		want[n] = true
-	}
-	var c [3]int
-	ours := map[ebpf.ProgramID]bool{}
-	for id, err := ebpf.ProgramGetNextID(0); err == nil; id, err = ebpf.ProgramGetNextID(id) {
-		if p, err := ebpf.NewProgramFromID(id); err == nil {
-			if info, err := p.Info(); err == nil && want[info.Name] {
-				c[0]++
-				ours[id] = true
-			}
-			p.Close()
-		}
-	}
-	for id, err := ebpf.MapGetNextID(0); err == nil; id, err = ebpf.MapGetNextID(id) {
-		if m, err := ebpf.NewMapFromID(id); err == nil {
-			if info, err := m.Info(); err == nil && want[info.Name] {
-				c[1]++
-			}
-			m.Close()
-		}
-	}
-	it := new(link.Iterator)
-	for it.Next() {
-		if info, err := it.Link.Info(); err == nil && ours[info.Program] {
-			c[2]++
-		}
-	}
-	return c
-}
-
-// waitForCounts polls until no count exceeds want (the kernel frees
-// objects asynchronously; tests in other packages may load the same objects
-// meanwhile, so by name only an upper bound holds).
-func waitForCounts(t *testing.T, want [3]int, names ...string) {
-	t.Helper()
-	var got [3]int
-	for i := 0; i < 100; i++ {
-		if got = countByName(names...); got[0] <= want[0] && got[1] <= want[1] && got[2] <= want[2] {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("programs/maps/links named %v: %v, want at most %v", names, got, want)
-}
-
-// gone waits until the kernel has freed the objects with these IDs: the
-// exact check that a run or a removed pin left nothing behind.
-func gone(t *testing.T, ids map[string][]uint32) {
-	t.Helper()
-	for kind, list := range ids {
-		for _, id := range list {
-			if !testutil.IDGone(kind, id, 5*time.Second) {
-				t.Errorf("%s %d is still loaded", kind, id)
-			}
-		}
-	}
-}
 
 var (
 	linkRowRe    = regexp.MustCompile(`(?m)^trace_openat  tracepoint syscalls/sys_enter_openat  (\d+)$`)
@@ -180,7 +109,7 @@ func TestRunInterrupt(t *testing.T) {
 	if !strings.Contains(strings.Join(head, "\n"), "trace_openat  tracepoint syscalls/sys_enter_openat") {
 		t.Errorf("attach table missing:\n%s", strings.Join(head, "\n"))
 	}
-	if got := countByName(tracepointNames...); got[0] < 1 || got[1] < 2 || got[2] < 1 {
+	if got := testutil.CountByName(tracepointNames...); got.Progs < 1 || got.Maps < 2 || got.Links < 1 {
 		t.Errorf("while running, programs/maps/links by name: %v", got)
 	}
 	var sawEvent, sawTrace bool
@@ -202,7 +131,7 @@ func TestRunInterrupt(t *testing.T) {
 	if len(ids["link"]) != 1 || len(ids["map"]) != 1 || len(ids["prog"]) != 1 {
 		t.Fatalf("IDs in the output: %v", ids)
 	}
-	gone(t, ids)
+	testutil.AssertGone(t, ids)
 }
 
 // TestRunPIDFilterJSON: with --set targ_pid every event comes from that
@@ -283,7 +212,7 @@ func TestRunPIDFilterJSON(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("exit: %v\n%s", err, stderr)
 	}
-	gone(t, map[string][]uint32{
+	testutil.AssertGone(t, map[string][]uint32{
 		"prog": {sum.Summary.Programs[0].ID},
 		"map":  {start.Sources[0].ID},
 		"link": {start.Attached[0].LinkID},
@@ -305,7 +234,7 @@ func TestRunEnds(t *testing.T) {
 	if len(ids) != 3 {
 		t.Errorf("IDs in the output: %v", ids)
 	}
-	gone(t, ids)
+	testutil.AssertGone(t, ids)
 
 	// Closed stdout while no event comes (a filter nobody passes), and
 	// while events stream.
@@ -353,7 +282,7 @@ func TestRunEnds(t *testing.T) {
 		if len(ids["link"]) != 1 || len(ids["map"]) != 1 {
 			t.Fatalf("IDs in %q: %v", head.String(), ids)
 		}
-		gone(t, ids)
+		testutil.AssertGone(t, ids)
 	}
 }
 
@@ -383,5 +312,5 @@ func TestRunErrors(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q, want %q", tc.args[1:], r.code, r.stderr, tc.want)
 		}
 	}
-	waitForCounts(t, [3]int{0, 0, 0}, "bad_no_null_check", "bad_counts", "xdp_pass_all", "tc_ingress_pass")
+	testutil.WaitCountsAtMost(t, testutil.Counts{}, "bad_no_null_check", "bad_counts", "xdp_pass_all", "tc_ingress_pass")
 }

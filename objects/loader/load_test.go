@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
@@ -196,7 +197,7 @@ func TestLoadAllCommittedObjects(t *testing.T) {
 					// reference per release but run once).
 					continue
 				}
-				if !idGone(p.Kind, p.ID) {
+				if !testutil.IDGone(p.Kind, p.ID, 5*time.Second) {
 					t.Errorf("%s %s (ID %d) still loaded after its pin was removed", p.Kind, p.Name, p.ID)
 				}
 			}
@@ -219,9 +220,9 @@ func TestProgLoadFirstOnly(t *testing.T) {
 	}
 	// kprobe_openat2 stays; kretprobe_openat2 is gone; the maps stay as the
 	// pinned program uses them.
-	waitCounts(t, [3]int{1, 1, 0}, "kprobe_openat2", "kretprobe_opena", "kp_events")
+	testutil.WaitCountsAtMost(t, testutil.Counts{Progs: 1, Maps: 1}, "kprobe_openat2", "kretprobe_opena", "kp_events")
 	os.Remove(path)
-	waitCounts(t, [3]int{0, 0, 0}, "kprobe_openat2", "kretprobe_opena", "kp_events")
+	testutil.WaitCountsAtMost(t, testutil.Counts{}, "kprobe_openat2", "kretprobe_opena", "kp_events")
 
 	// With autoattach the first program's link is pinned at PATH.
 	obj = openObject(t, "tracepoint")
@@ -242,7 +243,7 @@ func TestProgLoadFirstOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Remove(path)
-	assertGone(t, map[string][]uint32{"link": {pins[0].ID}, "prog": {uint32(info.Program)}})
+	testutil.AssertGone(t, map[string][]uint32{"link": {pins[0].ID}, "prog": {uint32(info.Program)}})
 }
 
 // TestLoadFailuresLeaveNothing: a verifier rejection, a CO-RE failure, a
@@ -265,7 +266,7 @@ func TestLoadFailuresLeaveNothing(t *testing.T) {
 			!strings.Contains(err.Error(), "map_value_or_null") {
 			t.Errorf("message: %v", err)
 		}
-		waitCounts(t, [3]int{0, 0, 0}, objectNames(obj)...)
+		testutil.WaitCountsAtMost(t, testutil.Counts{}, objectNames(obj)...)
 		assertNoPath(t, filepath.Join(dir, "bad"), filepath.Join(dir, "badmaps"))
 	})
 
@@ -280,7 +281,7 @@ func TestLoadFailuresLeaveNothing(t *testing.T) {
 		if err.Error() != want {
 			t.Errorf("message:\n got %v\nwant %s", err, want)
 		}
-		waitCounts(t, [3]int{0, 0, 0}, objectNames(obj)...)
+		testutil.WaitCountsAtMost(t, testutil.Counts{}, objectNames(obj)...)
 		assertNoPath(t, filepath.Join(dir, "core"))
 	})
 
@@ -297,7 +298,7 @@ func TestLoadFailuresLeaveNothing(t *testing.T) {
 		if want := "pin path " + filepath.Join(taken, "trace_openat") + ": already exists (bpfkit never overwrites a pin)"; err.Error() != want {
 			t.Errorf("message %q", err)
 		}
-		waitCounts(t, [3]int{0, 0, 0}, objectNames(obj)...)
+		testutil.WaitCountsAtMost(t, testutil.Counts{}, objectNames(obj)...)
 		if _, err := os.Stat(filepath.Join(taken, "trace_openat")); err != nil {
 			t.Errorf("existing pin touched: %v", err)
 		}
@@ -309,7 +310,7 @@ func TestLoadFailuresLeaveNothing(t *testing.T) {
 			t.Fatalf("map collision: got %v", err)
 		}
 		assertNoPath(t, filepath.Join(dir, "fresh"))
-		waitCounts(t, [3]int{0, 0, 0}, objectNames(obj)...)
+		testutil.WaitCountsAtMost(t, testutil.Counts{}, objectNames(obj)...)
 	})
 
 	t.Run("outside bpffs", func(t *testing.T) {
@@ -322,7 +323,7 @@ func TestLoadFailuresLeaveNothing(t *testing.T) {
 		if !errors.Is(err, objects.ErrNotBPFFS) {
 			t.Fatalf("loadall: got %v, want objects.ErrNotBPFFS", err)
 		}
-		waitCounts(t, [3]int{0, 0, 0}, objectNames(obj)...)
+		testutil.WaitCountsAtMost(t, testutil.Counts{}, objectNames(obj)...)
 	})
 }
 
@@ -373,7 +374,7 @@ func TestMapReuse(t *testing.T) {
 	if _, err := Load(obj, LoadOptions{Reuse: []MapReuse{{Name: "openat_calls", Map: bad}}}); err == nil {
 		t.Error("incompatible map accepted")
 	}
-	waitCounts(t, [3]int{0, 1, 0}, objectNames(obj)...)
+	testutil.WaitCountsAtMost(t, testutil.Counts{Maps: 1}, objectNames(obj)...)
 }
 
 // TestPinByName: a LIBBPF_PIN_BY_NAME map is pinned under the pin root and
@@ -524,7 +525,7 @@ func TestKernelBTF(t *testing.T) {
 		!strings.HasPrefix(err.Error(), "kernel_btf /nonexistent: ") {
 		t.Errorf("missing file: %v", err)
 	}
-	waitCounts(t, [3]int{0, 0, 0}, objectNames(obj)...)
+	testutil.WaitCountsAtMost(t, testutil.Counts{}, objectNames(obj)...)
 }
 
 // TestFirstProgramMatchesBpftool: `prog load` pins the same first program

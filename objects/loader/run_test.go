@@ -132,7 +132,7 @@ func TestRunTracepointPIDFilter(t *testing.T) {
 		t.Errorf("sources summary %+v", srcs)
 	}
 	s.Close()
-	assertGone(t, ids)
+	testutil.AssertGone(t, ids)
 
 	// Without the filter the other process's opens come through.
 	s, err = StartRun(obj, RunOptions{})
@@ -237,7 +237,7 @@ func TestRunKprobe(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), ErrNoKprobes.Error()) {
 			t.Fatalf("kernel without kprobes: got %v", err)
 		}
-		waitCounts(t, [3]int{0, 0, 0}, objectNames(obj)...)
+		testutil.WaitCountsAtMost(t, testutil.Counts{}, objectNames(obj)...)
 		t.Skip("kernel has no kprobes; the error was clear and nothing was left")
 	}
 	if err != nil {
@@ -261,7 +261,7 @@ func TestRunFentry(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "need BPF trampoline support") {
 			t.Fatalf("kernel without trampolines: got %v", err)
 		}
-		waitCounts(t, [3]int{0, 0, 0}, objectNames(obj)...)
+		testutil.WaitCountsAtMost(t, testutil.Counts{}, objectNames(obj)...)
 		t.Skipf("kernel refuses BPF trampolines (%v); the error was clear and nothing was left", tramp)
 	}
 	if err != nil {
@@ -295,7 +295,7 @@ func TestRunNetAndSkips(t *testing.T) {
 	if _, err := StartRun(obj, RunOptions{}); err == nil || !strings.Contains(err.Error(), "needs a network interface (--iface)") {
 		t.Fatalf("no --iface: %v", err)
 	}
-	waitCounts(t, [3]int{0, 0, 0}, objectNames(obj)...)
+	testutil.WaitCountsAtMost(t, testutil.Counts{}, objectNames(obj)...)
 
 	s, err := StartRun(obj, RunOptions{Attach: AttachOptions{Iface: "lo", Cgroup: cg}})
 	if err != nil {
@@ -345,7 +345,7 @@ func TestRunNetAndSkips(t *testing.T) {
 		t.Errorf("xdp saw %d packets, tc %d", xdp, tc)
 	}
 	s.Close()
-	waitCounts(t, [3]int{0, 0, 0}, objectNames(obj)...)
+	testutil.WaitCountsAtMost(t, testutil.Counts{}, objectNames(obj)...)
 
 	// The socket filter in pinned.bpf.o is skipped with a note.
 	pobj := openObject(t, "pinned")
@@ -537,5 +537,5 @@ func TestMissingAttachTargets(t *testing.T) {
 		t.Errorf("run: %v", err)
 	}
 	l.Unload()
-	waitCounts(t, [3]int{0, 0, 0}, objectNames(obj)...)
+	testutil.WaitCountsAtMost(t, testutil.Counts{}, objectNames(obj)...)
 }
