@@ -28,15 +28,8 @@ func sameText(t *testing.T, args ...string) {
 // blocked.
 func loadXDP(t *testing.T) (progID, mapID uint32) {
 	t.Helper()
-	spec, err := ebpf.LoadCollectionSpec(testutil.Object(t, "xdp"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	coll, err := ebpf.NewCollection(spec)
-	if err != nil {
-		t.Fatalf("load xdp.bpf.o: %v", err)
-	}
-	t.Cleanup(coll.Close)
+	coll := testutil.LoadCollection(t, testutil.Object(t, "xdp"))
+	var err error
 	for _, p := range coll.Programs {
 		if progID, err = objects.Programs.ID(p); err != nil {
 			t.Fatal(err)

@@ -19,7 +19,7 @@ import (
 
 func TestPrefixesAndDefaults(t *testing.T) {
 	testutil.RequirePrivileged(t)
-	_, id := loadProg(t, &ebpf.ProgramSpec{Name: "bpfkit_t_prefix", Type: ebpf.SocketFilter, License: "MIT", Instructions: returnZero()})
+	_, id := loadProg(t, &ebpf.ProgramSpec{Name: "bpfkit_t_prefix", Type: ebpf.SocketFilter, License: "MIT", Instructions: testutil.ReturnZero()})
 	ids := strings.TrimSpace(mustBpfkit(t, "-j", "prog", "show", "id", itoa(id)))
 	for _, args := range [][]string{
 		{"-j", "p", "s", "id", itoa(id)},

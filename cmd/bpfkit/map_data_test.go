@@ -6,13 +6,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cilium/ebpf"
-	"golang.org/x/sys/unix"
 
 	"github.com/bpfkit/bpfkit/internal/testutil"
 	"github.com/bpfkit/bpfkit/objects"
@@ -28,21 +26,6 @@ func sameAsBpftool(t *testing.T, args ...string) string {
 		t.Errorf("bpfkit %s:\n--- bpfkit (exit %d, stderr %q)\n%s--- bpftool\n%s", strings.Join(args, " "), got.code, got.stderr, got.stdout, want)
 	}
 	return got.stdout
-}
-
-// loadMapdata loads testdata/mapdata.bpf.o with cilium/ebpf.
-func loadMapdata(t *testing.T) *ebpf.Collection {
-	t.Helper()
-	spec, err := ebpf.LoadCollectionSpec(testutil.Object(t, "mapdata"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	coll, err := ebpf.NewCollection(spec)
-	if err != nil {
-		t.Fatalf("load mapdata.bpf.o: %v", err)
-	}
-	t.Cleanup(coll.Close)
-	return coll
 }
 
 func runEmit(t *testing.T, coll *ebpf.Collection) {
@@ -66,7 +49,7 @@ func mapIDOf(t *testing.T, m *ebpf.Map) string {
 func TestMapDumpObject(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	testutil.RequireTool(t, "bpftool")
-	coll := loadMapdata(t)
+	coll := testutil.LoadCollection(t, testutil.Object(t, "mapdata"))
 	runEmit(t, coll)
 	runEmit(t, coll)
 	flows := mapIDOf(t, coll.Maps["flows"])
@@ -192,7 +175,7 @@ func TestMapVerbs(t *testing.T) {
 	sameAsBpftool(t, "-j", "map", "lookup", "pinned", pc, "key", "1", "0", "0", "0")
 
 	// prog array and map in map, with MAP and PROG values
-	_, progID := loadProg(t, &ebpf.ProgramSpec{Name: "bpfkit_t_pa", Type: ebpf.SocketFilter, License: "GPL", Instructions: returnZero()})
+	_, progID := loadProg(t, &ebpf.ProgramSpec{Name: "bpfkit_t_pa", Type: ebpf.SocketFilter, License: "GPL", Instructions: testutil.ReturnZero()})
 	pa := filepath.Join(dir, "pa")
 	mustBpfkit(t, "map", "create", pa, "type", "prog_array", "key", "4", "value", "4", "entries", "4", "name", "bpfkit_t_pa")
 	mustBpfkit(t, "map", "update", "pinned", pa, "key", "2", "0", "0", "0", "value", "id", itoa(progID))
@@ -324,24 +307,13 @@ func TestEventPipe(t *testing.T) {
 	}
 }
 
-// runEmitOn runs the emit program on one CPU, so that its
+// runEmitOn runs the emit program once on one CPU, so that its
 // BPF_F_CURRENT_CPU output goes to that CPU's perf ring.
 func runEmitOn(t *testing.T, coll *ebpf.Collection, cpu int) {
 	t.Helper()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		var set unix.CPUSet
-		set.Set(cpu)
-		if err := unix.SchedSetaffinity(0, &set); err != nil {
-			t.Errorf("sched_setaffinity: %v", err)
-			return
-		}
-		coll.Programs["emit"].Run(&ebpf.RunOptions{Data: make([]byte, 64)})
-	}()
-	<-done
+	if err := testutil.RunOnCPU(coll.Programs["emit"], cpu, 1); err != nil {
+		t.Errorf("run emit on CPU %d: %v", cpu, err)
+	}
 }
 
 // TestEventPipeLikeBpftool compares bpfkit's perf event_pipe lines with

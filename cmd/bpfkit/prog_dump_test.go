@@ -23,16 +23,7 @@ const disasmObject = "../../asm/testdata/lines.bpf.o"
 // loadObject loads every program of an object file and returns them by name.
 func loadObject(t *testing.T, path string) map[string]uint32 {
 	t.Helper()
-	testutil.RequirePrivileged(t)
-	spec, err := ebpf.LoadCollectionSpec(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	coll, err := ebpf.NewCollection(spec)
-	if err != nil {
-		t.Fatalf("load %s: %v", path, err)
-	}
-	t.Cleanup(coll.Close)
+	coll := testutil.LoadCollection(t, path)
 	ids := make(map[string]uint32)
 	for name, p := range coll.Programs {
 		info, err := p.Info()

@@ -18,14 +18,11 @@ import (
 	"github.com/bpfkit/bpfkit/objects"
 )
 
-// loadProg loads spec and unloads it when the test ends.
+// loadProg loads spec, unloads it when the test ends, and returns it with
+// its ID.
 func loadProg(t *testing.T, spec *ebpf.ProgramSpec) (*ebpf.Program, uint32) {
 	t.Helper()
-	p, err := ebpf.NewProgram(spec)
-	if err != nil {
-		t.Fatalf("load %s: %v", spec.Name, err)
-	}
-	t.Cleanup(func() { p.Close() })
+	p := testutil.NewProgram(t, spec)
 	id, err := objects.Programs.ID(p)
 	if err != nil {
 		t.Fatal(err)
@@ -33,23 +30,16 @@ func loadProg(t *testing.T, spec *ebpf.ProgramSpec) (*ebpf.Program, uint32) {
 	return p, id
 }
 
-// newMap creates spec and removes it when the test ends.
+// newMap creates a map from spec, closes it when the test ends, and returns
+// it with its ID.
 func newMap(t *testing.T, spec *ebpf.MapSpec) (*ebpf.Map, uint32) {
 	t.Helper()
-	m, err := ebpf.NewMap(spec)
-	if err != nil {
-		t.Fatalf("create map %s: %v", spec.Name, err)
-	}
-	t.Cleanup(func() { m.Close() })
+	m := testutil.NewMap(t, spec)
 	id, err := objects.Maps.ID(m)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return m, id
-}
-
-func returnZero() ebpfasm.Instructions {
-	return ebpfasm.Instructions{ebpfasm.Mov.Imm(ebpfasm.R0, 0), ebpfasm.Return()}
 }
 
 // sameFields checks that got has every field of want (bpftool's JSON
@@ -137,7 +127,7 @@ func TestProgShowMatchesBpftool(t *testing.T) {
 	testutil.RequirePrivileged(t)
 
 	_, plain := loadProg(t, &ebpf.ProgramSpec{
-		Name: "bpfkit_t_plain", Type: ebpf.SocketFilter, License: "MIT", Instructions: returnZero(),
+		Name: "bpfkit_t_plain", Type: ebpf.SocketFilter, License: "MIT", Instructions: testutil.ReturnZero(),
 	})
 
 	hash, _ := newMap(t, &ebpf.MapSpec{Name: "bpfkit_t_hash", Type: ebpf.Hash, KeySize: 4, ValueSize: 8, MaxEntries: 8})
@@ -159,7 +149,7 @@ func TestProgShowMatchesBpftool(t *testing.T) {
 		Type:    &ebpfbtf.FuncProto{Return: &ebpfbtf.Int{Name: "int", Size: 4, Encoding: ebpfbtf.Signed}},
 		Linkage: ebpfbtf.GlobalFunc,
 	}
-	insns := returnZero()
+	insns := testutil.ReturnZero()
 	insns[0] = ebpfbtf.WithFuncMetadata(insns[0], fn)
 	_, long := loadProg(t, &ebpf.ProgramSpec{
 		Name: longName[:15], Type: ebpf.SocketFilter, License: "GPL", Instructions: insns,
@@ -190,7 +180,7 @@ func TestProgShowStats(t *testing.T) {
 	}
 	defer stats.Close()
 	p, id := loadProg(t, &ebpf.ProgramSpec{
-		Name: "bpfkit_t_stats", Type: ebpf.SocketFilter, License: "MIT", Instructions: returnZero(),
+		Name: "bpfkit_t_stats", Type: ebpf.SocketFilter, License: "MIT", Instructions: testutil.ReturnZero(),
 	})
 	if _, err := p.Run(&ebpf.RunOptions{Data: make([]byte, 64), Repeat: 10}); err != nil {
 		t.Fatalf("run program: %v", err)
@@ -229,7 +219,7 @@ func TestMapShowMatchesBpftool(t *testing.T) {
 	// A prog array gets its owner's type once a program is stored in it.
 	progs, id := newMap(t, &ebpf.MapSpec{Name: "bpfkit_t_jmp", Type: ebpf.ProgramArray, KeySize: 4, ValueSize: 4, MaxEntries: 2})
 	ids = append(ids, id)
-	p, _ := loadProg(t, &ebpf.ProgramSpec{Name: "bpfkit_t_tail", Type: ebpf.SocketFilter, License: "MIT", Instructions: returnZero()})
+	p, _ := loadProg(t, &ebpf.ProgramSpec{Name: "bpfkit_t_tail", Type: ebpf.SocketFilter, License: "MIT", Instructions: testutil.ReturnZero()})
 	if err := progs.Put(uint32(0), p); err != nil {
 		t.Fatal(err)
 	}
@@ -257,15 +247,15 @@ func TestLinkShowMatchesBpftool(t *testing.T) {
 	if err := objects.EnsureTracefs(); err != nil {
 		t.Fatal(err)
 	}
-	tp, _ := loadProg(t, &ebpf.ProgramSpec{Name: "bpfkit_t_tp", Type: ebpf.TracePoint, License: "GPL", Instructions: returnZero()})
-	kp, _ := loadProg(t, &ebpf.ProgramSpec{Name: "bpfkit_t_kp", Type: ebpf.Kprobe, License: "GPL", Instructions: returnZero()})
-	rawtp, _ := loadProg(t, &ebpf.ProgramSpec{Name: "bpfkit_t_rawtp", Type: ebpf.RawTracepoint, License: "GPL", Instructions: returnZero()})
+	tp, _ := loadProg(t, &ebpf.ProgramSpec{Name: "bpfkit_t_tp", Type: ebpf.TracePoint, License: "GPL", Instructions: testutil.ReturnZero()})
+	kp, _ := loadProg(t, &ebpf.ProgramSpec{Name: "bpfkit_t_kp", Type: ebpf.Kprobe, License: "GPL", Instructions: testutil.ReturnZero()})
+	rawtp, _ := loadProg(t, &ebpf.ProgramSpec{Name: "bpfkit_t_rawtp", Type: ebpf.RawTracepoint, License: "GPL", Instructions: testutil.ReturnZero()})
 	// fentry and lsm programs are refused (EPERM) on this kernel; tp_btf
 	// is a tracing program too (the kernel links it as a raw tracepoint).
 	tpBTF, _ := loadProg(t, &ebpf.ProgramSpec{Name: "bpfkit_t_tpbtf", Type: ebpf.Tracing, AttachType: ebpf.AttachTraceRawTp,
-		AttachTo: "sched_switch", License: "GPL", Instructions: returnZero()})
+		AttachTo: "sched_switch", License: "GPL", Instructions: testutil.ReturnZero()})
 	iter, _ := loadProg(t, &ebpf.ProgramSpec{Name: "bpfkit_t_iter", Type: ebpf.Tracing, AttachType: ebpf.AttachTraceIter,
-		AttachTo: "bpf_map", License: "GPL", Instructions: returnZero()})
+		AttachTo: "bpf_map", License: "GPL", Instructions: testutil.ReturnZero()})
 
 	var links []link.Link
 	attach := func(l link.Link, err error) {
@@ -313,7 +303,7 @@ func TestLinkShowMatchesBpftool(t *testing.T) {
 func TestShowPinnedPaths(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	dir := testutil.PinDir(t)
-	p, id := loadProg(t, &ebpf.ProgramSpec{Name: "bpfkit_t_pin", Type: ebpf.SocketFilter, License: "MIT", Instructions: returnZero()})
+	p, id := loadProg(t, &ebpf.ProgramSpec{Name: "bpfkit_t_pin", Type: ebpf.SocketFilter, License: "MIT", Instructions: testutil.ReturnZero()})
 	path := filepath.Join(dir, "prog")
 	if err := p.Pin(path); err != nil {
 		t.Fatal(err)

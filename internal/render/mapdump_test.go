@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/cilium/ebpf"
-	ebpfasm "github.com/cilium/ebpf/asm"
 	ebpfbtf "github.com/cilium/ebpf/btf"
 
 	"github.com/bpfkit/bpfkit/internal/testutil"
@@ -21,11 +20,7 @@ import (
 // cleanup.
 func newMap(t *testing.T, dir string, spec *ebpf.MapSpec) (*ebpf.Map, string) {
 	t.Helper()
-	m, err := ebpf.NewMap(spec)
-	if err != nil {
-		t.Fatalf("create %s: %v", spec.Name, err)
-	}
-	t.Cleanup(func() { m.Close() })
+	m := testutil.NewMap(t, spec)
 	path := filepath.Join(dir, spec.Name)
 	if err := m.Pin(path); err != nil {
 		t.Fatal(err)
@@ -167,22 +162,6 @@ func TestDumpPlainHex(t *testing.T) {
 	}
 }
 
-// socketProg loads a trivial socket filter for prog array tests.
-func socketProg(t *testing.T) *ebpf.Program {
-	t.Helper()
-	p, err := ebpf.NewProgram(&ebpf.ProgramSpec{
-		Name:         "bpfkit_t",
-		Type:         ebpf.SocketFilter,
-		License:      "GPL",
-		Instructions: ebpfasm.Instructions{ebpfasm.Mov.Imm(ebpfasm.R0, 0), ebpfasm.Return()},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	return p
-}
-
 func TestDumpFdMaps(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	testutil.RequireTool(t, "bpftool")
@@ -203,7 +182,8 @@ func TestDumpFdMaps(t *testing.T) {
 		t.Fatal(err)
 	}
 	pa, paPath := newMap(t, dir, &ebpf.MapSpec{Name: "pa", Type: ebpf.ProgramArray, KeySize: 4, ValueSize: 4, MaxEntries: 4})
-	if err := pa.Update(uint32(2), socketProg(t), ebpf.UpdateAny); err != nil {
+	prog := testutil.NewProgram(t, &ebpf.ProgramSpec{Name: "bpfkit_t", Type: ebpf.SocketFilter, License: "GPL", Instructions: testutil.ReturnZero()})
+	if err := pa.Update(uint32(2), prog, ebpf.UpdateAny); err != nil {
 		t.Fatal(err)
 	}
 	compareDump(t, aom, aomPath, nil, nil)

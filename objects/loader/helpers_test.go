@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/asm"
 
 	"github.com/bpfkit/bpfkit/internal/testutil"
 	"github.com/bpfkit/bpfkit/objects"
@@ -58,7 +57,7 @@ func haveTrampolines() error {
 		AttachType:   ebpf.AttachTraceFEntry,
 		AttachTo:     "do_sys_openat2",
 		License:      "GPL",
-		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()},
+		Instructions: testutil.ReturnZero(),
 	})
 	if err != nil {
 		return err
