@@ -225,22 +225,31 @@ func TestMapVerbs(t *testing.T) {
 	}
 }
 
-// TestEventPipe reads records a test program writes to a perf event array
-// and a ring buffer, raw and decoded with BTF.
-func TestEventPipe(t *testing.T) {
-	testutil.RequirePrivileged(t)
-	// Loaded by libbpf (through bpftool) so that the program's BTF holds
-	// every type of the object, struct event included.
+// loadMapdataWithLibbpf loads mapdata.bpf.o with `bpftool prog loadall`
+// (libbpf), so that the program's BTF holds every type of the object,
+// struct event included. It returns the emit program, as the only program
+// of a collection, and the directory the maps are pinned in; all of it
+// goes when the test ends.
+func loadMapdataWithLibbpf(t *testing.T) (coll *ebpf.Collection, maps string) {
+	t.Helper()
 	dir := testutil.PinDir(t)
-	testutil.BpftoolOutput(t, "prog", "loadall", testutil.Object(t, "mapdata"), filepath.Join(dir, "progs"), "pinmaps", filepath.Join(dir, "maps"))
+	maps = filepath.Join(dir, "maps")
+	testutil.BpftoolOutput(t, "prog", "loadall", testutil.Object(t, "mapdata"), filepath.Join(dir, "progs"), "pinmaps", maps)
 	prog, err := ebpf.LoadPinnedProgram(filepath.Join(dir, "progs", "emit"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer prog.Close()
-	coll := &ebpf.Collection{Programs: map[string]*ebpf.Program{"emit": prog}}
-	ring := filepath.Join(dir, "maps", "ring")
-	perf := filepath.Join(dir, "maps", "perf_events")
+	t.Cleanup(func() { prog.Close() })
+	return &ebpf.Collection{Programs: map[string]*ebpf.Program{"emit": prog}}, maps
+}
+
+// TestEventPipe reads records a test program writes to a perf event array
+// and a ring buffer, raw and decoded with BTF.
+func TestEventPipe(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	coll, maps := loadMapdataWithLibbpf(t)
+	ring := filepath.Join(maps, "ring")
+	perf := filepath.Join(maps, "perf_events")
 
 	// Ring buffer records stay until read: write first, then read.
 	runEmit(t, coll)
@@ -321,15 +330,8 @@ func runEmitOn(t *testing.T, coll *ebpf.Collection, cpu int) {
 func TestEventPipeLikeBpftool(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	tool := testutil.RequireTool(t, "bpftool")
-	dir := testutil.PinDir(t)
-	testutil.BpftoolOutput(t, "prog", "loadall", testutil.Object(t, "mapdata"), filepath.Join(dir, "progs"), "pinmaps", filepath.Join(dir, "maps"))
-	prog, err := ebpf.LoadPinnedProgram(filepath.Join(dir, "progs", "emit"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer prog.Close()
-	coll := &ebpf.Collection{Programs: map[string]*ebpf.Program{"emit": prog}}
-	perf := filepath.Join(dir, "maps", "perf_events")
+	coll, maps := loadMapdataWithLibbpf(t)
+	perf := filepath.Join(maps, "perf_events")
 	stamp := regexp.MustCompile(`@\d+\.\d{9} `)
 	for _, json := range []bool{false, true} {
 		args := []string{"map", "event_pipe", "pinned", perf}

@@ -92,47 +92,38 @@ func DecodeJSON[T any](tb testing.TB, data []byte) T {
 	return v
 }
 
-// run runs the program at path and returns its stdout and exit code; the
-// test fails when it cannot start. name is how messages call it.
+// run runs the program at path and returns its stdout and exit code,
+// logging its stderr when the code is not 0. name is how messages call it.
 func run(tb testing.TB, path, name string, args []string) ([]byte, int) {
 	tb.Helper()
-	stdout, stderr, code, err := start(path, args)
-	if err != nil {
-		tb.Fatalf("%s %s: %v", name, strings.Join(args, " "), err)
-	}
+	stdout, stderr, code := execute(tb, path, name, args)
 	if code != 0 {
 		tb.Logf("%s %s: exit %d: %s", name, strings.Join(args, " "), code, stderr)
 	}
 	return stdout, code
 }
 
-// output runs the program at path and returns its stdout; the test fails
-// unless it exits 0.
+// output runs the program at path and returns its stdout; the test fails,
+// with the program's stderr, unless it exits 0.
 func output(tb testing.TB, path, name string, args []string) []byte {
 	tb.Helper()
-	stdout, stderr, code, err := start(path, args)
-	if err != nil {
-		tb.Fatalf("%s %s: %v", name, strings.Join(args, " "), err)
-	}
+	stdout, stderr, code := execute(tb, path, name, args)
 	if code != 0 {
 		tb.Fatalf("%s %s: exit %d: %s", name, strings.Join(args, " "), code, stderr)
 	}
 	return stdout
 }
 
-// start runs the program at path to its end. err is set only when it
-// could not start; code is -1 when a signal ended it.
-func start(path string, args []string) (stdout, stderr []byte, code int, err error) {
+// execute runs the program at path to its end; code is -1 when a signal
+// ended it. The test fails when the program cannot start.
+func execute(tb testing.TB, path, name string, args []string) (stdout, stderr []byte, code int) {
+	tb.Helper()
 	var out, errb bytes.Buffer
 	cmd := exec.Command(path, args...)
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	err = cmd.Run()
 	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		err = nil
+	if err := cmd.Run(); err != nil && !errors.As(err, &exit) {
+		tb.Fatalf("%s %s: %v", name, strings.Join(args, " "), err)
 	}
-	if err != nil {
-		return nil, nil, 0, err
-	}
-	return out.Bytes(), errb.Bytes(), cmd.ProcessState.ExitCode(), nil
+	return out.Bytes(), errb.Bytes(), cmd.ProcessState.ExitCode()
 }
