@@ -117,6 +117,8 @@ func firstDiff(got, want []byte) string {
 	return "equal"
 }
 
+// marshalCompact encodes v as bpftool -j prints it: compact, HTML
+// characters unescaped, with a final newline.
 func marshalCompact(t *testing.T, v any) []byte {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

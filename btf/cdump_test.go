@@ -35,6 +35,8 @@ func compileC(t *testing.T, header []byte, extra string) {
 	}
 }
 
+// dumpC returns bpfkit's C dump of the types roots of s and what they
+// need (every type when roots is empty).
 func dumpC(t *testing.T, s *Spec, roots []TypeID) []byte {
 	t.Helper()
 	var buf bytes.Buffer
@@ -44,6 +46,7 @@ func dumpC(t *testing.T, s *Spec, roots []TypeID) []byte {
 	return buf.Bytes()
 }
 
+// loadVmlinux parses the running kernel's BTF, or skips without it.
 func loadVmlinux(t *testing.T) *Spec {
 	t.Helper()
 	if _, err := os.Stat(vmlinuxPath); err != nil {

@@ -67,6 +67,8 @@ func fixBpftoolEnumJSON(b []byte) []byte {
 	})
 }
 
+// rawDumps returns bpfkit's raw dumps of the types ids of s (all of the
+// blob's own types when ids is empty): plain, JSON and pretty JSON.
 func rawDumps(t *testing.T, s *Spec, ids []TypeID) (plain, compact, pretty []byte) {
 	t.Helper()
 	var a, b, c bytes.Buffer

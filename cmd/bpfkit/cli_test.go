@@ -259,6 +259,7 @@ func TestDemoDryRun(t *testing.T) {
 	}
 }
 
+// itoa is a kernel ID as a command-line word.
 func itoa(id uint32) string { return strconv.FormatUint(uint64(id), 10) }
 
 func TestCompletion(t *testing.T) {

@@ -65,6 +65,7 @@ func TestELFJSON(t *testing.T) {
 	}
 }
 
+// mustJSON is v as compact JSON, for comparing decoded documents.
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)

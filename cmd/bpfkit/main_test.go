@@ -1,3 +1,7 @@
+// What the command's tests share: the binary, built once, and running a
+// command line in-process. What every package's tests share (bpftool,
+// pins, test objects, kernel object counts) is in internal/testutil.
+
 package main
 
 import (

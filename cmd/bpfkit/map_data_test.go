@@ -28,6 +28,7 @@ func sameAsBpftool(t *testing.T, args ...string) string {
 	return got.stdout
 }
 
+// runEmit runs mapdata.bpf.o's emit program once, on any CPU.
 func runEmit(t *testing.T, coll *ebpf.Collection) {
 	t.Helper()
 	if _, err := coll.Programs["emit"].Run(&ebpf.RunOptions{Data: make([]byte, 64)}); err != nil {
@@ -35,6 +36,7 @@ func runEmit(t *testing.T, coll *ebpf.Collection) {
 	}
 }
 
+// mapIDOf returns the ID of m as a command-line word.
 func mapIDOf(t *testing.T, m *ebpf.Map) string {
 	t.Helper()
 	id, err := objects.Maps.ID(m)

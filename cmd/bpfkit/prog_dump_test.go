@@ -20,8 +20,9 @@ import (
 // a map, a subprogram, a bpf_loop callback and kfuncs.
 const disasmObject = "../../asm/testdata/lines.bpf.o"
 
-// loadObject loads every program of an object file and returns them by name.
-func loadObject(t *testing.T, path string) map[string]uint32 {
+// loadProgramIDs loads every program of an object file until the test
+// ends, and returns their IDs by name.
+func loadProgramIDs(t *testing.T, path string) map[string]uint32 {
 	t.Helper()
 	coll := testutil.LoadCollection(t, path)
 	ids := make(map[string]uint32)
@@ -39,7 +40,7 @@ func loadObject(t *testing.T, path string) map[string]uint32 {
 // TestProgDumpXlatedMatchesBpftool runs `prog dump xlated` end to end and
 // compares it byte for byte with bpftool in every mode v7.1.0 supports.
 func TestProgDumpXlatedMatchesBpftool(t *testing.T) {
-	ids := loadObject(t, disasmObject)
+	ids := loadProgramIDs(t, disasmObject)
 	for name, id := range ids {
 		for _, mode := range [][]string{nil, {"linum"}, {"opcodes"}, {"visual"}} {
 			args := append([]string{"prog", "dump", "xlated", "id", itoa(id)}, mode...)
@@ -106,6 +107,7 @@ var v71Text = []struct {
 	{regexp.MustCompile(`\(([0-9a-f]{2})\) (r\d+ = load_acquire|store_release)\(\([^)]*\)[^"\n]*`), "BUG_$1"},
 }
 
+// asV71Text rewrites a dump as bpftool v7.1.0 prints it (see v71Text).
 func asV71Text(s string) string {
 	for _, r := range v71Text {
 		s = r.re.ReplaceAllString(s, r.repl)
@@ -156,8 +158,8 @@ func TestProgDumpSharedObjects(t *testing.T) {
 // TestProgDumpSeveral dumps two programs matched by one name, with the
 // program header bpftool prints before each.
 func TestProgDumpSeveral(t *testing.T) {
-	loadObject(t, disasmObject)
-	loadObject(t, disasmObject)
+	loadProgramIDs(t, disasmObject)
+	loadProgramIDs(t, disasmObject)
 	for _, global := range [][]string{nil, {"-j"}} {
 		args := append(global, "prog", "dump", "xlated", "name", "second_prog")
 		if got, want := mustBpfkit(t, args...), string(testutil.BpftoolOutput(t, args...)); got != want {
@@ -217,7 +219,7 @@ func TestProgDumpAllInstructions(t *testing.T) {
 // function headed by its symbol, no undecodable bytes, the raw image with
 // `file`, and bpftool's JSON shape.
 func TestProgDumpJited(t *testing.T) {
-	ids := loadObject(t, disasmObject)
+	ids := loadProgramIDs(t, disasmObject)
 	id := itoa(ids["lines_prog"])
 	out := mustBpfkit(t, "prog", "dump", "jited", "id", id, "linum")
 	for _, want := range []string{"int lines_prog(struct __sk_buff * skb):\n", "_lines_prog:\n", "int helper_sub(int x):\n",

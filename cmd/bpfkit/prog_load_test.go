@@ -67,9 +67,8 @@ func TestProgLoadAllAutoattach(t *testing.T) {
 	dir := testutil.PinDir(t)
 	progs, maps := filepath.Join(dir, "progs"), filepath.Join(dir, "maps")
 
-	// pinned.bpf.o's by-name map goes to the default root; use a copy of
-	// the object that shares nothing with other runs instead? The map is
-	// named bpfkit_shared and only this test pins it under /sys/fs/bpf.
+	// pinned.bpf.o's LIBBPF_PIN_BY_NAME map, bpfkit_shared, goes to the
+	// default pin root /sys/fs/bpf; only this test pins it there.
 	shared := "/sys/fs/bpf/bpfkit_shared"
 	if _, err := os.Stat(shared); err == nil {
 		t.Skipf("%s exists (another run?)", shared)
@@ -222,9 +221,9 @@ func TestProgLoadFirst(t *testing.T) {
 // while another bpfkit runs the tracepoint program.
 func TestTracelog(t *testing.T) {
 	testutil.RequirePrivileged(t)
-	pid := opener(t)
-	tl, lines, stderr := startRun(t, "-j", "prog", "tracelog")
-	run, _, _ := startRun(t, "run", "--set", fmt.Sprintf("targ_pid=%d", pid), testutil.Object(t, "loader/tracepoint"))
+	pid := startOpener(t)
+	tl, lines, stderr := startBpfkit(t, "-j", "prog", "tracelog")
+	run, _, _ := startBpfkit(t, "run", "--set", fmt.Sprintf("targ_pid=%d", pid), testutil.Object(t, "loader/tracepoint"))
 	want := fmt.Sprintf("bpfkit-tp openat pid=%d", pid)
 	waitLine(t, lines, func(l string) bool {
 		var v struct {

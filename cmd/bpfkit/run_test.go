@@ -35,11 +35,13 @@ func runIDs(out string) map[string][]uint32 {
 	return ids
 }
 
+// tracepointNames are the kernel names of testdata/loader/tracepoint.bpf.o's
+// program and maps.
 var tracepointNames = []string{"trace_openat", "openat_events", "openat_calls"}
 
-// opener starts a process that opens /etc/hostname every 50ms until the
+// startOpener starts a process that opens /etc/hostname every 50ms until the
 // test ends, and returns its PID.
-func opener(t *testing.T) int {
+func startOpener(t *testing.T) int {
 	t.Helper()
 	cmd := exec.Command("bash", "-c", "while :; do read -r x < /etc/hostname; sleep 0.05; done")
 	if err := cmd.Start(); err != nil {
@@ -49,9 +51,9 @@ func opener(t *testing.T) int {
 	return cmd.Process.Pid
 }
 
-// startRun starts the bpfkit binary and returns it with a channel of its
+// startBpfkit starts the bpfkit binary and returns it with a channel of its
 // stdout lines, closed at EOF.
-func startRun(t *testing.T, args ...string) (*exec.Cmd, <-chan string, *strings.Builder) {
+func startBpfkit(t *testing.T, args ...string) (*exec.Cmd, <-chan string, *strings.Builder) {
 	t.Helper()
 	cmd := exec.Command(binPath, args...)
 	stdout, err := cmd.StdoutPipe()
@@ -103,8 +105,8 @@ func waitLine(t *testing.T, lines <-chan string, match func(string) bool) []stri
 // program, map and link counts return to the baseline.
 func TestRunInterrupt(t *testing.T) {
 	testutil.RequirePrivileged(t)
-	pid := opener(t)
-	cmd, sc, stderr := startRun(t, "run", "--trace", "--set", fmt.Sprintf("targ_pid=%d", pid), testutil.Object(t, "loader/tracepoint"))
+	pid := startOpener(t)
+	cmd, sc, stderr := startBpfkit(t, "run", "--trace", "--set", fmt.Sprintf("targ_pid=%d", pid), testutil.Object(t, "loader/tracepoint"))
 	head := waitLine(t, sc, func(l string) bool { return strings.HasPrefix(l, "reading ") })
 	if !strings.Contains(strings.Join(head, "\n"), "trace_openat  tracepoint syscalls/sys_enter_openat") {
 		t.Errorf("attach table missing:\n%s", strings.Join(head, "\n"))
@@ -138,9 +140,9 @@ func TestRunInterrupt(t *testing.T) {
 // process; -j prints JSON lines.
 func TestRunPIDFilterJSON(t *testing.T) {
 	testutil.RequirePrivileged(t)
-	pid := opener(t)
-	opener(t) // another process whose opens must not show
-	cmd, sc, stderr := startRun(t, "-j", "run", "--set", fmt.Sprintf("targ_pid=%d", pid), testutil.Object(t, "loader/tracepoint"))
+	pid := startOpener(t)
+	startOpener(t) // another process whose opens must not show
+	cmd, sc, stderr := startBpfkit(t, "-j", "run", "--set", fmt.Sprintf("targ_pid=%d", pid), testutil.Object(t, "loader/tracepoint"))
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("stderr: %s", stderr)
@@ -264,7 +266,7 @@ func TestRunEnds(t *testing.T) {
 		}
 		if len(args) == 2 {
 			// Some events first, from a process opening files.
-			opener(t)
+			startOpener(t)
 			if _, err := br.ReadString('\n'); err != nil {
 				t.Fatal(err)
 			}

@@ -112,6 +112,9 @@ func sameOrder(t *testing.T, what string, want, got []string) {
 	}
 }
 
+// compareShow checks `bpfkit -j NOUN show id ID` (with the global flags
+// first) against bpftool's: every field bpftool prints, with its value,
+// in bpftool's order.
 func compareShow(t *testing.T, noun string, id uint32, global ...string) {
 	t.Helper()
 	ids := strconv.FormatUint(uint64(id), 10)

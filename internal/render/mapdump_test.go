@@ -44,8 +44,10 @@ func dumpString(t *testing.T, m *ebpf.Map, l mapdata.Layout, f DumpFormat, opts 
 	return b.String()
 }
 
+// le32 is v in little-endian bytes.
 func le32(v uint32) []byte { return binary.LittleEndian.AppendUint32(nil, v) }
 
+// seq is n bytes counting up from start.
 func seq(n int, start byte) []byte {
 	b := make([]byte, n)
 	for i := range b {

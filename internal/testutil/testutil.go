@@ -1,6 +1,19 @@
-// Package testutil holds what bpfkit's tests share: privilege and tool
-// checks that skip locally but fail under BPFKIT_STRICT=1 (as CI runs), and
-// golden files.
+// Package testutil holds what bpfkit's tests share, so that each helper
+// has one home:
+//   - skips for a missing privilege or tool, which fail instead under
+//     BPFKIT_STRICT=1 (as CI runs): RequirePrivileged, RequireTool;
+//   - the repository's files: RepoRoot, Object, Objects, Testdata,
+//     CiliumModuleDir, and golden files (Golden, -update);
+//   - the reference tools: Bpftool, BpftoolOutput and BpftoolJSON for
+//     Debian's bpftool v7.1.0 on PATH, Bpftool78 and Bpftool78Output for
+//     upstream v7.8.0 in ../shared/tools, ToolOutput for the others;
+//   - kernel objects: PinDir, LoadCollection, NewProgram, NewMap,
+//     RunOnCPU, CountByName, WaitCountsAtMost, IDGone, AssertGone;
+//   - BTF types that cover every kind the value formatter prints.
+//
+// Only tests import it. It imports no bpfkit package, so that the tests
+// inside any package (objects included) can use it without an import
+// cycle; above all it never imports cmd/ or internal/render.
 package testutil
 
 import (

@@ -2,8 +2,12 @@ package testutil_test
 
 import (
 	"bytes"
+	"go/parser"
+	"go/token"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/bpfkit/bpfkit/internal/testutil"
@@ -47,5 +51,29 @@ func TestBpftool(t *testing.T) {
 	}
 	if _, code := testutil.Bpftool78(t, "nosuchobject"); code == 0 {
 		t.Error("bpftool v7.8.0 nosuchobject: exit 0")
+	}
+}
+
+// TestImportsNoBpfkitPackage: testutil may import no bpfkit package (see
+// the package doc), so that any package's own tests can use it.
+func TestImportsNoBpfkitPackage(t *testing.T) {
+	dir := filepath.Join(testutil.RepoRoot(t), "internal", "testutil")
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range files {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range f.Imports {
+			if p, _ := strconv.Unquote(imp.Path.Value); strings.HasPrefix(p, "github.com/bpfkit/bpfkit/") {
+				t.Errorf("%s imports %s", filepath.Base(path), p)
+			}
+		}
 	}
 }

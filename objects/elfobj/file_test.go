@@ -77,6 +77,7 @@ func mustOpen(t *testing.T, path string) *File {
 	return f
 }
 
+// shortName is path's directory and file name, for subtest names.
 func shortName(path string) string {
 	return filepath.Base(filepath.Dir(path)) + "/" + filepath.Base(path)
 }
@@ -117,6 +118,7 @@ func parseSectionTable(t *testing.T, out string, f *File) [][]string {
 	return rows
 }
 
+// hexField parses a hexadecimal field of readelf's output.
 func hexField(t *testing.T, s string) uint64 {
 	t.Helper()
 	v, err := strconv.ParseUint(strings.TrimPrefix(s, "0x"), 16, 64)
@@ -126,6 +128,7 @@ func hexField(t *testing.T, s string) uint64 {
 	return v
 }
 
+// decField parses a decimal (or 0x-prefixed) field of readelf's output.
 func decField(t *testing.T, s string) uint64 {
 	t.Helper()
 	if strings.HasPrefix(s, "0x") {

@@ -1,3 +1,7 @@
+// What the loader's tests share: opening its test objects, the IDs and
+// names a load or run made, and the kernel features some sections need.
+// What every package's tests share is in internal/testutil.
+
 package loader
 
 import (

@@ -25,6 +25,7 @@ type event struct {
 	Data string
 }
 
+// decodeEvent decodes a record of the loader test objects' struct event.
 func decodeEvent(t *testing.T, b []byte) event {
 	t.Helper()
 	if len(b) < 56 {
@@ -70,6 +71,7 @@ func collect(t *testing.T, s *Session, poke func(), done func([]event) bool) []e
 	return evs
 }
 
+// openFile opens and closes path: an openat the test programs see.
 func openFile(t *testing.T, path string) {
 	f, err := os.Open(path)
 	if err != nil {
