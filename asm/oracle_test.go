@@ -99,24 +99,6 @@ func asV71(t *testing.T, lines []bpfasm.Line) ([]bpfasm.Line, int) {
 	return out, n
 }
 
-// firstDiff describes where two outputs part.
-func firstDiff(got, want []byte) string {
-	g, w := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
-	for i := 0; i < len(g) || i < len(w); i++ {
-		var gl, wl string
-		if i < len(g) {
-			gl = g[i]
-		}
-		if i < len(w) {
-			wl = w[i]
-		}
-		if gl != wl {
-			return fmt.Sprintf("line %d:\n bpfkit:  %q\n bpftool: %q", i+1, gl, wl)
-		}
-	}
-	return "equal"
-}
-
 // marshalCompact encodes v as bpftool -j prints it: compact, HTML
 // characters unescaped, with a final newline.
 func marshalCompact(t *testing.T, v any) []byte {
@@ -168,7 +150,7 @@ func TestXlatedMatchesBpftool(t *testing.T) {
 					t.Fatal(err)
 				}
 				if want := testutil.BpftoolOutput(t, args...); !bytes.Equal(got.Bytes(), want) {
-					t.Errorf("%v: plain differs at %s", mode.words, firstDiff(got.Bytes(), want))
+					t.Errorf("%v: plain differs at %s", mode.words, testutil.FirstDiff(got.Bytes(), want))
 				}
 				gotJSON := marshalCompact(t, bpfasm.JSON(old, mode.opts))
 				if want := testutil.BpftoolOutput(t, append([]string{"-j"}, args...)...); !bytes.Equal(gotJSON, want) {
@@ -204,7 +186,7 @@ func TestXlatedMatchesBpftool(t *testing.T) {
 			case code != 0:
 				t.Fatalf("bpftool visual: exit %d", code)
 			case !bytes.Equal(dot.Bytes(), want):
-				t.Errorf("visual differs at %s", firstDiff(dot.Bytes(), want))
+				t.Errorf("visual differs at %s", testutil.FirstDiff(dot.Bytes(), want))
 			}
 		})
 	}

@@ -16,32 +16,13 @@ import (
 
 const vmlinuxPath = "/sys/kernel/btf/vmlinux"
 
-// compareLines fails with the first differing line of want and got.
+// compareLines fails the test where got first differs from want (bpfkit's
+// output and bpftool's).
 func compareLines(t *testing.T, what string, want, got []byte) {
 	t.Helper()
-	if bytes.Equal(want, got) {
-		return
+	if d := testutil.FirstDiff(got, want); d != "" {
+		t.Fatalf("%s differs at %s", what, d)
 	}
-	wl := bytes.Split(want, []byte("\n"))
-	gl := bytes.Split(got, []byte("\n"))
-	for i := 0; i < len(wl) || i < len(gl); i++ {
-		var w, g []byte
-		if i < len(wl) {
-			w = wl[i]
-		}
-		if i < len(gl) {
-			g = gl[i]
-		}
-		if !bytes.Equal(w, g) {
-			c := 0
-			for c < len(w) && c < len(g) && w[c] == g[c] {
-				c++
-			}
-			from := max(0, c-80)
-			t.Fatalf("%s: line %d differs at byte %d (bpftool %d lines, bpfkit %d lines):\nbpftool: %q\nbpfkit:  %q", what, i+1, c, len(wl), len(gl), w[from:min(len(w), c+80)], g[from:min(len(g), c+80)])
-		}
-	}
-	t.Fatalf("%s differs", what)
 }
 
 var (

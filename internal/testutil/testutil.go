@@ -6,7 +6,8 @@
 //     CiliumModuleDir, and golden files (Golden, -update);
 //   - the reference tools: Bpftool, BpftoolOutput and BpftoolJSON for
 //     Debian's bpftool v7.1.0 on PATH, Bpftool78 and Bpftool78Output for
-//     upstream v7.8.0 in ../shared/tools, ToolOutput for the others;
+//     upstream v7.8.0 in ../shared/tools, ToolOutput for the others, and
+//     FirstDiff to say where an output parts from theirs;
 //   - kernel objects: PinDir, LoadCollection, NewProgram, NewMap,
 //     RunOnCPU, CountByName, WaitCountsAtMost, IDGone, AssertGone;
 //   - BTF types that cover every kind the value formatter prints.

@@ -77,3 +77,17 @@ func TestImportsNoBpfkitPackage(t *testing.T) {
 		}
 	}
 }
+
+func TestFirstDiff(t *testing.T) {
+	if d := testutil.FirstDiff([]byte("a\nb\n"), []byte("a\nb\n")); d != "" {
+		t.Errorf("equal: %q", d)
+	}
+	want := "line 2, byte 1 (3 lines, want 3):\n got:  \"bx\"\n want: \"by\""
+	if d := testutil.FirstDiff([]byte("a\nbx\n"), []byte("a\nby\n")); d != want {
+		t.Errorf("got %q, want %q", d, want)
+	}
+	want = "line 3, byte 0 (3 lines, want 4):\n got:  \"\"\n want: \"c\""
+	if d := testutil.FirstDiff([]byte("a\nb\n"), []byte("a\nb\nc\n")); d != want {
+		t.Errorf("got %q, want %q", d, want)
+	}
+}
