@@ -285,25 +285,7 @@ func TestEventPipe(t *testing.T) {
 		{"map", "event_pipe", "pinned", perf, "cpu", "1", "index", "1", "count", "1"},
 		{"-j", "map", "event_pipe", "pinned", perf, "count", "1", "type", "event"},
 	} {
-		done := make(chan result)
-		go func() {
-			var stdout, stderr bytes.Buffer
-			code := run(append([]string{"bpfkit"}, args...), &stdout, &stderr)
-			done <- result{stdout.String(), stderr.String(), code}
-		}()
-		var r result
-	wait:
-		for i := 0; ; i++ {
-			select {
-			case r = <-done:
-				break wait
-			case <-time.After(50 * time.Millisecond):
-				if i > 200 {
-					t.Fatalf("event_pipe %v got no record", args)
-				}
-				runEmitOn(t, coll, i%2)
-			}
-		}
+		r := bpfkitWhileEmitting(t, coll, func(i int) int { return i % 2 }, args...)
 		if r.code != 0 {
 			t.Fatalf("event_pipe %v: exit %d: %s", args, r.code, r.stderr)
 		}
@@ -324,6 +306,31 @@ func runEmitOn(t *testing.T, coll *ebpf.Collection, cpu int) {
 	t.Helper()
 	if err := testutil.RunOnCPU(coll.Programs["emit"], cpu, 1); err != nil {
 		t.Errorf("run emit on CPU %d: %v", cpu, err)
+	}
+}
+
+// bpfkitWhileEmitting runs the command line in-process and, every 50ms
+// until it ends, runs the emit program once on CPU cpu(i) for the i-th
+// wait: an event_pipe reader gets records only once it is reading. The
+// test fails when the command is still running after about ten seconds.
+func bpfkitWhileEmitting(t *testing.T, coll *ebpf.Collection, cpu func(int) int, args ...string) result {
+	t.Helper()
+	done := make(chan result)
+	go func() {
+		var stdout, stderr bytes.Buffer
+		code := run(append([]string{"bpfkit"}, args...), &stdout, &stderr)
+		done <- result{stdout.String(), stderr.String(), code}
+	}()
+	for i := 0; ; i++ {
+		select {
+		case r := <-done:
+			return r
+		case <-time.After(50 * time.Millisecond):
+			if i > 200 {
+				t.Fatalf("bpfkit %s got no record", strings.Join(args, " "))
+			}
+			runEmitOn(t, coll, cpu(i))
+		}
 	}
 }
 
@@ -355,25 +362,7 @@ func TestEventPipeLikeBpftool(t *testing.T) {
 		cmd.Wait()
 		want := out.String()
 		// Then bpfkit, reading one record.
-		done := make(chan result)
-		go func() {
-			var stdout, stderr bytes.Buffer
-			code := run(append([]string{"bpfkit"}, append(args, "count", "1")...), &stdout, &stderr)
-			done <- result{stdout.String(), stderr.String(), code}
-		}()
-		var r result
-	wait:
-		for i := 0; ; i++ {
-			select {
-			case r = <-done:
-				break wait
-			case <-time.After(50 * time.Millisecond):
-				if i > 200 {
-					t.Fatal("bpfkit event_pipe got no record")
-				}
-				runEmitOn(t, coll, 0)
-			}
-		}
+		r := bpfkitWhileEmitting(t, coll, func(int) int { return 0 }, append(args, "count", "1")...)
 		// Compare the first record, with values that differ (counter, time)
 		// masked.
 		norm := func(s string) string {
