@@ -3,7 +3,6 @@ package asm_test
 import (
 	"bytes"
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -16,13 +15,9 @@ import (
 
 // testObjects are the committed objects: this package's and the shared ones.
 func testObjects(t *testing.T) []string {
+	t.Helper()
 	own, _ := filepath.Glob("testdata/*.bpf.o")
-	shared, _ := filepath.Glob("../testdata/*.o")
-	objs := append(own, shared...)
-	if len(objs) == 0 {
-		t.Fatal("no test objects")
-	}
-	return objs
+	return append(own, testutil.Objects(t, "*")...)
 }
 
 // elfText renders every program of an object with source lines, file:line
@@ -83,14 +78,11 @@ func TestELFGolden(t *testing.T) {
 // TestELFCountsMatchObjdump checks that each section holds as many
 // instructions as llvm-objdump finds there.
 func TestELFCountsMatchObjdump(t *testing.T) {
-	objdump := testutil.RequireTool(t, "llvm-objdump")
+	testutil.RequireTool(t, "llvm-objdump")
 	insnLine := regexp.MustCompile(`^\s*\d+:\t`)
 	section := regexp.MustCompile(`^Disassembly of section (.*):$`)
 	for _, obj := range testObjects(t) {
-		out, err := exec.Command(objdump, "-d", obj).Output()
-		if err != nil {
-			t.Fatalf("llvm-objdump %s: %v", obj, err)
-		}
+		out := testutil.ToolOutput(t, "llvm-objdump", "-d", obj)
 		want := make(map[string]int)
 		var sec string
 		for _, l := range strings.Split(string(out), "\n") {

@@ -10,17 +10,18 @@ import (
 	"testing"
 
 	"github.com/bpfkit/bpfkit/internal/jsonw"
+	"github.com/bpfkit/bpfkit/internal/testutil"
 	ebpfbtf "github.com/cilium/ebpf/btf"
 )
 
 var (
-	u8    = &ebpfbtf.Int{Name: "unsigned char", Size: 1}
-	char  = &ebpfbtf.Int{Name: "char", Size: 1, Encoding: ebpfbtf.Signed}
-	xchar = &ebpfbtf.Int{Name: "xchar", Size: 1, Encoding: ebpfbtf.Char}
-	u32   = &ebpfbtf.Int{Name: "unsigned int", Size: 4}
-	s32   = &ebpfbtf.Int{Name: "int", Size: 4, Encoding: ebpfbtf.Signed}
-	u64   = &ebpfbtf.Int{Name: "long long unsigned int", Size: 8}
-	u128  = &ebpfbtf.Int{Name: "unsigned __int128", Size: 16}
+	u8    = testutil.BTFU8
+	char  = testutil.BTFChar
+	xchar = testutil.BTFXChar
+	u32   = testutil.BTFU32
+	s32   = testutil.BTFS32
+	u64   = testutil.BTFU64
+	u128  = testutil.BTFU128
 	f64   = &ebpfbtf.Float{Name: "double", Size: 8}
 	e64   = &ebpfbtf.Enum{Name: "big", Size: 8, Values: []ebpfbtf.EnumValue{{Name: "HUGE", Value: 1 << 63}}}
 	e32   = &ebpfbtf.Enum{Name: "e", Size: 4, Values: []ebpfbtf.EnumValue{{Name: "NEG", Value: math.MaxUint64}}}

@@ -27,7 +27,7 @@ func TestElfDumpGolden(t *testing.T) {
 	}{
 		{"elf_dump_lines.golden", []string{"elf", "dump", disasmObject, "linum", "opcodes"}},
 		{"elf_dump_lines_program.golden", []string{"elf", "dump", disasmObject, "program", "second_prog"}},
-		{"elf_dump_socket_section.golden", []string{"elf", "dump", "../../testdata/socket.bpf.o", "section", "socket"}},
+		{"elf_dump_socket_section.golden", []string{"elf", "dump", testutil.Object(t, "socket"), "section", "socket"}},
 		{"elf_dump_lines_program.json.golden", []string{"-p", "elf", "dump", disasmObject, "prog", "second_prog", "linum"}},
 	} {
 		out, err := elfDumpRun(t, tc.args...)

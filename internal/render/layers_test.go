@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bpfkit/bpfkit/internal/testutil"
 )
 
 // Only commands and this package print: a library package (anything but
@@ -28,7 +30,7 @@ type goPackage struct {
 // and checks each library package's imports and non-test sources.
 func TestLibrariesDoNotPrint(t *testing.T) {
 	cmd := exec.Command("go", "list", "-json", "./...")
-	cmd.Dir = filepath.Join("..", "..")
+	cmd.Dir = testutil.RepoRoot(t)
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)
