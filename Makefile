@@ -28,11 +28,8 @@ lint:
 clean:
 	rm -rf bin
 
-# Test objects: Debian clang 14, pinned flags, sources named relative to
-# the repository and the build directory mapped away, so that a rebuild
-# anywhere is byte-identical to the committed objects.
-CLANG        ?= clang-14
-BPF_CFLAGS   := -target bpf -O2 -g -Wall -Werror -fdebug-prefix-map=$(CURDIR)=.
+# Test objects: testdata/bpf.mk holds the compiler and flags of every tree.
+include testdata/bpf.mk
 BPF_SOURCES  := $(wildcard testdata/*.bpf.c)
 BPF_OBJECTS  := $(BPF_SOURCES:.c=.o)
 

@@ -10,7 +10,8 @@
 //     read back from the kernel).
 //   - Listing turns cilium/ebpf instructions into Lines with BTF function
 //     headers, source lines and references by name; Xlated does it for a
-//     loaded program and ELFPrograms/ELFListing for an object file.
+//     loaded program and ELFListing for a program of an object file
+//     (objects/elfobj opens the file).
 //   - Fprint, JSON and FprintDOT print a listing as bpftool's plain,
 //     JSON and "visual" dumps; Jited, FprintJited and JitedJSON do the
 //     same for JIT images, disassembled with golang.org/x/arch.
@@ -18,6 +19,10 @@
 // The printer is written from the instruction-set specification (RFC 9669)
 // and bpftool's documented output; it follows the current kernel's
 // spelling for instructions older bpftool releases mis-render.
+//
+// The package writes only to the io.Writer a caller gives it and returns
+// data for JSON; whether a command prints text or JSON is decided in
+// internal/render. It never loads anything into the kernel.
 //
 // Import cilium/ebpf's asm package as ebpfasm next to this one.
 package asm

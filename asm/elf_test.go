@@ -3,7 +3,6 @@ package asm_test
 import (
 	"bytes"
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -11,24 +10,25 @@ import (
 
 	bpfasm "github.com/bpfkit/bpfkit/asm"
 	"github.com/bpfkit/bpfkit/internal/testutil"
+	"github.com/bpfkit/bpfkit/objects/elfobj"
 )
 
 // testObjects are the committed objects: this package's and the shared ones.
 func testObjects(t *testing.T) []string {
+	t.Helper()
 	own, _ := filepath.Glob("testdata/*.bpf.o")
-	shared, _ := filepath.Glob("../testdata/*.o")
-	objs := append(own, shared...)
-	if len(objs) == 0 {
-		t.Fatal("no test objects")
-	}
-	return objs
+	return append(own, testutil.Objects(t, "*")...)
 }
 
 // elfText renders every program of an object with source lines, file:line
 // and opcodes, as `elf dump FILE linum opcodes` prints it.
 func elfText(t *testing.T, path string) ([]byte, map[string]int) {
 	t.Helper()
-	progs, _, err := bpfasm.ELFPrograms(path)
+	f, err := elfobj.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := f.CollectionSpec()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,18 +36,19 @@ func elfText(t *testing.T, path string) ([]byte, map[string]int) {
 	// Slots per section, counting each function once.
 	perSection := make(map[string]int)
 	seen := make(map[string]bool)
-	for _, p := range progs {
-		lines, err := bpfasm.ELFListing(p.Spec)
+	for _, name := range f.ProgramOrder() {
+		p := spec.Programs[name]
+		lines, err := bpfasm.ELFListing(p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		fmt.Fprintf(&buf, "program %s section %s\n", p.Spec.Name, p.Section)
+		fmt.Fprintf(&buf, "program %s section %s\n", p.Name, p.SectionName)
 		if err := bpfasm.Fprint(&buf, lines, bpfasm.PrintOptions{Linum: true, Opcodes: true}); err != nil {
 			t.Fatal(err)
 		}
 		buf.WriteString("\n")
-		sec, fn := p.Section, ""
-		for i, ins := range p.Spec.Instructions {
+		sec, fn := p.SectionName, ""
+		for i, ins := range p.Instructions {
 			if sym := ins.Symbol(); sym != "" {
 				fn = sym
 				if i > 0 {
@@ -57,7 +58,7 @@ func elfText(t *testing.T, path string) ([]byte, map[string]int) {
 			if !seen[fn] || (i == 0) {
 				perSection[sec]++
 			}
-			if i+1 == len(p.Spec.Instructions) || p.Spec.Instructions[i+1].Symbol() != "" {
+			if i+1 == len(p.Instructions) || p.Instructions[i+1].Symbol() != "" {
 				seen[fn] = true
 			}
 		}
@@ -77,14 +78,11 @@ func TestELFGolden(t *testing.T) {
 // TestELFCountsMatchObjdump checks that each section holds as many
 // instructions as llvm-objdump finds there.
 func TestELFCountsMatchObjdump(t *testing.T) {
-	objdump := testutil.RequireTool(t, "llvm-objdump")
+	testutil.RequireTool(t, "llvm-objdump")
 	insnLine := regexp.MustCompile(`^\s*\d+:\t`)
 	section := regexp.MustCompile(`^Disassembly of section (.*):$`)
 	for _, obj := range testObjects(t) {
-		out, err := exec.Command(objdump, "-d", obj).Output()
-		if err != nil {
-			t.Fatalf("llvm-objdump %s: %v", obj, err)
-		}
+		out := testutil.ToolOutput(t, "llvm-objdump", "-d", obj)
 		want := make(map[string]int)
 		var sec string
 		for _, l := range strings.Split(string(out), "\n") {

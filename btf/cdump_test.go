@@ -35,6 +35,8 @@ func compileC(t *testing.T, header []byte, extra string) {
 	}
 }
 
+// dumpC returns bpfkit's C dump of the types roots of s and what they
+// need (every type when roots is empty).
 func dumpC(t *testing.T, s *Spec, roots []TypeID) []byte {
 	t.Helper()
 	var buf bytes.Buffer
@@ -44,6 +46,7 @@ func dumpC(t *testing.T, s *Spec, roots []TypeID) []byte {
 	return buf.Bytes()
 }
 
+// loadVmlinux parses the running kernel's BTF, or skips without it.
 func loadVmlinux(t *testing.T) *Spec {
 	t.Helper()
 	if _, err := os.Stat(vmlinuxPath); err != nil {
@@ -194,7 +197,7 @@ func cHeaderNames(t *testing.T, h []byte) []string {
 func TestCVmlinuxNamesMatchBpftool(t *testing.T) {
 	s := loadVmlinux(t)
 	got := cHeaderNames(t, dumpC(t, s, nil))
-	want := cHeaderNames(t, bpftoolOutput(t, "btf", "dump", "file", vmlinuxPath, "format", "c"))
+	want := cHeaderNames(t, testutil.BpftoolOutput(t, "btf", "dump", "file", vmlinuxPath, "format", "c"))
 	if len(want) < 1000 {
 		t.Fatalf("bpftool's header defines only %d names", len(want))
 	}
@@ -217,18 +220,14 @@ func TestCVmlinuxNamesMatchBpftool(t *testing.T) {
 // TestCObjectsMatchBpftool compares the C dump of each test object with
 // bpftool's, byte for byte, and compiles it.
 func TestCObjectsMatchBpftool(t *testing.T) {
-	objs, err := filepath.Glob("../testdata/*.o")
-	if err != nil || len(objs) == 0 {
-		t.Fatalf("no test objects: %v", err)
-	}
-	for _, obj := range objs {
+	for _, obj := range testutil.Objects(t, "*") {
 		t.Run(filepath.Base(obj), func(t *testing.T) {
 			s, err := ParseFile(obj, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			got := dumpC(t, s, nil)
-			compareLines(t, "format c", bpftoolOutput(t, "btf", "dump", "file", obj, "format", "c"), got)
+			compareLines(t, "format c", testutil.BpftoolOutput(t, "btf", "dump", "file", obj, "format", "c"), got)
 			compileC(t, got, "")
 		})
 	}

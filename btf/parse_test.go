@@ -6,9 +6,10 @@ import (
 	"errors"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bpfkit/bpfkit/internal/testutil"
 )
 
 // blob builds a little-endian BTF blob from type words and a string
@@ -166,8 +167,7 @@ func TestHostileBTF(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	f.Add(blob(intType, strs))
 	f.Add(blob(append(append([]uint32{}, intType...), sS, info(KindStruct, 2, true), 8, sA, 1, 3<<24, sT, 1, 3<<24|3), strs))
-	objs, _ := filepath.Glob("../testdata/*.o")
-	for _, obj := range objs {
+	for _, obj := range testutil.Objects(f, "*") {
 		data, err := os.ReadFile(obj)
 		if err != nil {
 			f.Fatal(err)

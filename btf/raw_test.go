@@ -7,7 +7,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -20,46 +19,13 @@ import (
 
 const vmlinuxPath = "/sys/kernel/btf/vmlinux"
 
-// bpftoolOutput runs bpftool with args and returns its stdout.
-func bpftoolOutput(t *testing.T, args ...string) []byte {
-	t.Helper()
-	path := testutil.RequireTool(t, "bpftool")
-	cmd := exec.Command(path, args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("bpftool %v: %v: %s", args, err, stderr.Bytes())
-	}
-	return out
-}
-
-// compareLines fails with the first differing line of want and got.
+// compareLines fails the test where got first differs from want (bpfkit's
+// output and bpftool's).
 func compareLines(t *testing.T, what string, want, got []byte) {
 	t.Helper()
-	if bytes.Equal(want, got) {
-		return
+	if d := testutil.FirstDiff(got, want); d != "" {
+		t.Fatalf("%s differs at %s", what, d)
 	}
-	wl := bytes.Split(want, []byte("\n"))
-	gl := bytes.Split(got, []byte("\n"))
-	for i := 0; i < len(wl) || i < len(gl); i++ {
-		var w, g []byte
-		if i < len(wl) {
-			w = wl[i]
-		}
-		if i < len(gl) {
-			g = gl[i]
-		}
-		if !bytes.Equal(w, g) {
-			c := 0
-			for c < len(w) && c < len(g) && w[c] == g[c] {
-				c++
-			}
-			from := max(0, c-80)
-			t.Fatalf("%s: line %d differs at byte %d (bpftool %d lines, bpfkit %d lines):\nbpftool: %q\nbpfkit:  %q", what, i+1, c, len(wl), len(gl), w[from:min(len(w), c+80)], g[from:min(len(g), c+80)])
-		}
-	}
-	t.Fatalf("%s differs", what)
 }
 
 var (
@@ -85,6 +51,8 @@ func fixBpftoolEnumJSON(b []byte) []byte {
 	})
 }
 
+// rawDumps returns bpfkit's raw dumps of the types ids of s (all of the
+// blob's own types when ids is empty): plain, JSON and pretty JSON.
 func rawDumps(t *testing.T, s *Spec, ids []TypeID) (plain, compact, pretty []byte) {
 	t.Helper()
 	var a, b, c bytes.Buffer
@@ -120,9 +88,9 @@ func checkRawFile(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 	plain, compact, pretty := rawDumps(t, s, nil)
-	compareLines(t, "plain", bpftoolOutput(t, "btf", "dump", "file", path), plain)
-	compareLines(t, "json", fixBpftoolEnumJSON(bpftoolOutput(t, "-j", "btf", "dump", "file", path)), compact)
-	compareLines(t, "pretty", fixBpftoolEnumJSON(bpftoolOutput(t, "-p", "btf", "dump", "file", path)), pretty)
+	compareLines(t, "plain", testutil.BpftoolOutput(t, "btf", "dump", "file", path), plain)
+	compareLines(t, "json", fixBpftoolEnumJSON(testutil.BpftoolOutput(t, "-j", "btf", "dump", "file", path)), compact)
+	compareLines(t, "pretty", fixBpftoolEnumJSON(testutil.BpftoolOutput(t, "-p", "btf", "dump", "file", path)), pretty)
 }
 
 func TestRawVmlinuxMatchesBpftool(t *testing.T) {
@@ -133,11 +101,7 @@ func TestRawVmlinuxMatchesBpftool(t *testing.T) {
 }
 
 func TestRawELFObjectsMatchBpftool(t *testing.T) {
-	objs, err := filepath.Glob("../testdata/*.o")
-	if err != nil || len(objs) == 0 {
-		t.Fatalf("no test objects: %v", err)
-	}
-	for _, obj := range objs {
+	for _, obj := range testutil.Objects(t, "*") {
 		t.Run(filepath.Base(obj), func(t *testing.T) {
 			checkRawFile(t, obj)
 		})
@@ -148,11 +112,7 @@ func TestRawELFObjectsMatchBpftool(t *testing.T) {
 // big-endian builds of the same sources.
 func ciliumTestdata(t *testing.T) []string {
 	t.Helper()
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/cilium/ebpf").Output()
-	if err != nil {
-		t.Skipf("cannot find the cilium/ebpf module: %v", err)
-	}
-	objs, _ := filepath.Glob(filepath.Join(string(bytes.TrimSpace(out)), "testdata", "*-e[lb].elf"))
+	objs, _ := filepath.Glob(filepath.Join(testutil.CiliumModuleDir(t), "testdata", "*-e[lb].elf"))
 	if len(objs) == 0 {
 		t.Skip("no cilium/ebpf testdata objects")
 	}
@@ -173,12 +133,12 @@ func TestCiliumObjectsMatchBpftool(t *testing.T) {
 				t.Fatal(err)
 			}
 			plain, _, _ := rawDumps(t, s, nil)
-			compareLines(t, "plain", bpftoolOutput(t, "btf", "dump", "file", obj), plain)
+			compareLines(t, "plain", testutil.BpftoolOutput(t, "btf", "dump", "file", obj), plain)
 			var c bytes.Buffer
 			if err := WriteC(&c, s, nil); err != nil {
 				t.Fatal(err)
 			}
-			compareLines(t, "format c", bpftoolOutput(t, "btf", "dump", "file", obj, "format", "c"), c.Bytes())
+			compareLines(t, "format c", testutil.BpftoolOutput(t, "btf", "dump", "file", obj, "format", "c"), c.Bytes())
 			if strings.HasSuffix(obj, "-eb.elf") {
 				twin, err := ParseFile(strings.TrimSuffix(obj, "-eb.elf")+"-el.elf", nil)
 				if err != nil {
@@ -248,7 +208,7 @@ func TestRawSplitMatchesBpftool(t *testing.T) {
 		t.Fatal(err)
 	}
 	plain, compact, pretty := rawDumps(t, s, nil)
-	compareLines(t, "plain", bpftoolOutput(t, "-B", vmlinuxPath, "btf", "dump", "file", path), plain)
-	compareLines(t, "json", fixBpftoolEnumJSON(bpftoolOutput(t, "-j", "-B", vmlinuxPath, "btf", "dump", "file", path)), compact)
-	compareLines(t, "pretty", fixBpftoolEnumJSON(bpftoolOutput(t, "-p", "-B", vmlinuxPath, "btf", "dump", "file", path)), pretty)
+	compareLines(t, "plain", testutil.BpftoolOutput(t, "-B", vmlinuxPath, "btf", "dump", "file", path), plain)
+	compareLines(t, "json", fixBpftoolEnumJSON(testutil.BpftoolOutput(t, "-j", "-B", vmlinuxPath, "btf", "dump", "file", path)), compact)
+	compareLines(t, "pretty", fixBpftoolEnumJSON(testutil.BpftoolOutput(t, "-p", "-B", vmlinuxPath, "btf", "dump", "file", path)), pretty)
 }

@@ -3,14 +3,13 @@ package objects
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
-	"os"
 	"strconv"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
+	"golang.org/x/sys/unix"
 )
 
 // Field is one named value of a link's type-specific details.
@@ -19,9 +18,9 @@ type Field struct {
 	Value any
 }
 
-// Link describes a link with the fields of `bpftool link show`: the common
-// ones, then the details of its type in bpftool's order.
-type Link struct {
+// LinkInfo describes a link with the fields of `bpftool link show`: the
+// common ones, then the details of its type in bpftool's order.
+type LinkInfo struct {
 	ID      uint32
 	Type    TypeName
 	ProgID  uint32
@@ -31,7 +30,7 @@ type Link struct {
 
 // MarshalJSON writes bpftool's field order: id, type, prog_id, the
 // details, pinned.
-func (l *Link) MarshalJSON() ([]byte, error) {
+func (l *LinkInfo) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString(`{"id":`)
 	b.WriteString(strconv.FormatUint(uint64(l.ID), 10))
@@ -68,14 +67,33 @@ const (
 	perfEventEvent     = 6
 )
 
-// LinkInfoOf describes l. fd is the link's file descriptor; some details
-// need raw calls.
-func LinkInfoOf(l link.Link) (*Link, error) {
+// Links are the BPF links in the kernel.
+var Links = &Noun[link.Link, LinkInfo]{
+	name:    "link",
+	pinKind: "link",
+	kinds:   []SelectorKind{SelectID, SelectPinned},
+	nextID:  unix.BPF_LINK_GET_NEXT_ID,
+	fromID: func(id uint32) (link.Link, error) {
+		return link.NewFromID(link.ID(id))
+	},
+	id: func(l link.Link) (uint32, error) {
+		info, err := l.Info()
+		if err != nil {
+			return 0, err
+		}
+		return uint32(info.ID), nil
+	},
+	describe: DescribeLink,
+}
+
+// DescribeLink describes l; some details need raw calls on its file
+// descriptor.
+func DescribeLink(l link.Link) (*LinkInfo, error) {
 	info, err := l.Info()
 	if err != nil {
 		return nil, fmt.Errorf("get link info: %w", err)
 	}
-	out := &Link{ID: uint32(info.ID), Type: LinkTypeName(info.Type), ProgID: uint32(info.Program)}
+	out := &LinkInfo{ID: uint32(info.ID), Type: LinkTypeName(info.Type), ProgID: uint32(info.Program)}
 	add := func(k string, v any) { out.Details = append(out.Details, Field{k, v}) }
 	attach := func(t uint32) { add("attach_type", AttachTypeName(ebpf.AttachType(t))) }
 
@@ -215,56 +233,4 @@ func linkFD(l link.Link) (int, bool) {
 }
 
 // AddPins sets Pinned for a -f listing (see Program.AddPins).
-func (l *Link) AddPins(pins map[uint32][]string) { l.Pinned = pinsOf(pins, l.ID) }
-
-// ListLinks describes the links sel selects.
-func ListLinks(sel Selector) ([]*Link, error) { return describe(sel, OpenLinks, LinkInfoOf) }
-
-// Links opens every link. Links that vanish while the list is read are
-// skipped. The caller closes the links.
-func Links() ([]link.Link, error) {
-	var links []link.Link
-	it := new(link.Iterator)
-	defer it.Close()
-	for it.Next() {
-		links = append(links, it.Take())
-	}
-	if err := it.Err(); err != nil {
-		closeAll(links)
-		return nil, fmt.Errorf("list links: %w", PermissionHint(err))
-	}
-	return links, nil
-}
-
-// OpenLinks opens the links sel selects.
-func OpenLinks(sel Selector) ([]link.Link, error) {
-	switch sel.Kind {
-	case "":
-		return Links()
-	case "id":
-		l, err := link.NewFromID(link.ID(sel.ID))
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("no link with id %d", sel.ID)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("open link %d: %w", sel.ID, PermissionHint(err))
-		}
-		return []link.Link{l}, nil
-	case "pinned":
-		l, err := openPinned[link.Link](sel.Value, "link", nil)
-		if err != nil {
-			return nil, err
-		}
-		return []link.Link{l}, nil
-	}
-	return nil, fmt.Errorf("%w: links have no %s", ErrBadSelector, sel.Kind)
-}
-
-// OpenLink opens the one link sel selects.
-func OpenLink(sel Selector) (link.Link, error) {
-	links, err := OpenLinks(sel)
-	if err != nil {
-		return nil, err
-	}
-	return links[0], nil
-}
+func (l *LinkInfo) AddPins(pins map[uint32][]string) { l.Pinned = pinsOf(pins, l.ID) }

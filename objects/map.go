@@ -1,18 +1,16 @@
 package objects
 
 import (
-	"errors"
 	"fmt"
-	"os"
 	"strconv"
 
 	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
 )
 
-// Map describes a map with the fields of `bpftool map show`, in bpftool's
-// JSON order.
-type Map struct {
+// MapInfo describes a map with the fields of `bpftool map show`, in
+// bpftool's JSON order.
+type MapInfo struct {
 	ID            uint32    `json:"id"`
 	Type          TypeName  `json:"type"`
 	Name          string    `json:"name,omitempty"`
@@ -37,13 +35,36 @@ type Map struct {
 	MapExtra              uint64 `json:"-"`
 }
 
-// MapInfoOf describes m. Each call asks the kernel afresh.
-func MapInfoOf(m *ebpf.Map) (*Map, error) {
+// Maps are the BPF maps in the kernel.
+var Maps = &Noun[*ebpf.Map, MapInfo]{
+	name:    "map",
+	pinKind: "map",
+	kinds:   []SelectorKind{SelectID, SelectPinned, SelectName},
+	nextID:  unix.BPF_MAP_GET_NEXT_ID,
+	fromID: func(id uint32) (*ebpf.Map, error) {
+		return ebpf.NewMapFromID(ebpf.MapID(id))
+	},
+	id: func(m *ebpf.Map) (uint32, error) {
+		raw, err := mapInfoRaw(m.FD())
+		if err != nil {
+			return 0, err
+		}
+		return raw.ID, nil
+	},
+	describe: DescribeMap,
+	matches: func(m *ebpf.Map, sel Selector) bool {
+		raw, err := mapInfoRaw(m.FD())
+		return err == nil && sel.Kind == SelectName && unix.ByteSliceToString(raw.Name[:]) == sel.Value
+	},
+}
+
+// DescribeMap describes m. Each call asks the kernel afresh.
+func DescribeMap(m *ebpf.Map) (*MapInfo, error) {
 	raw, err := mapInfoRaw(m.FD())
 	if err != nil {
 		return nil, fmt.Errorf("get map info: %w", err)
 	}
-	info := &Map{
+	info := &MapInfo{
 		ID:                    raw.ID,
 		Type:                  MapTypeName(ebpf.MapType(raw.Type)),
 		Name:                  unix.ByteSliceToString(raw.Name[:]),
@@ -78,90 +99,4 @@ func MapInfoOf(m *ebpf.Map) (*Map, error) {
 }
 
 // AddPins sets Pinned for a -f listing (see Program.AddPins).
-func (m *Map) AddPins(pins map[uint32][]string) { m.Pinned = pinsOf(pins, m.ID) }
-
-// ListMaps describes the maps sel selects.
-func ListMaps(sel Selector) ([]*Map, error) { return describe(sel, OpenMaps, MapInfoOf) }
-
-// Maps opens every map. Maps that vanish while the list is read are skipped.
-// The caller closes the maps.
-func Maps() ([]*ebpf.Map, error) {
-	var maps []*ebpf.Map
-	var id ebpf.MapID
-	for {
-		next, err := ebpf.MapGetNextID(id)
-		if errors.Is(err, os.ErrNotExist) {
-			return maps, nil
-		}
-		if err != nil {
-			closeAll(maps)
-			return nil, fmt.Errorf("get next map id: %w", PermissionHint(err))
-		}
-		id = next
-		m, err := ebpf.NewMapFromID(id)
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			closeAll(maps)
-			return nil, fmt.Errorf("open map %d: %w", id, PermissionHint(err))
-		}
-		maps = append(maps, m)
-	}
-}
-
-// OpenMaps opens the maps sel selects. A name that matches nothing is an
-// error.
-func OpenMaps(sel Selector) ([]*ebpf.Map, error) {
-	switch sel.Kind {
-	case "":
-		return Maps()
-	case "id":
-		m, err := ebpf.NewMapFromID(ebpf.MapID(sel.ID))
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("no map with id %d", sel.ID)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("open map %d: %w", sel.ID, PermissionHint(err))
-		}
-		return []*ebpf.Map{m}, nil
-	case "pinned":
-		m, err := openPinned[*ebpf.Map](sel.Value, "map", nil)
-		if err != nil {
-			return nil, err
-		}
-		return []*ebpf.Map{m}, nil
-	case "name":
-		all, err := Maps()
-		if err != nil {
-			return nil, err
-		}
-		var match []*ebpf.Map
-		for _, m := range all {
-			raw, err := mapInfoRaw(m.FD())
-			if err == nil && unix.ByteSliceToString(raw.Name[:]) == sel.Value {
-				match = append(match, m)
-			} else {
-				m.Close()
-			}
-		}
-		if len(match) == 0 {
-			return nil, fmt.Errorf("no map with name %s", sel.Value)
-		}
-		return match, nil
-	}
-	return nil, fmt.Errorf("%w: maps have no %s", ErrBadSelector, sel.Kind)
-}
-
-// OpenMap opens the one map sel selects.
-func OpenMap(sel Selector) (*ebpf.Map, error) {
-	maps, err := OpenMaps(sel)
-	if err != nil {
-		return nil, err
-	}
-	if len(maps) > 1 {
-		closeAll(maps)
-		return nil, fmt.Errorf("several maps match this handle (%s)", sel)
-	}
-	return maps[0], nil
-}
+func (m *MapInfo) AddPins(pins map[uint32][]string) { m.Pinned = pinsOf(pins, m.ID) }

@@ -117,6 +117,12 @@ func ProgTypeByName(name string) (ebpf.ProgramType, bool) {
 	return ebpf.ProgramType(v), ok
 }
 
+// AttachTypeByName is the inverse of AttachTypeName.
+func AttachTypeByName(name string) (ebpf.AttachType, bool) {
+	v, ok := lookupValue(attachTypeNames, name)
+	return ebpf.AttachType(v), ok
+}
+
 // MapTypeByName is the inverse of MapTypeName.
 func MapTypeByName(name string) (ebpf.MapType, bool) {
 	v, ok := lookupValue(mapTypeNames, name)

@@ -31,7 +31,7 @@ func objectKind(p pin.Pinner) string {
 
 // loadPin opens the object pinned at path with a clear error when there is
 // none, or when path is not on a bpffs.
-func loadPin(path string, opts *ebpf.LoadPinOptions) (pin.Pinner, error) {
+func loadPin(path string) (pin.Pinner, error) {
 	if st, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("open pin %s: %w", path, err)
 	} else if st.IsDir() {
@@ -40,7 +40,7 @@ func loadPin(path string, opts *ebpf.LoadPinOptions) (pin.Pinner, error) {
 	if !IsBPFFS(path) {
 		return nil, fmt.Errorf("open pin %s: not on a bpf filesystem", path)
 	}
-	p, err := pin.Load(path, opts)
+	p, err := pin.Load(path, nil)
 	if err != nil {
 		return nil, fmt.Errorf("open pin %s: %w", path, PermissionHint(errors.Unwrap(err)))
 	}
@@ -48,9 +48,9 @@ func loadPin(path string, opts *ebpf.LoadPinOptions) (pin.Pinner, error) {
 }
 
 // openPinned opens the object pinned at path and checks that it is a T.
-func openPinned[T pin.Pinner](path, want string, opts *ebpf.LoadPinOptions) (T, error) {
+func openPinned[T pin.Pinner](path, want string) (T, error) {
 	var zero T
-	p, err := loadPin(path, opts)
+	p, err := loadPin(path)
 	if err != nil {
 		return zero, err
 	}
@@ -112,9 +112,9 @@ func unescapeMount(s string) string {
 	return b.String()
 }
 
-// PinnedPaths walks every mounted bpffs and returns, for objects of the kind
-// of T (program, map or link), their pinned paths by id.
-func PinnedPaths[T pin.Pinner](id func(T) (uint32, error)) (map[uint32][]string, error) {
+// pinnedPaths walks every mounted bpffs and returns, for objects of the
+// kind of T (program, map or link), their pinned paths by id.
+func pinnedPaths[T pin.Pinner](id func(T) (uint32, error)) (map[uint32][]string, error) {
 	mounts, err := bpffsMounts()
 	if err != nil {
 		return nil, fmt.Errorf("list bpf filesystems: %w", err)
@@ -146,33 +146,6 @@ func PinnedPaths[T pin.Pinner](id func(T) (uint32, error)) (map[uint32][]string,
 	return paths, nil
 }
 
-// ProgramID returns a program's id.
-func ProgramID(p *ebpf.Program) (uint32, error) {
-	raw, err := progInfoRaw(p.FD())
-	if raw == nil {
-		return 0, err
-	}
-	return raw.ID, nil
-}
-
-// MapID returns a map's id.
-func MapID(m *ebpf.Map) (uint32, error) {
-	raw, err := mapInfoRaw(m.FD())
-	if err != nil {
-		return 0, err
-	}
-	return raw.ID, nil
-}
-
-// LinkID returns a link's id.
-func LinkID(l link.Link) (uint32, error) {
-	info, err := l.Info()
-	if err != nil {
-		return 0, err
-	}
-	return uint32(info.ID), nil
-}
-
 // pinsOf returns id's pinned paths for a -f listing: nil when nothing at
 // all is pinned, so that the field is left out, and an empty list when
 // other objects are pinned but not this one, as bpftool prints them.
@@ -182,28 +155,6 @@ func pinsOf(pins map[uint32][]string, id uint32) *[]string {
 	}
 	paths := append([]string{}, pins[id]...)
 	return &paths
-}
-
-// describe opens the objects sel selects, describes each and closes them.
-// When listing everything, objects that vanish meanwhile are skipped.
-func describe[O interface{ Close() error }, I any](sel Selector, open func(Selector) ([]O, error), info func(O) (I, error)) ([]I, error) {
-	objs, err := open(sel)
-	if err != nil {
-		return nil, err
-	}
-	defer closeAll(objs)
-	infos := make([]I, 0, len(objs))
-	for _, o := range objs {
-		i, err := info(o)
-		if err != nil {
-			if sel.All() {
-				continue
-			}
-			return nil, err
-		}
-		infos = append(infos, i)
-	}
-	return infos, nil
 }
 
 // ErrNotBPFFS is returned for a pin path outside a BPF filesystem.

@@ -12,9 +12,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Program describes a loaded program with the fields of `bpftool prog show`,
-// in bpftool's JSON order.
-type Program struct {
+// ProgramInfo describes a loaded program with the fields of `bpftool prog
+// show`, in bpftool's JSON order.
+type ProgramInfo struct {
 	ID              uint32    `json:"id"`
 	Type            TypeName  `json:"type"`
 	Name            string    `json:"name,omitempty"`
@@ -44,18 +44,54 @@ type Program struct {
 	VerifiedInsns uint32 `json:"-"`
 }
 
-// ProgramInfo describes p. Each call asks the kernel afresh.
-func ProgramInfo(p *ebpf.Program) (*Program, error) {
-	return programInfoFD(p.FD())
+// Programs are the loaded BPF programs.
+var Programs = &Noun[*ebpf.Program, ProgramInfo]{
+	name:    "program",
+	pinKind: "prog",
+	kinds:   []SelectorKind{SelectID, SelectPinned, SelectTag, SelectName},
+	nextID:  unix.BPF_PROG_GET_NEXT_ID,
+	fromID: func(id uint32) (*ebpf.Program, error) {
+		return ebpf.NewProgramFromID(ebpf.ProgramID(id))
+	},
+	id: func(p *ebpf.Program) (uint32, error) {
+		raw, err := progInfoRaw(p.FD())
+		if raw == nil {
+			return 0, err
+		}
+		return raw.ID, nil
+	},
+	describe:   DescribeProgram,
+	describeID: describeProgramID,
+	matches:    programMatches,
 }
 
-func programInfoFD(fd int) (*Program, error) {
+// DescribeProgram describes p. Each call asks the kernel afresh.
+func DescribeProgram(p *ebpf.Program) (*ProgramInfo, error) {
+	return describeProgramFD(p.FD())
+}
+
+// describeProgramID describes the program with id through plain system
+// calls, which keeps `prog show` on a busy machine as fast as bpftool.
+func describeProgramID(id uint32) (*ProgramInfo, error) {
+	fd, err := getFDByID(unix.BPF_PROG_GET_FD_BY_ID, id)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	info, err := describeProgramFD(fd)
+	if err != nil {
+		return nil, fmt.Errorf("program %d went away: %w", id, os.ErrNotExist)
+	}
+	return info, nil
+}
+
+func describeProgramFD(fd int) (*ProgramInfo, error) {
 	raw, mapIDs, err := progInfoWithMaps(fd)
 	orphaned := errors.Is(err, unix.ENODEV)
 	if err != nil && !orphaned {
 		return nil, fmt.Errorf("get program info: %w", err)
 	}
-	prog := &Program{
+	prog := &ProgramInfo{
 		Orphaned:       orphaned,
 		ID:             raw.ID,
 		Type:           ProgTypeName(ebpf.ProgramType(raw.Type)),
@@ -69,12 +105,7 @@ func programInfoFD(fd int) (*Program, error) {
 		AttachBTFID:    raw.AttachBTFID,
 		VerifiedInsns:  raw.VerifiedInsns,
 	}
-	prog.Name = prog.KernelName
-	if len(prog.KernelName) == len(raw.Name)-1 && raw.BTFID != 0 && raw.NrFuncInfo > 0 {
-		if full, err := fullProgName(fd, raw); err == nil {
-			prog.Name = full
-		}
-	}
+	prog.Name = programName(fd, raw)
 	if raw.RunTimeNs != 0 {
 		rt, rc := raw.RunTimeNs, raw.RunCnt
 		prog.RunTimeNs, prog.RunCnt = &rt, &rc
@@ -102,14 +133,26 @@ func programInfoFD(fd int) (*Program, error) {
 
 // AddPins sets Pinned from the paths of every pinned program, as bpftool
 // -f does: an empty list when others are pinned but this one is not.
-func (p *Program) AddPins(pins map[uint32][]string) { p.Pinned = pinsOf(pins, p.ID) }
+func (p *ProgramInfo) AddPins(pins map[uint32][]string) { p.Pinned = pinsOf(pins, p.ID) }
 
 // LoadTime returns when the program was loaded, if the kernel said.
-func (p *Program) LoadTime() (time.Time, bool) {
+func (p *ProgramInfo) LoadTime() (time.Time, bool) {
 	if p.LoadedAt == nil {
 		return time.Time{}, false
 	}
 	return time.Unix(*p.LoadedAt, 0), true
+}
+
+// programName is the program's full name: the kernel keeps the first 15
+// bytes, and the BTF function at instruction 0 has the rest.
+func programName(fd int, raw *rawProgInfo) string {
+	name := unix.ByteSliceToString(raw.Name[:])
+	if len(name) == len(raw.Name)-1 && raw.BTFID != 0 && raw.NrFuncInfo > 0 {
+		if full, err := fullProgName(fd, raw); err == nil {
+			return full
+		}
+	}
+	return name
 }
 
 // fullProgName returns the name of the BTF function at instruction 0, the
@@ -143,143 +186,17 @@ func fullProgName(fd int, raw *rawProgInfo) (string, error) {
 	return "", errors.New("no function at instruction 0")
 }
 
-// Programs opens every loaded program. Programs that vanish while the list
-// is being read are skipped. The caller closes the programs.
-func Programs() ([]*ebpf.Program, error) {
-	var progs []*ebpf.Program
-	var id ebpf.ProgramID
-	for {
-		next, err := ebpf.ProgramGetNextID(id)
-		if errors.Is(err, os.ErrNotExist) {
-			return progs, nil
-		}
-		if err != nil {
-			closeAll(progs)
-			return nil, fmt.Errorf("get next program id: %w", PermissionHint(err))
-		}
-		id = next
-		p, err := ebpf.NewProgramFromID(id)
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			closeAll(progs)
-			return nil, fmt.Errorf("open program %d: %w", id, PermissionHint(err))
-		}
-		progs = append(progs, p)
-	}
-}
-
-// ListPrograms describes the programs sel selects. Listing every program
-// uses plain system calls on file descriptors, which keeps `prog show` on a
-// busy machine as fast as bpftool; programs that vanish meanwhile are
-// skipped.
-func ListPrograms(sel Selector) ([]*Program, error) {
-	if !sel.All() {
-		return describe(sel, OpenPrograms, ProgramInfo)
-	}
-	var infos []*Program
-	var id ebpf.ProgramID
-	for {
-		next, err := ebpf.ProgramGetNextID(id)
-		if errors.Is(err, os.ErrNotExist) {
-			return infos, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("get next program id: %w", PermissionHint(err))
-		}
-		id = next
-		fd, err := getFDByID(unix.BPF_PROG_GET_FD_BY_ID, uint32(id))
-		if errors.Is(err, unix.ENOENT) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("open program %d: %w", id, PermissionHint(err))
-		}
-		info, err := programInfoFD(fd)
-		unix.Close(fd)
-		if err != nil {
-			continue // it went away
-		}
-		infos = append(infos, info)
-	}
-}
-
-// OpenPrograms opens the programs sel selects. A tag or name that matches
-// nothing is an error, unlike in bpftool.
-func OpenPrograms(sel Selector) ([]*ebpf.Program, error) {
-	switch sel.Kind {
-	case "":
-		return Programs()
-	case "id":
-		p, err := ebpf.NewProgramFromID(ebpf.ProgramID(sel.ID))
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("no program with id %d", sel.ID)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("open program %d: %w", sel.ID, PermissionHint(err))
-		}
-		return []*ebpf.Program{p}, nil
-	case "pinned":
-		p, err := openPinned[*ebpf.Program](sel.Value, "prog", nil)
-		if err != nil {
-			return nil, err
-		}
-		return []*ebpf.Program{p}, nil
-	}
-	all, err := Programs()
-	if err != nil {
-		return nil, err
-	}
-	var match []*ebpf.Program
-	for _, p := range all {
-		if programMatches(p, sel) {
-			match = append(match, p)
-		} else {
-			p.Close()
-		}
-	}
-	if len(match) == 0 {
-		return nil, fmt.Errorf("no program with %s %s", sel.Kind, sel.Value)
-	}
-	return match, nil
-}
-
+// programMatches reports whether p has the tag or (full) name sel selects.
 func programMatches(p *ebpf.Program, sel Selector) bool {
 	raw, err := progInfoRaw(p.FD())
 	if err != nil {
 		return false
 	}
 	switch sel.Kind {
-	case "tag":
+	case SelectTag:
 		return fmt.Sprintf("%x", raw.Tag[:]) == sel.Value
-	case "name":
-		name := unix.ByteSliceToString(raw.Name[:])
-		if len(name) == len(raw.Name)-1 && raw.BTFID != 0 && raw.NrFuncInfo > 0 {
-			if full, err := fullProgName(p.FD(), raw); err == nil {
-				name = full
-			}
-		}
-		return name == sel.Value
+	case SelectName:
+		return programName(p.FD(), raw) == sel.Value
 	}
 	return false
-}
-
-// OpenProgram opens the one program sel selects.
-func OpenProgram(sel Selector) (*ebpf.Program, error) {
-	progs, err := OpenPrograms(sel)
-	if err != nil {
-		return nil, err
-	}
-	if len(progs) > 1 {
-		closeAll(progs)
-		return nil, fmt.Errorf("several programs match this handle (%s)", sel)
-	}
-	return progs[0], nil
-}
-
-func closeAll[T interface{ Close() error }](objs []T) {
-	for _, o := range objs {
-		o.Close()
-	}
 }

@@ -8,24 +8,50 @@ import (
 	"strings"
 )
 
+// SelectorKind is how a Selector picks objects.
+type SelectorKind int
+
+// The selector kinds, with bpftool's keywords.
+const (
+	SelectAll    SelectorKind = iota // every object
+	SelectID                         // id ID
+	SelectPinned                     // pinned PATH
+	SelectTag                        // tag TAG (programs)
+	SelectName                       // name NAME (programs and maps)
+)
+
+var selectorKeywords = [...]string{SelectAll: "all", SelectID: "id", SelectPinned: "pinned", SelectTag: "tag", SelectName: "name"}
+
+// String returns the bpftool keyword of the kind.
+func (k SelectorKind) String() string {
+	if int(k) < len(selectorKeywords) {
+		return selectorKeywords[k]
+	}
+	return fmt.Sprintf("SelectorKind(%d)", int(k))
+}
+
 // Selector picks kernel objects the way bpftool's PROG, MAP and LINK
 // arguments do: `id ID`, `pinned PATH`, `tag TAG` or `name NAME`. The zero
 // Selector selects every object.
 type Selector struct {
-	Kind  string // "id", "pinned", "tag", "name", or "" for all
+	Kind  SelectorKind
 	Value string
-	ID    uint32 // parsed Value when Kind is "id"
+	ID    uint32 // parsed Value when Kind is SelectID
 }
 
 // All reports whether the selector selects every object.
-func (s Selector) All() bool { return s.Kind == "" }
+func (s Selector) All() bool { return s.Kind == SelectAll }
+
+// Unique reports whether the selector names one object by construction (an
+// id or a pin), as opposed to a tag or name that several objects may share.
+func (s Selector) Unique() bool { return s.Kind == SelectID || s.Kind == SelectPinned }
 
 // String returns the selector as the user typed it.
 func (s Selector) String() string {
 	if s.All() {
 		return "all"
 	}
-	return s.Kind + " " + s.Value
+	return s.Kind.String() + " " + s.Value
 }
 
 // ErrBadSelector is returned for selectors that do not parse.
@@ -45,47 +71,42 @@ func MatchPrefix(word string, choices ...string) (string, bool) {
 	return "", false
 }
 
-// ParseProgSelector parses `id ID | pinned PATH | tag TAG | name NAME` from
-// the front of words and returns the words after it.
-func ParseProgSelector(words []string) (Selector, []string, error) {
-	return parseSelector("program", words, "id", "pinned", "tag", "name")
-}
-
-// ParseMapSelector parses `id ID | pinned PATH | name NAME`.
-func ParseMapSelector(words []string) (Selector, []string, error) {
-	return parseSelector("map", words, "id", "pinned", "name")
-}
-
-// ParseLinkSelector parses `id ID | pinned PATH`.
-func ParseLinkSelector(words []string) (Selector, []string, error) {
-	return parseSelector("link", words, "id", "pinned")
-}
-
-func parseSelector(noun string, words []string, kinds ...string) (Selector, []string, error) {
+// parseSelector parses one of kinds from the front of words and returns
+// the words after it. noun names the object in messages.
+func parseSelector(noun string, words []string, kinds []SelectorKind) (Selector, []string, error) {
 	if len(words) == 0 {
 		return Selector{}, nil, fmt.Errorf("%w: %s specifier is missing", ErrBadSelector, noun)
 	}
-	kind, ok := MatchPrefix(words[0], kinds...)
+	names := make([]string, len(kinds))
+	for i, k := range kinds {
+		names[i] = k.String()
+	}
+	word, ok := MatchPrefix(words[0], names...)
 	if !ok {
-		return Selector{}, nil, fmt.Errorf("%w: expected %s, got: '%s'", ErrBadSelector, quoteList(kinds), words[0])
+		return Selector{}, nil, fmt.Errorf("%w: expected %s, got: '%s'", ErrBadSelector, quoteList(names), words[0])
 	}
 	if len(words) < 2 {
-		return Selector{}, nil, fmt.Errorf("%w: '%s' needs a value", ErrBadSelector, kind)
+		return Selector{}, nil, fmt.Errorf("%w: '%s' needs a value", ErrBadSelector, word)
 	}
-	sel := Selector{Kind: kind, Value: words[1]}
-	switch kind {
-	case "id":
+	sel := Selector{Value: words[1]}
+	for _, k := range kinds {
+		if k.String() == word {
+			sel.Kind = k
+		}
+	}
+	switch sel.Kind {
+	case SelectID:
 		id, err := strconv.ParseUint(sel.Value, 0, 32)
 		if err != nil {
 			return Selector{}, nil, fmt.Errorf("%w: can't parse %s as ID", ErrBadSelector, sel.Value)
 		}
 		sel.ID = uint32(id)
-	case "tag":
+	case SelectTag:
 		if b, err := hex.DecodeString(sel.Value); err != nil || len(b) != 8 {
 			return Selector{}, nil, fmt.Errorf("%w: can't parse tag %s: want 16 hex digits", ErrBadSelector, sel.Value)
 		}
 		sel.Value = strings.ToLower(sel.Value)
-	case "name":
+	case SelectName:
 		if noun == "map" && len(sel.Value) > 15 {
 			return Selector{}, nil, fmt.Errorf("%w: can't parse name %s: map names are at most 15 characters", ErrBadSelector, sel.Value)
 		}

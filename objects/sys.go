@@ -179,6 +179,19 @@ func progInfoWithMaps(fd int) (*rawProgInfo, []uint32, error) {
 	}
 }
 
+// nextID returns the id after id that the GET_NEXT_ID command cmd
+// (BPF_PROG_GET_NEXT_ID and its map, link and BTF twins) walks.
+func nextID(cmd uintptr, id uint32) (uint32, error) {
+	attr := struct {
+		StartID, NextID, OpenFlags uint32
+	}{StartID: id}
+	_, _, errno := unix.Syscall(unix.SYS_BPF, cmd, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
+	if errno != 0 {
+		return 0, errno
+	}
+	return attr.NextID, nil
+}
+
 // getFDByID opens the object with id: cmd is BPF_PROG_GET_FD_BY_ID,
 // BPF_MAP_GET_FD_BY_ID or BPF_LINK_GET_FD_BY_ID.
 func getFDByID(cmd uintptr, id uint32) (int, error) {

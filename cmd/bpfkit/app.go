@@ -10,18 +10,13 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 
+	"github.com/bpfkit/bpfkit/internal/render"
 	"github.com/bpfkit/bpfkit/objects"
 )
 
 func init() {
 	cli.VersionFlag = &cli.BoolFlag{Name: "version", Aliases: []string{"V"}, Usage: "print the version"}
-	cli.VersionPrinter = func(c *cli.Context) {
-		if outputFor(c).JSON {
-			fmt.Fprintf(c.App.Writer, "{\"version\":%q}\n", c.App.Version)
-			return
-		}
-		fmt.Fprintf(c.App.Writer, "bpfkit %s\n", c.App.Version)
-	}
+	cli.VersionPrinter = func(c *cli.Context) { out(c).Version(c.App.Version) }
 }
 
 // newApp builds the command tree. Tests run it in-process with buffers.
@@ -52,6 +47,11 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			elfCommand(),
 			runCommand(),
 			completionCommand(),
+		},
+		// The output format is chosen here, once, for every command.
+		Before: func(c *cli.Context) error {
+			c.App.Metadata = map[string]any{printerKey: newPrinter(c)}
+			return nil
 		},
 		// Errors are printed by run, once, in the chosen format.
 		ExitErrHandler: func(*cli.Context, error) {},
@@ -115,12 +115,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		(errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) || errors.Is(err, os.ErrPermission)) {
 		err = fmt.Errorf("%w (%w)", err, objects.ErrPermission)
 	}
-	if json, pretty := wantsJSON(args); json {
-		data, _ := marshalJSON(map[string]string{"error": err.Error()}, pretty)
-		fmt.Fprintf(stdout, "%s\n", data)
-	} else {
-		fmt.Fprintf(stderr, "Error: %s\n", oneLine(err.Error()))
-	}
+	json, pretty := wantsJSON(args)
+	render.New(stdout, stderr, render.Format{JSON: json, Pretty: pretty}).Error(err)
 	var ec cli.ExitCoder
 	if errors.As(err, &ec) && ec.ExitCode() != 0 {
 		return ec.ExitCode()
@@ -128,8 +124,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 1
 }
 
-func oneLine(s string) string {
-	return strings.ReplaceAll(strings.TrimSpace(s), "\n", "; ")
+const printerKey = "printer"
+
+// newPrinter makes the printer the global flags ask for.
+func newPrinter(c *cli.Context) render.Printer {
+	return render.New(c.App.Writer, c.App.ErrWriter, render.Format{JSON: c.Bool("json"), Pretty: c.Bool("pretty")})
+}
+
+// out is the printer of the running command.
+func out(c *cli.Context) render.Printer {
+	if p, ok := c.App.Metadata[printerKey].(render.Printer); ok {
+		return p
+	}
+	return newPrinter(c) // before Before ran: --version, help
 }
 
 // silentExit ends a command with a non-zero exit status once the command

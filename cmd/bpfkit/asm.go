@@ -80,20 +80,17 @@ func asmDemo(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if outputFor(c).JSON {
-		return errors.New("asm demo: the demo talks to a person and has no JSON output; inspect it with bpfkit -j prog show name bpfkit_demo")
+	if err := out(c).TextOnly(errors.New("asm demo: the demo talks to a person and has no JSON output; inspect it with bpfkit -j prog show name bpfkit_demo")); err != nil {
+		return err
 	}
-	w := c.App.Writer
-	fmt.Fprintf(w, "The demo program: on every openat it stores %d on the stack and sends those 4 bytes\n", bpfasm.DemoValue)
-	fmt.Fprintf(w, "to the perf event array %s with bpf_perf_event_output(ctx, map, BPF_F_CURRENT_CPU, r10-8, 4).\n\n", bpfasm.DemoMapName)
+	pr := out(c).Demo()
 	lines, err := bpfasm.Listing(bpfasm.DemoInstructions(), bpfasm.Options{Labels: true})
 	if err != nil {
 		return fmt.Errorf("list demo: %w", err)
 	}
-	if err := bpfasm.Fprint(w, lines, bpfasm.PrintOptions{}); err != nil {
+	if err := pr.Intro(lines); err != nil {
 		return err
 	}
-	fmt.Fprintln(w)
 	if args.dryRun {
 		return nil
 	}
@@ -106,21 +103,12 @@ func asmDemo(c *cli.Context) error {
 		return err
 	}
 	defer demo.Close()
-	fmt.Fprintf(w, "Loaded program %s as id %d with map %s id %d, attached to tracepoint %s.\n",
-		bpfasm.DemoProgName, demo.ProgID, bpfasm.DemoMapName, demo.MapID, loader.DemoTracepoint)
+	var xlated []bpfasm.Line
 	if info, err := demo.ProgramInfo(); err == nil {
-		if lines, err := bpfasm.Xlated(info, kernelSymbols()); err == nil {
-			fmt.Fprintf(w, "\nWhat the kernel made of it after verification (bpfkit prog dump xlated id %d):\n", demo.ProgID)
-			bpfasm.Fprint(w, lines, bpfasm.PrintOptions{})
-			fmt.Fprintln(w)
-		}
+		xlated, _ = bpfasm.Xlated(info, kernelSymbols())
 	}
-	fmt.Fprintf(w, "Inspect it from another terminal: bpfkit prog show id %d\n", demo.ProgID)
-	if args.count > 0 {
-		fmt.Fprintf(w, "Waiting for %d records (Ctrl-C stops)...\n", args.count)
-	} else {
-		fmt.Fprintf(w, "Waiting for records (Ctrl-C stops)...\n")
-	}
+	pr.Loaded(demo, xlated)
+	pr.Waiting(args.count)
 
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -147,15 +135,13 @@ func asmDemo(c *cli.Context) error {
 		}
 		if rec.Lost > 0 {
 			lost += rec.Lost
-			fmt.Fprintf(w, "CPU %02d  lost %d samples\n", rec.CPU, rec.Lost)
-			continue
+		} else {
+			got++
 		}
-		got++
-		fmt.Fprintf(w, "CPU %02d  raw % x  value %d\n", rec.CPU, rec.Raw, rec.Value)
+		pr.Record(rec)
 	}
 	if err := demo.Close(); err != nil {
 		return fmt.Errorf("unload demo: %w", err)
 	}
-	fmt.Fprintf(w, "%d records, %d lost samples. Detached and unloaded %s.\n", got, lost, bpfasm.DemoProgName)
-	return nil
+	return pr.End(got, lost)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"strconv"
@@ -10,7 +9,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/bpfkit/bpfkit/btf"
-	"github.com/bpfkit/bpfkit/internal/jsonw"
 	"github.com/bpfkit/bpfkit/objects"
 )
 
@@ -66,30 +64,11 @@ func btfShow(c *cli.Context) error {
 			return err
 		}
 	}
-	objs, err := objects.BTFObjects(id)
+	objs, err := objects.ListBTF(id)
 	if err != nil {
 		return fmt.Errorf("show btf: %w", err)
 	}
-	out := outputFor(c)
-	if out.JSON {
-		if id != 0 {
-			return out.PrintJSON(objs[0])
-		}
-		return out.PrintJSON(objs)
-	}
-	header := []string{"ID", "NAME", "SIZE", "KERNEL", "PROG IDS", "MAP IDS"}
-	rows := make([][]string, 0, len(objs))
-	for _, o := range objs {
-		rows = append(rows, []string{
-			strconv.FormatUint(uint64(o.ID), 10),
-			orDash(o.Name),
-			fmt.Sprintf("%dB", o.Size),
-			yesNo(o.Kernel),
-			orDash(joinIDs(o.ProgIDs)),
-			orDash(joinIDs(o.MapIDs)),
-		})
-	}
-	return out.Table(header, rows)
+	return out(c).BTFObjects(objs, id != 0)
 }
 
 // btfSource is what `btf dump` reads: a kernel BTF object or a file, and
@@ -126,16 +105,16 @@ func parseBTFSource(words []string) (*btfSource, []string, error) {
 		src.file, src.what = words[1], words[1]
 		return src, words[2:], nil
 	case "prog":
-		sel, rest, err := objects.ParseProgSelector(words[1:])
+		sel, rest, err := objects.Programs.ParseSelector(words[1:])
 		if err != nil {
 			return nil, nil, err
 		}
-		p, err := objects.OpenProgram(sel)
+		p, err := objects.Programs.OpenOne(sel)
 		if err != nil {
 			return nil, nil, err
 		}
 		defer p.Close()
-		info, err := objects.ProgramInfo(p)
+		info, err := objects.DescribeProgram(p)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -145,16 +124,16 @@ func parseBTFSource(words []string) (*btfSource, []string, error) {
 		src.id, src.what = info.BTFID, fmt.Sprintf("program %d", info.ID)
 		return src, rest, nil
 	}
-	sel, rest, err := objects.ParseMapSelector(words[1:])
+	sel, rest, err := objects.Maps.ParseSelector(words[1:])
 	if err != nil {
 		return nil, nil, err
 	}
-	m, err := objects.OpenMap(sel)
+	m, err := objects.Maps.OpenOne(sel)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer m.Close()
-	info, err := objects.MapInfoOf(m)
+	info, err := objects.DescribeMap(m)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -253,9 +232,10 @@ func btfDump(c *cli.Context) error {
 	if len(roots) > 0 {
 		src.roots = roots
 	}
-	out := outputFor(c)
-	if format == "c" && out.JSON {
-		return errors.New("dump btf: JSON output for C-syntax dump is not supported")
+	if format == "c" {
+		if err := out(c).TextOnly(errors.New("dump btf: JSON output for C-syntax dump is not supported")); err != nil {
+			return err
+		}
 	}
 	what := "dump btf: "
 	if src.what != "" {
@@ -270,21 +250,11 @@ func btfDump(c *cli.Context) error {
 			return fmt.Errorf("%sno type with ID %d", what, id)
 		}
 	}
-	switch {
-	case format == "c":
-		w := bufio.NewWriterSize(out.W, 256<<10)
-		if err := btf.WriteC(w, spec, src.roots); err != nil {
+	if format == "c" {
+		if err := out(c).BTFC(spec, src.roots); err != nil {
 			return fmt.Errorf("dump btf: %w", err)
 		}
-		return w.Flush()
-	case out.JSON:
-		w := bufio.NewWriterSize(out.W, 64<<10)
-		if err := btf.WriteRawJSON(jsonw.New(w, out.Pretty), spec, src.roots); err != nil {
-			return err
-		}
-		w.WriteByte('\n')
-		return w.Flush()
-	default:
-		return btf.WriteRaw(out.W, spec, src.roots)
+		return nil
 	}
+	return out(c).BTFRaw(spec, src.roots)
 }

@@ -16,7 +16,7 @@ import (
 // sameText compares bpfkit's and bpftool's output of the same command.
 func sameText(t *testing.T, args ...string) {
 	t.Helper()
-	want := bpftoolText(t, args...)
+	want := string(testutil.BpftoolOutput(t, args...))
 	got := mustBpfkit(t, args...)
 	if got != want {
 		t.Errorf("bpfkit %s differs from bpftool:\n--- bpftool\n%s--- bpfkit\n%s", strings.Join(args, " "), want, got)
@@ -28,22 +28,15 @@ func sameText(t *testing.T, args ...string) {
 // blocked.
 func loadXDP(t *testing.T) (progID, mapID uint32) {
 	t.Helper()
-	spec, err := ebpf.LoadCollectionSpec("../../testdata/xdp.bpf.o")
-	if err != nil {
-		t.Fatal(err)
-	}
-	coll, err := ebpf.NewCollection(spec)
-	if err != nil {
-		t.Fatalf("load xdp.bpf.o: %v", err)
-	}
-	t.Cleanup(coll.Close)
+	coll := testutil.LoadCollection(t, testutil.Object(t, "xdp"))
+	var err error
 	for _, p := range coll.Programs {
-		if progID, err = objects.ProgramID(p); err != nil {
+		if progID, err = objects.Programs.ID(p); err != nil {
 			t.Fatal(err)
 		}
 		break
 	}
-	if mapID, err = objects.MapID(coll.Maps["blocked"]); err != nil {
+	if mapID, err = objects.Maps.ID(coll.Maps["blocked"]); err != nil {
 		t.Fatal(err)
 	}
 	return progID, mapID
@@ -94,7 +87,7 @@ func TestBTFDumpMatchesBpftool(t *testing.T) {
 	sameText(t, "btf", "dump", "id", "1")
 	// The BTF object itself, by id.
 	out := mustBpfkit(t, "-j", "btf", "show")
-	var objs []objects.BTFObject
+	var objs []objects.BTFInfo
 	if err := json.Unmarshal([]byte(out), &objs); err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +107,7 @@ func TestBTFShowMatchesBpftool(t *testing.T) {
 	progID, mapID := loadXDP(t)
 	flows := newBTFMap(t)
 
-	var objs []objects.BTFObject
+	var objs []objects.BTFInfo
 	if err := json.Unmarshal([]byte(mustBpfkit(t, "-j", "btf", "show")), &objs); err != nil {
 		t.Fatal(err)
 	}
@@ -139,17 +132,14 @@ func TestBTFShowMatchesBpftool(t *testing.T) {
 	for _, id := range []uint32{1, progBTF, mapBTF, flowsBTF} {
 		ids := itoa(id)
 		got := mustBpfkit(t, "-j", "btf", "show", "id", ids)
-		want := bpftoolJSON(t, "btf", "show", "id", ids).(map[string]any)
+		raw := testutil.BpftoolOutput(t, "-j", "btf", "show", "id", ids)
+		want := testutil.DecodeJSON[map[string]any](t, raw)
 		for _, k := range []string{"prog_ids", "map_ids"} {
 			list := want[k].([]any)
 			slices.SortFunc(list, func(a, b any) int { return strings.Compare(pad(a), pad(b)) })
 		}
-		sameFields(t, "btf "+ids, want, decodeJSON(t, []byte(got)))
-		var wantOrder []string
-		for _, k := range fieldOrder(t, []byte(bpftoolText(t, "-j", "btf", "show", "id", ids))) {
-			wantOrder = append(wantOrder, k)
-		}
-		sameOrder(t, "btf "+ids, wantOrder, fieldOrder(t, []byte(got)))
+		sameFields(t, "btf "+ids, want, testutil.DecodeJSON[any](t, []byte(got)))
+		sameOrder(t, "btf "+ids, fieldOrder(t, raw), fieldOrder(t, []byte(got)))
 	}
 
 	table := mustBpfkit(t, "btf", "show", "id", itoa(progBTF))

@@ -13,15 +13,13 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/link"
 
 	"github.com/bpfkit/bpfkit/internal/testutil"
-	"github.com/bpfkit/bpfkit/objects"
 )
 
 func TestPrefixesAndDefaults(t *testing.T) {
 	testutil.RequirePrivileged(t)
-	_, id := loadProg(t, &ebpf.ProgramSpec{Name: "bpfkit_t_prefix", Type: ebpf.SocketFilter, License: "MIT", Instructions: returnZero()})
+	_, id := loadProg(t, &ebpf.ProgramSpec{Name: "bpfkit_t_prefix", Type: ebpf.SocketFilter, License: "MIT", Instructions: testutil.ReturnZero()})
 	ids := strings.TrimSpace(mustBpfkit(t, "-j", "prog", "show", "id", itoa(id)))
 	for _, args := range [][]string{
 		{"-j", "p", "s", "id", itoa(id)},
@@ -48,7 +46,7 @@ func TestPrefixesAndDefaults(t *testing.T) {
 
 func TestErrors(t *testing.T) {
 	testutil.RequirePrivileged(t)
-	dir := pinDir(t)
+	dir := testutil.PinDir(t)
 	m, _ := newMap(t, &ebpf.MapSpec{Name: "bpfkit_t_errmap", Type: ebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: 1})
 	mapPin := filepath.Join(dir, "map")
 	if err := m.Pin(mapPin); err != nil {
@@ -96,7 +94,7 @@ func TestErrors(t *testing.T) {
 		}
 		// With -j the error is a JSON object on stdout.
 		j := bpfkit(t, append([]string{"-j"}, tc.args...)...)
-		obj, ok := decodeJSON(t, []byte(j.stdout)).(map[string]any)
+		obj, ok := testutil.DecodeJSON[any](t, []byte(j.stdout)).(map[string]any)
 		if j.code == 0 || !ok || !strings.Contains(obj["error"].(string), tc.want) {
 			t.Errorf("bpfkit -j %v: exit %d, stdout %q", tc.args, j.code, j.stdout)
 		}
@@ -108,7 +106,7 @@ func TestUnprivileged(t *testing.T) {
 	setpriv := testutil.RequireTool(t, "setpriv")
 	for _, args := range [][]string{{"prog", "show"}, {"map", "show"}, {"link", "show"}, {"asm", "demo"}, {"btf", "show"},
 		{"map", "create", "/sys/fs/bpf/bpfkit_t_nobody", "type", "hash", "key", "4", "value", "4", "entries", "4", "name", "x"},
-		{"run", "../../testdata/tracepoint.bpf.o"}, {"prog", "tracelog"}} {
+		{"run", testutil.Object(t, "tracepoint")}, {"prog", "tracelog"}} {
 		cmd := exec.Command(setpriv, append([]string{"--reuid=65534", "--regid=65534", "--clear-groups",
 			"--inh-caps=-all", "--bounding-set=-all", binPath}, args...)...)
 		var stderr strings.Builder
@@ -221,7 +219,7 @@ func TestDemo(t *testing.T) {
 // demo invites the user to.
 func TestDemoInspect(t *testing.T) {
 	testutil.RequirePrivileged(t)
-	bpftool := testutil.RequireTool(t, "bpftool")
+	testutil.RequireTool(t, "bpftool")
 	var inspected bool
 	text, progID, mapID := runDemo(t, func(progID string) {
 		inspected = true
@@ -230,9 +228,9 @@ func TestDemoInspect(t *testing.T) {
 			t.Errorf("prog show id %s while the demo runs: %s", progID, out)
 		}
 		// bpfkit and bpftool see the same translated program.
-		want, err := exec.Command(bpftool, "prog", "dump", "xlated", "id", progID).Output()
-		if err != nil {
-			t.Errorf("bpftool prog dump xlated id %s: %v", progID, err)
+		want, code := testutil.Bpftool(t, "prog", "dump", "xlated", "id", progID)
+		if code != 0 {
+			t.Errorf("bpftool prog dump xlated id %s: exit %d", progID, code)
 		}
 		if got := mustBpfkit(t, "prog", "dump", "xlated", "id", progID); got != string(want) {
 			t.Errorf("demo xlated dump differs from bpftool's:\n--- bpftool\n%s--- bpfkit\n%s", want, got)
@@ -261,40 +259,7 @@ func TestDemoDryRun(t *testing.T) {
 	}
 }
 
-func TestTableGolden(t *testing.T) {
-	at, uid, jited, memlock := int64(1795322160), uint32(0), uint32(246), int64(4096)
-	progs := []*objects.Program{
-		{ID: 540, Type: objects.ProgTypeName(ebpf.SchedCLS), Name: "demo_prog", Tag: "95be9623b37d5819", GPLCompatible: true,
-			LoadedAt: &at, UID: &uid, BytesXlated: 408, Jited: true, BytesJited: &jited, BytesMemlock: &memlock,
-			MapIDs: []uint32{131, 134}, BTFID: 111},
-		{ID: 7, Type: objects.ProgTypeName(ebpf.ProgramType(999)), Tag: "0000000000000000", BytesXlated: 16},
-	}
-	var buf strings.Builder
-	out := &output{W: &buf}
-	if err := out.Table(progTable(progs, true)); err != nil {
-		t.Fatal(err)
-	}
-	owner := objects.ProgTypeName(ebpf.SocketFilter)
-	maps := []*objects.Map{
-		{ID: 131, Type: objects.MapTypeName(ebpf.Hash), Name: "stats", BytesKey: 4, BytesValue: 24, MaxEntries: 64, BytesMemlock: &memlock},
-		{ID: 209, Type: objects.MapTypeName(ebpf.ProgramArray), Name: "jmp_table", Flags: 0x480, BytesKey: 4, BytesValue: 4,
-			MaxEntries: 4, OwnerProgType: &owner, Frozen: 1, BTFID: 135, Pinned: &[]string{"/sys/fs/bpf/jmp"}},
-	}
-	if err := out.Table(mapTable(maps, true)); err != nil {
-		t.Fatal(err)
-	}
-	links := []*objects.Link{
-		{ID: 118, Type: objects.LinkTypeName(link.PerfEventType), ProgID: 398, Details: []objects.Field{
-			{Key: "tracepoint", Value: "sys_enter_openat"}, {Key: "cookie", Value: uint64(0)}}},
-		{ID: 95, Type: objects.LinkTypeName(link.IterType), ProgID: 555, Details: []objects.Field{
-			{Key: "target_name", Value: "bpf_map"}}, Pinned: &[]string{"/sys/fs/bpf/my_iter"}},
-	}
-	if err := out.Table(linkTable(links, true)); err != nil {
-		t.Fatal(err)
-	}
-	testutil.Golden(t, "show.golden", []byte(buf.String()))
-}
-
+// itoa is a kernel ID as a command-line word.
 func itoa(id uint32) string { return strconv.FormatUint(uint64(id), 10) }
 
 func TestCompletion(t *testing.T) {

@@ -5,31 +5,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/urfave/cli/v2"
-
 	"github.com/bpfkit/bpfkit/internal/testutil"
 )
 
-// elfDumpRun runs a command line with `elf dump` registered, whether or not
-// the elf noun has picked it up yet.
+// elfDumpRun runs a command line in-process and returns its stdout and
+// error.
 func elfDumpRun(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	app := newApp(&stdout, &stderr)
-	var elfCmd *cli.Command
-	for _, c := range app.Commands {
-		if c.Name == "elf" {
-			elfCmd = c
-		}
-	}
-	if elfCmd == nil {
-		elfCmd = &cli.Command{Name: "elf"}
-		app.Commands = append(app.Commands, elfCmd)
-	}
-	if elfCmd.Command("dump") == nil {
-		elfCmd.Subcommands = append(elfCmd.Subcommands, elfDumpCommand())
-	}
-	err := app.Run(append([]string{"bpfkit"}, args...))
+	err := newApp(&stdout, &stderr).Run(append([]string{"bpfkit"}, args...))
 	return stdout.String(), err
 }
 
@@ -43,7 +27,7 @@ func TestElfDumpGolden(t *testing.T) {
 	}{
 		{"elf_dump_lines.golden", []string{"elf", "dump", disasmObject, "linum", "opcodes"}},
 		{"elf_dump_lines_program.golden", []string{"elf", "dump", disasmObject, "program", "second_prog"}},
-		{"elf_dump_socket_section.golden", []string{"elf", "dump", "../../testdata/socket.bpf.o", "section", "socket"}},
+		{"elf_dump_socket_section.golden", []string{"elf", "dump", testutil.Object(t, "socket"), "section", "socket"}},
 		{"elf_dump_lines_program.json.golden", []string{"-p", "elf", "dump", disasmObject, "prog", "second_prog", "linum"}},
 	} {
 		out, err := elfDumpRun(t, tc.args...)

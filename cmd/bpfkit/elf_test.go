@@ -16,15 +16,6 @@ import (
 
 var elfVerbs = []string{"sections", "programs", "maps", "symbols", "relocations", "globals"}
 
-func committedObjects(t *testing.T) []string {
-	t.Helper()
-	files, err := filepath.Glob("../../testdata/*.bpf.o")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no committed objects: %v", err)
-	}
-	return files
-}
-
 // elfGoldenObjects are the test objects written for the ELF listing;
 // other objects in testdata belong to other tests and change with them
 // (the oracle tests still cover every object).
@@ -34,7 +25,7 @@ var elfGoldenObjects = []string{"cgroup", "fentry", "kprobe", "raw_tp", "socket"
 // objects (go test ./cmd/bpfkit -run TestELFGolden -update).
 func TestELFGolden(t *testing.T) {
 	for _, obj := range elfGoldenObjects {
-		path := "../../testdata/" + obj + ".bpf.o"
+		path := testutil.Object(t, obj)
 		for _, verb := range elfVerbs {
 			out := mustBpfkit(t, "elf", verb, path)
 			testutil.Golden(t, filepath.Join("elf", obj+"."+verb+".golden"), []byte(out))
@@ -44,7 +35,7 @@ func TestELFGolden(t *testing.T) {
 
 // TestELFJSON checks that -j prints what the library read, for every verb.
 func TestELFJSON(t *testing.T) {
-	for _, path := range committedObjects(t) {
+	for _, path := range testutil.Objects(t, "*") {
 		f, err := elfobj.Open(path)
 		if err != nil {
 			t.Fatal(err)
@@ -74,6 +65,7 @@ func TestELFJSON(t *testing.T) {
 	}
 }
 
+// mustJSON is v as compact JSON, for comparing decoded documents.
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
@@ -82,7 +74,7 @@ func mustJSON(v any) string {
 // TestELFPrefixesAndDefault: `elf FILE` lists sections, verbs take unique
 // prefixes, and relocations filter by section.
 func TestELFPrefixesAndDefault(t *testing.T) {
-	path := "../../testdata/xdp.bpf.o"
+	path := testutil.Object(t, "xdp")
 	sections := mustBpfkit(t, "elf", "sections", path)
 	if got := mustBpfkit(t, "elf", path); got != sections {
 		t.Errorf("bare elf FILE differs from elf sections")
@@ -108,11 +100,11 @@ func TestELFPrefixesAndDefault(t *testing.T) {
 // TestELFMalformedCLI runs the binary on every malformed file: one error
 // line, exit 1, no panic; with -j the error is JSON on stdout.
 func TestELFMalformedCLI(t *testing.T) {
-	files, err := filepath.Glob("../../testdata/malformed/*.o")
+	files, err := filepath.Glob(testutil.Testdata(t, "malformed/*.o"))
 	if err != nil || len(files) < 10 {
 		t.Fatalf("malformed corpus missing: %v", err)
 	}
-	files = append(files, "../../testdata/malformed", "../../testdata/no-such-file.o")
+	files = append(files, testutil.Testdata(t, "malformed"), testutil.Testdata(t, "no-such-file.o"))
 	for _, path := range files {
 		if filepath.Base(path) == "corrupt-btf.o" {
 			continue // only its BPF meaning suffers; see below
@@ -142,29 +134,21 @@ func TestELFMalformedCLI(t *testing.T) {
 		}
 	}
 	// Corrupt BTF: the listing works, the BPF meaning says what failed.
-	out := mustBpfkit(t, "elf", "sections", "../../testdata/malformed/corrupt-btf.o")
+	out := mustBpfkit(t, "elf", "sections", testutil.Testdata(t, "malformed/corrupt-btf.o"))
 	if !strings.Contains(out, "BTF: ") {
 		t.Errorf("corrupt BTF not reported:\n%s", out)
 	}
 }
 
 // TestELFReadmeExamples runs every `$ bpfkit ... elf ...` example of the
-// README's ELF section (in testdata/, as the README says) and compares
+// ELF manual, docs/elf.md (in testdata/, as the page says), and compares
 // the output, stderr first as a terminal shows it.
 func TestELFReadmeExamples(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+	page, err := os.ReadFile("../../docs/elf.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	section := string(readme)
-	start := strings.Index(section, "\n## ELF object files\n")
-	if start < 0 {
-		t.Fatal("no ELF section in the README")
-	}
-	section = section[start+1:]
-	if end := strings.Index(section[3:], "\n## "); end >= 0 {
-		section = section[:end+3]
-	}
+	section := string(page)
 	type example struct{ cmd, want string }
 	var examples []example
 	inCode, cur := false, -1
@@ -200,7 +184,7 @@ func TestELFReadmeExamples(t *testing.T) {
 			got += fmt.Sprintf("%d\n", r.code)
 		}
 		if got != ex.want {
-			t.Errorf("README example `bpfkit %s`:\n--- README\n%s--- now\n%s", ex.cmd, ex.want, got)
+			t.Errorf("docs/elf.md example `bpfkit %s`:\n--- docs/elf.md\n%s--- now\n%s", ex.cmd, ex.want, got)
 		}
 	}
 }

@@ -1,12 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 
+	"github.com/cilium/ebpf"
 	"github.com/urfave/cli/v2"
 
+	"github.com/bpfkit/bpfkit/internal/render"
 	"github.com/bpfkit/bpfkit/objects"
 )
 
@@ -20,44 +21,46 @@ func linkCommand() *cli.Command {
 		ArgsUsage: "[LINK]\n\n" + linkSpec,
 		Action:    linkShow,
 	}
+	detach := &cli.Command{
+		Name:      "detach",
+		Usage:     "detach a link from its hook (its pins stay, defunct)",
+		ArgsUsage: "LINK\n\n" + linkSpec,
+		Action:    linkDetach,
+	}
 	return &cli.Command{
 		Name:        "link",
 		Usage:       "inspect links",
 		ArgsUsage:   "COMMAND",
 		Action:      linkShow,
-		Subcommands: append([]*cli.Command{show}, linkActionCommands()...),
+		Subcommands: []*cli.Command{show, pinCommand(objects.Links, "link", linkSpec), detach},
 	}
 }
 
 // linkShow is `link show [LINK]`.
-var linkShow = showSpec[*objects.Link]{
-	parse: objects.ParseLinkSelector,
-	list:  objects.ListLinks,
-	pins:  func() (map[uint32][]string, error) { return objects.PinnedPaths(objects.LinkID) },
-	table: linkTable,
-}.action()
+var linkShow = showAction(objects.Links, render.Printer.Links)
 
-func linkTable(infos []*objects.Link, withPins bool) ([]string, [][]string) {
-	header := []string{"ID", "TYPE", "PROG", "DETAILS"}
-	if withPins {
-		header = append(header, "PINNED")
+// linkDetach is `link detach LINK`: the kernel unhooks the link's program
+// now, whoever holds the link.
+func linkDetach(c *cli.Context) error {
+	sel, rest, err := objects.Links.ParseSelector(c.Args().Slice())
+	if err != nil {
+		return fmt.Errorf("link detach: %w", err)
 	}
-	rows := make([][]string, 0, len(infos))
-	for _, l := range infos {
-		details := make([]string, 0, len(l.Details))
-		for _, f := range l.Details {
-			details = append(details, fmt.Sprintf("%s %v", f.Key, f.Value))
-		}
-		row := []string{
-			strconv.FormatUint(uint64(l.ID), 10),
-			l.Type.String(),
-			strconv.FormatUint(uint64(l.ProgID), 10),
-			orDash(strings.Join(details, "  ")),
-		}
-		if withPins {
-			row = append(row, pinsCell(l.Pinned))
-		}
-		rows = append(rows, row)
+	if err := noMoreArgs(rest); err != nil {
+		return fmt.Errorf("link detach: %w", err)
 	}
-	return header, rows
+	l, err := objects.Links.OpenOne(sel)
+	if err != nil {
+		return fmt.Errorf("link detach: %w", err)
+	}
+	defer l.Close()
+	if err := l.Detach(); err != nil {
+		if errors.Is(err, ebpf.ErrNotSupported) {
+			if info, ierr := l.Info(); ierr == nil {
+				return fmt.Errorf("link detach: the kernel cannot detach %s links: %w", objects.LinkTypeName(info.Type), err)
+			}
+		}
+		return fmt.Errorf("link detach: %w", err)
+	}
+	return out(c).Null()
 }

@@ -1,15 +1,16 @@
+// What the command's tests share: the binary, built once, and running a
+// command line in-process. What every package's tests share (bpftool,
+// pins, test objects, kernel object counts) is in internal/testutil.
+
 package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/bpfkit/bpfkit/internal/testutil"
 )
 
 // binPath is the bpfkit binary built once for the tests that run it as a
@@ -59,36 +60,4 @@ func mustBpfkit(t *testing.T, args ...string) string {
 		t.Fatalf("bpfkit %s: exit %d: %s%s", strings.Join(args, " "), r.code, r.stderr, r.stdout)
 	}
 	return r.stdout
-}
-
-// bpftoolText runs bpftool with args and returns its stdout.
-func bpftoolText(t *testing.T, args ...string) string {
-	t.Helper()
-	out, err := exec.Command(testutil.RequireTool(t, "bpftool"), args...).Output()
-	if err != nil {
-		t.Fatalf("bpftool %s: %v", strings.Join(args, " "), err)
-	}
-	return string(out)
-}
-
-// bpftoolJSON runs bpftool -j with args and decodes its output.
-func bpftoolJSON(t *testing.T, args ...string) any {
-	t.Helper()
-	path := testutil.RequireTool(t, "bpftool")
-	out, err := exec.Command(path, append([]string{"-j"}, args...)...).Output()
-	if err != nil {
-		t.Fatalf("bpftool %s: %v", strings.Join(args, " "), err)
-	}
-	return decodeJSON(t, out)
-}
-
-func decodeJSON(t *testing.T, data []byte) any {
-	t.Helper()
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		t.Fatalf("decode JSON %q: %v", data, err)
-	}
-	return v
 }

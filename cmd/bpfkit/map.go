@@ -1,11 +1,9 @@
 package main
 
 import (
-	"fmt"
-	"strconv"
-
 	"github.com/urfave/cli/v2"
 
+	"github.com/bpfkit/bpfkit/internal/render"
 	"github.com/bpfkit/bpfkit/objects"
 )
 
@@ -29,40 +27,4 @@ func mapCommand() *cli.Command {
 }
 
 // mapShow is `map show [MAP]`.
-var mapShow = showSpec[*objects.Map]{
-	parse: objects.ParseMapSelector,
-	list:  objects.ListMaps,
-	pins:  func() (map[uint32][]string, error) { return objects.PinnedPaths(objects.MapID) },
-	table: mapTable,
-}.action()
-
-func mapTable(maps []*objects.Map, withPins bool) ([]string, [][]string) {
-	header := []string{"ID", "TYPE", "NAME", "FLAGS", "KEY", "VALUE", "MAX ENTRIES", "MEMLOCK", "FROZEN", "BTF"}
-	if withPins {
-		header = append(header, "PINNED")
-	}
-	rows := make([][]string, 0, len(maps))
-	for _, m := range maps {
-		typ := m.Type.String()
-		if m.OwnerProgType != nil {
-			typ += " (owner " + m.OwnerProgType.String() + ")"
-		}
-		row := []string{
-			strconv.FormatUint(uint64(m.ID), 10),
-			typ,
-			orDash(m.Name),
-			fmt.Sprintf("0x%x", m.Flags),
-			fmt.Sprintf("%dB", m.BytesKey),
-			fmt.Sprintf("%dB", m.BytesValue),
-			strconv.FormatUint(uint64(m.MaxEntries), 10),
-			bytesOrDash(m.BytesMemlock),
-			yesNo(m.Frozen != 0),
-			idOrDash(m.BTFID),
-		}
-		if withPins {
-			row = append(row, pinsCell(m.Pinned))
-		}
-		rows = append(rows, row)
-	}
-	return header, rows
-}
+var mapShow = showAction(objects.Maps, render.Printer.Maps)

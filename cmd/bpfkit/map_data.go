@@ -32,7 +32,7 @@ func mapDataCommands() []*cli.Command {
 		{Name: "lookup", Usage: "print one element", ArgsUsage: "MAP [key DATA]\n\n" + mapSpec + "\n" + data, Action: mapLookup},
 		{Name: "getnext", Usage: "print the key after KEY (or the first key)", ArgsUsage: "MAP [key DATA]\n\n" + mapSpec + "\n" + data, Action: mapGetNext},
 		{Name: "delete", Usage: "delete an element", ArgsUsage: "MAP key DATA\n\n" + mapSpec + "\n" + data, Action: mapDelete},
-		{Name: "pin", Usage: "pin a map to a file on bpffs", ArgsUsage: "MAP FILE\n\n" + mapSpec, Action: mapPin},
+		pinCommand(objects.Maps, "map", mapSpec),
 		{Name: "event_pipe", Usage: "stream records from a perf event array or a ring buffer until Ctrl-C",
 			ArgsUsage: "MAP [cpu N index M] [type NAME] [count N]\n\n" + mapSpec +
 				"\ntype NAME decodes each record as the named BTF type (the map's BTF, then the kernel's)\ncount N stops after N records", Action: mapEventPipe},
@@ -48,11 +48,11 @@ func mapDataCommands() []*cli.Command {
 
 // openMapLayout opens the one map at the front of words and describes it.
 func openMapLayout(words []string) (*ebpf.Map, mapdata.Layout, []string, error) {
-	sel, rest, err := objects.ParseMapSelector(words)
+	sel, rest, err := objects.Maps.ParseSelector(words)
 	if err != nil {
 		return nil, mapdata.Layout{}, nil, err
 	}
-	m, err := objects.OpenMap(sel)
+	m, err := objects.Maps.OpenOne(sel)
 	if err != nil {
 		return nil, mapdata.Layout{}, nil, err
 	}
@@ -64,28 +64,20 @@ func openMapLayout(words []string) (*ebpf.Map, mapdata.Layout, []string, error) 
 	return m, l, rest, nil
 }
 
-func dumpFormat(out *output) render.DumpFormat {
-	return render.DumpFormat{JSON: out.JSON, Pretty: out.Pretty}
-}
-
 // mapDump is `map dump MAP`.
 func mapDump(c *cli.Context) error {
-	sel, rest, err := objects.ParseMapSelector(c.Args().Slice())
+	sel, rest, err := objects.Maps.ParseSelector(c.Args().Slice())
 	if err != nil {
 		return fmt.Errorf("dump map: %w", err)
 	}
 	if err := noMoreArgs(rest); err != nil {
 		return err
 	}
-	maps, err := objects.OpenMaps(sel)
+	maps, err := objects.Maps.Open(sel)
 	if err != nil {
 		return fmt.Errorf("dump map: %w", err)
 	}
-	defer func() {
-		for _, m := range maps {
-			m.Close()
-		}
-	}()
+	defer closeAll(maps)
 	layouts := make([]mapdata.Layout, len(maps))
 	for i, m := range maps {
 		if layouts[i], _, err = mapdata.LayoutOf(m); err != nil {
@@ -95,15 +87,13 @@ func mapDump(c *cli.Context) error {
 			return fmt.Errorf("dump map: %w", err)
 		}
 	}
-	out := outputFor(c)
-	f := dumpFormat(out)
-	f.Multi = len(maps) > 1
+	multi, hex := len(maps) > 1, false
 	for _, l := range layouts {
-		if f.Multi && l.ValueType == nil {
-			f.Hex = true
+		if multi && l.ValueType == nil {
+			hex = true
 		}
 	}
-	p := render.NewDumpPrinter(out.W, f)
+	p := out(c).MapDump(multi, hex)
 	for i, m := range maps {
 		p.BeginMap(layouts[i])
 		if err := mapdata.Dump(m, nil, p.Entry); err != nil {
@@ -113,45 +103,6 @@ func mapDump(c *cli.Context) error {
 		p.EndMap()
 	}
 	return p.Close()
-}
-
-// lookupEntry looks key up in m (and deletes it, for pop and dequeue) and
-// returns the element as a dump entry.
-func lookupEntry(m *ebpf.Map, l mapdata.Layout, key []byte, andDelete bool) (*mapdata.Entry, error) {
-	e := &mapdata.Entry{Key: key}
-	var k any
-	if l.KeySize > 0 {
-		k = key
-	}
-	if mapdata.IsPerCPU(l.Type) {
-		vals := make([][]byte, l.PossibleCPUs)
-		for i := range vals {
-			vals[i] = make([]byte, l.ValueSize)
-		}
-		var err error
-		if andDelete {
-			err = m.LookupAndDelete(k, vals)
-		} else {
-			err = m.Lookup(k, vals)
-		}
-		if err != nil {
-			return nil, err
-		}
-		e.PerCPU = vals
-		return e, nil
-	}
-	val := make([]byte, l.ValueSize)
-	var err error
-	if andDelete {
-		err = m.LookupAndDelete(k, val)
-	} else {
-		err = m.Lookup(k, val)
-	}
-	if err != nil {
-		return nil, err
-	}
-	e.Value = val
-	return e, nil
 }
 
 // errText is glibc's strerror of the errno in err, as bpftool prints it.
@@ -177,22 +128,16 @@ func mapLookup(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("lookup map: %w", err)
 	}
-	out := outputFor(c)
-	e, err := lookupEntry(m, l, in.Key, false)
+	e, err := mapdata.Lookup(m, l, in.Key, false)
 	if errors.Is(err, ebpf.ErrKeyNotExist) {
 		// bpftool's answer: the key and "Not found", or null.
-		if out.JSON {
-			fmt.Fprintln(out.W, "null")
-		} else {
-			b := append([]byte("key:\n"), render.AppendHex(nil, in.Key)...)
-			fmt.Fprintf(out.W, "%s\n\nNot found\n", b)
-		}
+		out(c).MapEntryMissing(in.Key)
 		return silentExit{code: 1}
 	}
 	if err != nil {
 		return fmt.Errorf("lookup failed: %s", errText(err))
 	}
-	return render.PrintEntry(out.W, l, dumpFormat(out), e)
+	return out(c).MapEntry(l, e)
 }
 
 // mapPop is `map pop MAP` and `map dequeue MAP`.
@@ -205,15 +150,14 @@ func mapPop(c *cli.Context) error {
 	if err := noMoreArgs(rest); err != nil {
 		return err
 	}
-	out := outputFor(c)
-	e, err := lookupEntry(m, l, nil, true)
+	e, err := mapdata.Lookup(m, l, nil, true)
 	if errors.Is(err, ebpf.ErrKeyNotExist) {
 		return fmt.Errorf("empty map")
 	}
 	if err != nil {
 		return fmt.Errorf("pop failed: %s", errText(err))
 	}
-	return render.PrintEntry(out.W, l, dumpFormat(out), e)
+	return out(c).MapEntry(l, e)
 }
 
 // mapGetNext is `map getnext MAP [key DATA]`.
@@ -235,8 +179,7 @@ func mapGetNext(c *cli.Context) error {
 	if err := m.NextKey(key, next); err != nil {
 		return fmt.Errorf("can't get next key: %s", errText(err))
 	}
-	out := outputFor(c)
-	return render.PrintNextKey(out.W, dumpFormat(out), in.Key, in.HasKey, next)
+	return out(c).NextKey(in.Key, in.HasKey, next)
 }
 
 // mapUpdate is `map update`, `map push` and `map enqueue`.
@@ -256,22 +199,22 @@ func mapUpdate(c *cli.Context) error {
 	}
 	switch {
 	case in.ValueRef != nil && l.Type == ebpf.ProgramArray:
-		sel, _, err := objects.ParseProgSelector(in.ValueRef)
+		sel, _, err := objects.Programs.ParseSelector(in.ValueRef)
 		if err != nil {
 			return fmt.Errorf("update map: value: %w", err)
 		}
-		p, err := objects.OpenProgram(sel)
+		p, err := objects.Programs.OpenOne(sel)
 		if err != nil {
 			return fmt.Errorf("update map: value: %w", err)
 		}
 		defer p.Close()
 		value = p
 	case in.ValueRef != nil:
-		sel, _, err := objects.ParseMapSelector(in.ValueRef)
+		sel, _, err := objects.Maps.ParseSelector(in.ValueRef)
 		if err != nil {
 			return fmt.Errorf("update map: value: %w", err)
 		}
-		inner, err := objects.OpenMap(sel)
+		inner, err := objects.Maps.OpenOne(sel)
 		if err != nil {
 			return fmt.Errorf("update map: value: %w", err)
 		}
@@ -283,12 +226,12 @@ func mapUpdate(c *cli.Context) error {
 		value = in.Value
 	}
 	if err := m.Update(key, value, in.Flags); err != nil {
-		if info, ierr := objects.MapInfoOf(m); ierr == nil && info.Frozen != 0 && errors.Is(err, unix.EPERM) {
+		if info, ierr := objects.DescribeMap(m); ierr == nil && info.Frozen != 0 && errors.Is(err, unix.EPERM) {
 			return fmt.Errorf("update failed: %s: the map is frozen, user space can no longer change it", errText(err))
 		}
 		return fmt.Errorf("update failed: %s", errText(err))
 	}
-	return outputFor(c).Null()
+	return out(c).Null()
 }
 
 // mapDelete is `map delete MAP key DATA`.
@@ -305,26 +248,7 @@ func mapDelete(c *cli.Context) error {
 	if err := m.Delete(in.Key); err != nil {
 		return fmt.Errorf("delete failed: %s", errText(err))
 	}
-	return outputFor(c).Null()
-}
-
-// mapPin is `map pin MAP FILE`.
-func mapPin(c *cli.Context) error {
-	m, _, rest, err := openMapLayout(c.Args().Slice())
-	if err != nil {
-		return fmt.Errorf("pin map: %w", err)
-	}
-	defer m.Close()
-	if len(rest) != 1 {
-		return fmt.Errorf("pin map: expected one FILE after the map")
-	}
-	if err := ensureBPFFS(c); err != nil {
-		return fmt.Errorf("pin map: %w", err)
-	}
-	if err := m.Pin(rest[0]); err != nil {
-		return fmt.Errorf("pin map: %w", err)
-	}
-	return outputFor(c).Null()
+	return out(c).Null()
 }
 
 // mapFreeze is `map freeze MAP`.
@@ -340,7 +264,7 @@ func mapFreeze(c *cli.Context) error {
 	if err := m.Freeze(); err != nil {
 		return fmt.Errorf("failed to freeze map: %s", errText(err))
 	}
-	return outputFor(c).Null()
+	return out(c).Null()
 }
 
 func parseU32Arg(words []string, what string) (uint32, error) {
@@ -403,10 +327,10 @@ func mapCreate(c *cli.Context) error {
 		case "inner_map":
 			var sel objects.Selector
 			var rest []string
-			if sel, rest, err = objects.ParseMapSelector(words[1:]); err != nil {
+			if sel, rest, err = objects.Maps.ParseSelector(words[1:]); err != nil {
 				return fmt.Errorf("create map: inner_map: %w", err)
 			}
-			if inner, err = objects.OpenMap(sel); err != nil {
+			if inner, err = objects.Maps.OpenOne(sel); err != nil {
 				return fmt.Errorf("create map: inner_map: %w", err)
 			}
 			words = rest
@@ -426,7 +350,7 @@ func mapCreate(c *cli.Context) error {
 		return fmt.Errorf("create map: map type not specified")
 	}
 	if inner != nil {
-		info, err := objects.MapInfoOf(inner)
+		info, err := objects.DescribeMap(inner)
 		if err != nil {
 			return fmt.Errorf("create map: inner_map: %w", err)
 		}
@@ -446,7 +370,7 @@ func mapCreate(c *cli.Context) error {
 	if err := m.Pin(file); err != nil {
 		return fmt.Errorf("create map: pin: %w", err)
 	}
-	return outputFor(c).Null()
+	return out(c).Null()
 }
 
 // mapEventPipe is `map event_pipe MAP [cpu N index M] [type NAME] [count N]`.
@@ -491,14 +415,11 @@ func mapEventPipe(c *cli.Context) error {
 	if (opts.CPU >= 0) != (opts.Index >= 0) {
 		return fmt.Errorf("event_pipe: cpu and index must be specified together")
 	}
-	out := outputFor(c)
 	r, err := events.Open(m, opts)
 	if err != nil {
 		return fmt.Errorf("event_pipe: %w", err)
 	}
-	if !out.JSON {
-		fmt.Fprintln(c.App.ErrWriter, "Warning: this reader takes the buffer's records away from the program that normally reads them.")
-	}
+	out(c).Info("Warning: this reader takes the buffer's records away from the program that normally reads them.")
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	go func() {
@@ -506,7 +427,7 @@ func mapEventPipe(c *cli.Context) error {
 		r.Close()
 	}()
 	defer r.Close()
-	p := render.NewEventPrinter(out.W, out.JSON, out.Pretty, typ)
+	p := out(c).Events(typ)
 	for n := 0; limit < 0 || n < limit; n++ {
 		rec, err := r.Read()
 		if errors.Is(err, events.ErrClosed) {

@@ -6,66 +6,29 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cilium/ebpf"
-	"golang.org/x/sys/unix"
 
 	"github.com/bpfkit/bpfkit/internal/testutil"
 	"github.com/bpfkit/bpfkit/objects"
 )
 
-// bpftoolOut runs bpftool and returns its stdout and exit code.
-func bpftoolOut(t *testing.T, args ...string) (string, int) {
-	t.Helper()
-	path := testutil.RequireTool(t, "bpftool")
-	var out bytes.Buffer
-	cmd := exec.Command(path, args...)
-	cmd.Stdout = &out
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("bpftool %v: %v", args, err)
-	}
-	return out.String(), code
-}
-
-// v71InnerMapID turns bpftool v7.1.0's map-of-maps output into v7.3's,
-// which prints inner_map_id as bpfkit does.
-var v71Value = regexp.MustCompile(`value: ([0-9a-f]{2}) ([0-9a-f]{2}) ([0-9a-f]{2}) ([0-9a-f]{2})\n`)
-
 // sameAsBpftool runs the command (global flags first) with bpfkit and
 // bpftool and compares stdout byte for byte.
 func sameAsBpftool(t *testing.T, args ...string) string {
 	t.Helper()
-	want, _ := bpftoolOut(t, args...)
+	want, _ := testutil.Bpftool(t, args...)
 	got := bpfkit(t, args...)
-	if got.stdout != want {
+	if got.stdout != string(want) {
 		t.Errorf("bpfkit %s:\n--- bpfkit (exit %d, stderr %q)\n%s--- bpftool\n%s", strings.Join(args, " "), got.code, got.stderr, got.stdout, want)
 	}
 	return got.stdout
 }
 
-// loadMapdata loads testdata/mapdata.bpf.o and returns the collection.
-func loadMapdata(t *testing.T) *ebpf.Collection {
-	t.Helper()
-	spec, err := ebpf.LoadCollectionSpec(filepath.Join("..", "..", "testdata", "mapdata.bpf.o"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	coll, err := ebpf.NewCollection(spec)
-	if err != nil {
-		t.Fatalf("load mapdata.bpf.o: %v", err)
-	}
-	t.Cleanup(coll.Close)
-	return coll
-}
-
+// runEmit runs mapdata.bpf.o's emit program once, on any CPU.
 func runEmit(t *testing.T, coll *ebpf.Collection) {
 	t.Helper()
 	if _, err := coll.Programs["emit"].Run(&ebpf.RunOptions{Data: make([]byte, 64)}); err != nil {
@@ -73,9 +36,10 @@ func runEmit(t *testing.T, coll *ebpf.Collection) {
 	}
 }
 
+// mapIDOf returns the ID of m as a command-line word.
 func mapIDOf(t *testing.T, m *ebpf.Map) string {
 	t.Helper()
-	id, err := objects.MapID(m)
+	id, err := objects.Maps.ID(m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +51,7 @@ func mapIDOf(t *testing.T, m *ebpf.Map) string {
 func TestMapDumpObject(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	testutil.RequireTool(t, "bpftool")
-	coll := loadMapdata(t)
+	coll := testutil.LoadCollection(t, testutil.Object(t, "mapdata"))
 	runEmit(t, coll)
 	runEmit(t, coll)
 	flows := mapIDOf(t, coll.Maps["flows"])
@@ -135,8 +99,8 @@ func TestMapDumpObject(t *testing.T) {
 			args = append([]string{"-j"}, missing...)
 		}
 		r := bpfkit(t, args...)
-		want, _ := bpftoolOut(t, args...)
-		if r.code == 0 || r.stdout != want || r.stderr != "" {
+		want, _ := testutil.Bpftool(t, args...)
+		if r.code == 0 || r.stdout != string(want) || r.stderr != "" {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q; want stdout %q", args, r.code, r.stdout, r.stderr, want)
 		}
 	}
@@ -147,12 +111,12 @@ func TestMapDumpObject(t *testing.T) {
 func TestMapVerbs(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	testutil.RequireTool(t, "bpftool")
-	dir := pinDir(t)
+	dir := testutil.PinDir(t)
 	h := filepath.Join(dir, "h")
 	if out := mustBpfkit(t, "-j", "map", "create", h, "type", "hash", "key", "4", "value", "8", "entries", "16", "name", "bpfkit_t_h"); out != "null\n" {
 		t.Errorf("create -j printed %q", out)
 	}
-	show := bpftoolJSON(t, "map", "show", "pinned", h).(map[string]any)
+	show := testutil.BpftoolJSON[map[string]any](t, "map", "show", "pinned", h)
 	if show["name"] != "bpfkit_t_h" || show["type"] != "hash" || show["max_entries"].(interface{ String() string }).String() != "16" {
 		t.Errorf("created map: %v", show)
 	}
@@ -167,7 +131,7 @@ func TestMapVerbs(t *testing.T) {
 		}
 	}
 	mustBpfkit(t, "map", "delete", "pinned", h, "key", "2", "0", "0", "0")
-	if out, _ := bpftoolOut(t, "map", "dump", "pinned", h); !strings.HasSuffix(out, "Found 2 elements\n") {
+	if out, _ := testutil.Bpftool(t, "map", "dump", "pinned", h); !strings.HasSuffix(string(out), "Found 2 elements\n") {
 		t.Errorf("after delete:\n%s", out)
 	}
 
@@ -175,7 +139,7 @@ func TestMapVerbs(t *testing.T) {
 	h2 := filepath.Join(dir, "h2")
 	mustBpfkit(t, "map", "pin", "pinned", h, h2)
 	mustBpfkit(t, "map", "freeze", "pinned", h2)
-	if show := bpftoolJSON(t, "map", "show", "pinned", h).(map[string]any); show["frozen"].(interface{ String() string }).String() != "1" {
+	if show := testutil.BpftoolJSON[map[string]any](t, "map", "show", "pinned", h); show["frozen"].(interface{ String() string }).String() != "1" {
 		t.Errorf("not frozen: %v", show)
 	}
 
@@ -213,7 +177,7 @@ func TestMapVerbs(t *testing.T) {
 	sameAsBpftool(t, "-j", "map", "lookup", "pinned", pc, "key", "1", "0", "0", "0")
 
 	// prog array and map in map, with MAP and PROG values
-	_, progID := loadProg(t, &ebpf.ProgramSpec{Name: "bpfkit_t_pa", Type: ebpf.SocketFilter, License: "GPL", Instructions: returnZero()})
+	_, progID := loadProg(t, &ebpf.ProgramSpec{Name: "bpfkit_t_pa", Type: ebpf.SocketFilter, License: "GPL", Instructions: testutil.ReturnZero()})
 	pa := filepath.Join(dir, "pa")
 	mustBpfkit(t, "map", "create", pa, "type", "prog_array", "key", "4", "value", "4", "entries", "4", "name", "bpfkit_t_pa")
 	mustBpfkit(t, "map", "update", "pinned", pa, "key", "2", "0", "0", "0", "value", "id", itoa(progID))
@@ -225,7 +189,7 @@ func TestMapVerbs(t *testing.T) {
 	mustBpfkit(t, "map", "create", aom, "type", "array_of_maps", "key", "4", "value", "4", "entries", "2", "name", "bpfkit_t_aom", "inner_map", "pinned", inner)
 	mustBpfkit(t, "map", "update", "pinned", aom, "key", "1", "0", "0", "0", "value", "pinned", inner)
 	got := mustBpfkit(t, "map", "dump", "pinned", aom)
-	innerID := bpftoolJSON(t, "map", "show", "pinned", inner).(map[string]any)["id"]
+	innerID := testutil.BpftoolJSON[map[string]any](t, "map", "show", "pinned", inner)["id"]
 	if want := "key: 01 00 00 00  inner_map_id: " + innerID.(interface{ String() string }).String() + " \nFound 1 element\n"; got != want {
 		t.Errorf("array_of_maps dump:\n%s\nwant:\n%s", got, want)
 	}
@@ -263,24 +227,31 @@ func TestMapVerbs(t *testing.T) {
 	}
 }
 
-// TestEventPipe reads records a test program writes to a perf event array
-// and a ring buffer, raw and decoded with BTF.
-func TestEventPipe(t *testing.T) {
-	testutil.RequirePrivileged(t)
-	// Loaded by libbpf (through bpftool) so that the program's BTF holds
-	// every type of the object, struct event included.
-	dir := pinDir(t)
-	if out, code := bpftoolOut(t, "prog", "loadall", filepath.Join("..", "..", "testdata", "mapdata.bpf.o"), filepath.Join(dir, "progs"), "pinmaps", filepath.Join(dir, "maps")); code != 0 {
-		t.Fatalf("bpftool prog loadall: exit %d: %s", code, out)
-	}
+// loadMapdataWithLibbpf loads mapdata.bpf.o with `bpftool prog loadall`
+// (libbpf), so that the program's BTF holds every type of the object,
+// struct event included. It returns the emit program, as the only program
+// of a collection, and the directory the maps are pinned in; all of it
+// goes when the test ends.
+func loadMapdataWithLibbpf(t *testing.T) (coll *ebpf.Collection, maps string) {
+	t.Helper()
+	dir := testutil.PinDir(t)
+	maps = filepath.Join(dir, "maps")
+	testutil.BpftoolOutput(t, "prog", "loadall", testutil.Object(t, "mapdata"), filepath.Join(dir, "progs"), "pinmaps", maps)
 	prog, err := ebpf.LoadPinnedProgram(filepath.Join(dir, "progs", "emit"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer prog.Close()
-	coll := &ebpf.Collection{Programs: map[string]*ebpf.Program{"emit": prog}}
-	ring := filepath.Join(dir, "maps", "ring")
-	perf := filepath.Join(dir, "maps", "perf_events")
+	t.Cleanup(func() { prog.Close() })
+	return &ebpf.Collection{Programs: map[string]*ebpf.Program{"emit": prog}}, maps
+}
+
+// TestEventPipe reads records a test program writes to a perf event array
+// and a ring buffer, raw and decoded with BTF.
+func TestEventPipe(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	coll, maps := loadMapdataWithLibbpf(t)
+	ring := filepath.Join(maps, "ring")
+	perf := filepath.Join(maps, "perf_events")
 
 	// Ring buffer records stay until read: write first, then read.
 	runEmit(t, coll)
@@ -314,25 +285,7 @@ func TestEventPipe(t *testing.T) {
 		{"map", "event_pipe", "pinned", perf, "cpu", "1", "index", "1", "count", "1"},
 		{"-j", "map", "event_pipe", "pinned", perf, "count", "1", "type", "event"},
 	} {
-		done := make(chan result)
-		go func() {
-			var stdout, stderr bytes.Buffer
-			code := run(append([]string{"bpfkit"}, args...), &stdout, &stderr)
-			done <- result{stdout.String(), stderr.String(), code}
-		}()
-		var r result
-	wait:
-		for i := 0; ; i++ {
-			select {
-			case r = <-done:
-				break wait
-			case <-time.After(50 * time.Millisecond):
-				if i > 200 {
-					t.Fatalf("event_pipe %v got no record", args)
-				}
-				runEmitOn(t, coll, i%2)
-			}
-		}
+		r := bpfkitWhileEmitting(t, coll, func(i int) int { return i % 2 }, args...)
 		if r.code != 0 {
 			t.Fatalf("event_pipe %v: exit %d: %s", args, r.code, r.stderr)
 		}
@@ -347,24 +300,38 @@ func TestEventPipe(t *testing.T) {
 	}
 }
 
-// runEmitOn runs the emit program on one CPU, so that its
+// runEmitOn runs the emit program once on one CPU, so that its
 // BPF_F_CURRENT_CPU output goes to that CPU's perf ring.
 func runEmitOn(t *testing.T, coll *ebpf.Collection, cpu int) {
 	t.Helper()
-	done := make(chan struct{})
+	if err := testutil.RunOnCPU(coll.Programs["emit"], cpu, 1); err != nil {
+		t.Errorf("run emit on CPU %d: %v", cpu, err)
+	}
+}
+
+// bpfkitWhileEmitting runs the command line in-process and, every 50ms
+// until it ends, runs the emit program once on CPU cpu(i) for the i-th
+// wait: an event_pipe reader gets records only once it is reading. The
+// test fails when the command is still running after about ten seconds.
+func bpfkitWhileEmitting(t *testing.T, coll *ebpf.Collection, cpu func(int) int, args ...string) result {
+	t.Helper()
+	done := make(chan result)
 	go func() {
-		defer close(done)
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		var set unix.CPUSet
-		set.Set(cpu)
-		if err := unix.SchedSetaffinity(0, &set); err != nil {
-			t.Errorf("sched_setaffinity: %v", err)
-			return
-		}
-		coll.Programs["emit"].Run(&ebpf.RunOptions{Data: make([]byte, 64)})
+		var stdout, stderr bytes.Buffer
+		code := run(append([]string{"bpfkit"}, args...), &stdout, &stderr)
+		done <- result{stdout.String(), stderr.String(), code}
 	}()
-	<-done
+	for i := 0; ; i++ {
+		select {
+		case r := <-done:
+			return r
+		case <-time.After(50 * time.Millisecond):
+			if i > 200 {
+				t.Fatalf("bpfkit %s got no record", strings.Join(args, " "))
+			}
+			runEmitOn(t, coll, cpu(i))
+		}
+	}
 }
 
 // TestEventPipeLikeBpftool compares bpfkit's perf event_pipe lines with
@@ -372,17 +339,8 @@ func runEmitOn(t *testing.T, coll *ebpf.Collection, cpu int) {
 func TestEventPipeLikeBpftool(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	tool := testutil.RequireTool(t, "bpftool")
-	dir := pinDir(t)
-	if out, code := bpftoolOut(t, "prog", "loadall", filepath.Join("..", "..", "testdata", "mapdata.bpf.o"), filepath.Join(dir, "progs"), "pinmaps", filepath.Join(dir, "maps")); code != 0 {
-		t.Fatalf("bpftool prog loadall: exit %d: %s", code, out)
-	}
-	prog, err := ebpf.LoadPinnedProgram(filepath.Join(dir, "progs", "emit"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer prog.Close()
-	coll := &ebpf.Collection{Programs: map[string]*ebpf.Program{"emit": prog}}
-	perf := filepath.Join(dir, "maps", "perf_events")
+	coll, maps := loadMapdataWithLibbpf(t)
+	perf := filepath.Join(maps, "perf_events")
 	stamp := regexp.MustCompile(`@\d+\.\d{9} `)
 	for _, json := range []bool{false, true} {
 		args := []string{"map", "event_pipe", "pinned", perf}
@@ -404,25 +362,7 @@ func TestEventPipeLikeBpftool(t *testing.T) {
 		cmd.Wait()
 		want := out.String()
 		// Then bpfkit, reading one record.
-		done := make(chan result)
-		go func() {
-			var stdout, stderr bytes.Buffer
-			code := run(append([]string{"bpfkit"}, append(args, "count", "1")...), &stdout, &stderr)
-			done <- result{stdout.String(), stderr.String(), code}
-		}()
-		var r result
-	wait:
-		for i := 0; ; i++ {
-			select {
-			case r = <-done:
-				break wait
-			case <-time.After(50 * time.Millisecond):
-				if i > 200 {
-					t.Fatal("bpfkit event_pipe got no record")
-				}
-				runEmitOn(t, coll, 0)
-			}
-		}
+		r := bpfkitWhileEmitting(t, coll, func(int) int { return 0 }, append(args, "count", "1")...)
 		// Compare the first record, with values that differ (counter, time)
 		// masked.
 		norm := func(s string) string {

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"runtime"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	bpfasm "github.com/bpfkit/bpfkit/asm"
+	"github.com/bpfkit/bpfkit/internal/render"
 	"github.com/bpfkit/bpfkit/objects"
 )
 
@@ -84,7 +84,7 @@ func parseDumpArgs(kind string, words []string) (dumpArgs, error) {
 
 // progDump is `prog dump xlated|jited PROG ...`.
 func progDump(c *cli.Context, kind string) error {
-	sel, words, err := objects.ParseProgSelector(c.Args().Slice())
+	sel, words, err := objects.Programs.ParseSelector(c.Args().Slice())
 	if err != nil {
 		return err
 	}
@@ -95,101 +95,61 @@ func progDump(c *cli.Context, kind string) error {
 	if err != nil {
 		return err
 	}
-	out := outputFor(c)
-	if args.visual && out.JSON {
-		return errors.New("'visual' is not compatible with JSON output")
+	if args.visual {
+		if err := out(c).TextOnly(errors.New("'visual' is not compatible with JSON output")); err != nil {
+			return err
+		}
 	}
-	progs, err := objects.OpenPrograms(sel)
+	progs, err := objects.Programs.Open(sel)
 	if err != nil {
 		return err
 	}
 	defer closeAll(progs)
-	if len(progs) == 0 {
-		return fmt.Errorf("no program matches %s", sel)
-	}
 	if args.file != "" && len(progs) > 1 {
 		return errors.New("several programs match this handle")
 	}
 
 	syms := kernelSymbols()
-	opts := bpfasm.PrintOptions{Opcodes: args.opcodes, Linum: args.linum}
-	var jsonProgs []any
-	for i, p := range progs {
+	dumps := make([]render.ProgDump, 0, len(progs))
+	for _, p := range progs {
 		info, err := p.Info()
 		if err != nil {
 			return fmt.Errorf("dump %s: %w", kind, err)
 		}
 		if args.file != "" {
-			return dumpToFile(out, info, kind, args.file, syms)
+			return dumpToFile(c, info, kind, args.file, syms)
 		}
-		body, err := dumpBody(info, kind, args, opts, syms, out.JSON)
-		if err != nil {
-			return err
-		}
-		if len(progs) == 1 {
-			if out.JSON {
-				return out.PrintJSON(body)
+		d := render.ProgDump{Visual: args.visual, Opts: bpfasm.PrintOptions{Opcodes: args.opcodes, Linum: args.linum}}
+		if kind == "jited" {
+			var lookup bpfasm.AddrLookup
+			if syms != nil {
+				lookup = syms.Lookup
 			}
-			return body.(func(io.Writer) error)(out.W)
+			if d.Jited, err = bpfasm.Jited(info, runtime.GOARCH, lookup); err != nil {
+				return fmt.Errorf("error retrieving jit dump: %w", err)
+			}
+		} else {
+			build := bpfasm.Xlated
+			if args.visual {
+				build = bpfasm.XlatedGraph
+			}
+			if d.Xlated, err = build(info, syms); err != nil {
+				return err
+			}
 		}
-		hdr, err := objects.ProgramInfo(p)
-		if err != nil {
-			return err
+		if len(progs) > 1 {
+			if d.Header, err = objects.DescribeProgram(p); err != nil {
+				return err
+			}
 		}
-		if out.JSON {
-			jsonProgs = append(jsonProgs, progWithInsns{progHeader: headerOf(hdr), Insns: body})
-			continue
-		}
-		fmt.Fprintln(out.W, progHeaderPlain(hdr))
-		if err := body.(func(io.Writer) error)(out.W); err != nil {
-			return err
-		}
-		if i != len(progs)-1 {
-			fmt.Fprintln(out.W)
-		}
+		dumps = append(dumps, d)
 	}
-	if out.JSON {
-		return out.PrintJSON(jsonProgs)
-	}
-	return nil
-}
-
-// dumpBody returns the JSON value of one dump, or a function printing it.
-func dumpBody(info *ebpf.ProgramInfo, kind string, args dumpArgs, opts bpfasm.PrintOptions, syms bpfasm.SymbolTable, asJSON bool) (any, error) {
-	if kind == "jited" {
-		var lookup bpfasm.AddrLookup
-		if syms != nil {
-			lookup = syms.Lookup
-		}
-		funcs, err := bpfasm.Jited(info, runtime.GOARCH, lookup)
-		if err != nil {
-			return nil, fmt.Errorf("error retrieving jit dump: %w", err)
-		}
-		if asJSON {
-			return bpfasm.JitedJSON(funcs, opts), nil
-		}
-		return func(w io.Writer) error { return bpfasm.FprintJited(w, funcs, opts) }, nil
-	}
-	build := bpfasm.Xlated
-	if args.visual {
-		build = bpfasm.XlatedGraph
-	}
-	lines, err := build(info, syms)
-	if err != nil {
-		return nil, err
-	}
-	if asJSON {
-		return bpfasm.JSON(lines, opts), nil
-	}
-	if args.visual {
-		return func(w io.Writer) error { return bpfasm.FprintDOT(w, lines, opts) }, nil
-	}
-	return func(w io.Writer) error { return bpfasm.Fprint(w, lines, opts) }, nil
+	return out(c).ProgDump(dumps)
 }
 
 // dumpToFile writes the raw translated instructions or JIT image, as
 // bpftool's `file FILE` does, with mode 0600.
-func dumpToFile(out *output, info *ebpf.ProgramInfo, kind, path string, syms bpfasm.SymbolTable) error {
+func dumpToFile(c *cli.Context, info *ebpf.ProgramInfo, kind, path string, syms bpfasm.SymbolTable) error {
 	var data []byte
 	if kind == "jited" {
 		img, ok := info.JitedInsns()
@@ -207,7 +167,7 @@ func dumpToFile(out *output, info *ebpf.ProgramInfo, kind, path string, syms bpf
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		return fmt.Errorf("can't write %s: %w", path, err)
 	}
-	return out.Null()
+	return out(c).Null()
 }
 
 // kernelSymbols loads /proc/kallsyms; without it calls print as addresses,
@@ -220,51 +180,8 @@ func kernelSymbols() bpfasm.SymbolTable {
 	return ks
 }
 
-// progHeader is the part of `prog show` bpftool repeats before each dump
-// when a selector matches several programs.
-type progHeader struct {
-	ID              uint32           `json:"id"`
-	Type            objects.TypeName `json:"type"`
-	Name            string           `json:"name,omitempty"`
-	Tag             string           `json:"tag"`
-	GPLCompatible   bool             `json:"gpl_compatible"`
-	RunTimeNs       *uint64          `json:"run_time_ns,omitempty"`
-	RunCnt          *uint64          `json:"run_cnt,omitempty"`
-	RecursionMisses uint64           `json:"recursion_misses,omitempty"`
-}
-
-type progWithInsns struct {
-	progHeader
-	Insns any `json:"insns"`
-}
-
-func headerOf(p *objects.Program) progHeader {
-	return progHeader{ID: p.ID, Type: p.Type, Name: p.Name, Tag: p.Tag, GPLCompatible: p.GPLCompatible,
-		RunTimeNs: p.RunTimeNs, RunCnt: p.RunCnt, RecursionMisses: p.RecursionMisses}
-}
-
-// progHeaderPlain is the first line of bpftool's plain `prog show`.
-func progHeaderPlain(p *objects.Program) string {
-	s := fmt.Sprintf("%d: %s  ", p.ID, p.Type)
-	if p.Name != "" {
-		s += fmt.Sprintf("name %s  ", p.Name)
+func closeAll[T interface{ Close() error }](objs []T) {
+	for _, o := range objs {
+		o.Close()
 	}
-	s += "tag " + p.Tag
-	if p.GPLCompatible {
-		s += "  gpl"
-	}
-	if p.RunTimeNs != nil && *p.RunTimeNs != 0 {
-		s += fmt.Sprintf(" run_time_ns %d run_cnt %d", *p.RunTimeNs, derefU64(p.RunCnt))
-	}
-	if p.RecursionMisses != 0 {
-		s += fmt.Sprintf(" recursion_misses %d", p.RecursionMisses)
-	}
-	return s
-}
-
-func derefU64(p *uint64) uint64 {
-	if p == nil {
-		return 0
-	}
-	return *p
 }

@@ -20,19 +20,11 @@ import (
 // a map, a subprogram, a bpf_loop callback and kfuncs.
 const disasmObject = "../../asm/testdata/lines.bpf.o"
 
-// loadObject loads every program of an object file and returns them by name.
-func loadObject(t *testing.T, path string) map[string]uint32 {
+// loadProgramIDs loads every program of an object file until the test
+// ends, and returns their IDs by name.
+func loadProgramIDs(t *testing.T, path string) map[string]uint32 {
 	t.Helper()
-	testutil.RequirePrivileged(t)
-	spec, err := ebpf.LoadCollectionSpec(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	coll, err := ebpf.NewCollection(spec)
-	if err != nil {
-		t.Fatalf("load %s: %v", path, err)
-	}
-	t.Cleanup(coll.Close)
+	coll := testutil.LoadCollection(t, path)
 	ids := make(map[string]uint32)
 	for name, p := range coll.Programs {
 		info, err := p.Info()
@@ -48,7 +40,7 @@ func loadObject(t *testing.T, path string) map[string]uint32 {
 // TestProgDumpXlatedMatchesBpftool runs `prog dump xlated` end to end and
 // compares it byte for byte with bpftool in every mode v7.1.0 supports.
 func TestProgDumpXlatedMatchesBpftool(t *testing.T) {
-	ids := loadObject(t, disasmObject)
+	ids := loadProgramIDs(t, disasmObject)
 	for name, id := range ids {
 		for _, mode := range [][]string{nil, {"linum"}, {"opcodes"}, {"visual"}} {
 			args := append([]string{"prog", "dump", "xlated", "id", itoa(id)}, mode...)
@@ -58,7 +50,7 @@ func TestProgDumpXlatedMatchesBpftool(t *testing.T) {
 				// lines_prog); the asm package compares the graph itself.
 				want = libraryGraph(t, id)
 			} else {
-				want = bpftoolText(t, args...)
+				want = string(testutil.BpftoolOutput(t, args...))
 			}
 			if got := mustBpfkit(t, args...); got != want {
 				t.Errorf("%s %v: differs from bpftool:\n%s\n--- bpftool\n%s", name, mode, got, want)
@@ -67,7 +59,7 @@ func TestProgDumpXlatedMatchesBpftool(t *testing.T) {
 				continue
 			}
 			jargs := append([]string{"-j"}, args...)
-			if got, want := mustBpfkit(t, jargs...), bpftoolText(t, jargs...); got != want {
+			if got, want := mustBpfkit(t, jargs...), string(testutil.BpftoolOutput(t, jargs...)); got != want {
 				t.Errorf("%s -j %v: differs from bpftool:\n%s\n--- bpftool\n%s", name, mode, got, want)
 			}
 		}
@@ -115,6 +107,7 @@ var v71Text = []struct {
 	{regexp.MustCompile(`\(([0-9a-f]{2})\) (r\d+ = load_acquire|store_release)\(\([^)]*\)[^"\n]*`), "BUG_$1"},
 }
 
+// asV71Text rewrites a dump as bpftool v7.1.0 prints it (see v71Text).
 func asV71Text(s string) string {
 	for _, r := range v71Text {
 		s = r.re.ReplaceAllString(s, r.repl)
@@ -126,12 +119,8 @@ func asV71Text(s string) string {
 // shared test objects that loads on its own with bpftool's.
 func TestProgDumpSharedObjects(t *testing.T) {
 	testutil.RequirePrivileged(t)
-	objs, _ := filepath.Glob("../../testdata/*.bpf.o")
-	if len(objs) == 0 {
-		t.Fatal("no shared test objects")
-	}
 	compared := 0
-	for _, obj := range objs {
+	for _, obj := range testutil.Objects(t, "*") {
 		spec, err := ebpf.LoadCollectionSpec(obj)
 		if err != nil {
 			t.Fatal(err)
@@ -152,7 +141,7 @@ func TestProgDumpSharedObjects(t *testing.T) {
 			for _, mode := range [][]string{{"linum"}, {"opcodes"}} {
 				for _, global := range [][]string{nil, {"-j"}} {
 					args := append(append(append([]string{}, global...), "prog", "dump", "xlated", "id", itoa(uint32(id))), mode...)
-					if got, want := asV71Text(mustBpfkit(t, args...)), bpftoolText(t, args...); got != want {
+					if got, want := asV71Text(mustBpfkit(t, args...)), string(testutil.BpftoolOutput(t, args...)); got != want {
 						t.Errorf("%s %s %v: differs from bpftool:\n%s\n--- bpftool\n%s", obj, name, args, got, want)
 					}
 				}
@@ -169,11 +158,11 @@ func TestProgDumpSharedObjects(t *testing.T) {
 // TestProgDumpSeveral dumps two programs matched by one name, with the
 // program header bpftool prints before each.
 func TestProgDumpSeveral(t *testing.T) {
-	loadObject(t, disasmObject)
-	loadObject(t, disasmObject)
+	loadProgramIDs(t, disasmObject)
+	loadProgramIDs(t, disasmObject)
 	for _, global := range [][]string{nil, {"-j"}} {
 		args := append(global, "prog", "dump", "xlated", "name", "second_prog")
-		if got, want := mustBpfkit(t, args...), bpftoolText(t, args...); got != want {
+		if got, want := mustBpfkit(t, args...), string(testutil.BpftoolOutput(t, args...)); got != want {
 			t.Errorf("%v: differs from bpftool:\n%s\n--- bpftool\n%s", global, got, want)
 		}
 	}
@@ -218,7 +207,7 @@ func TestProgDumpAllInstructions(t *testing.T) {
 	if out := mustBpfkit(t, "-j", "prog", "dump", "xlated", "id", itoa(uint32(id)), "file", ours); out != "null\n" {
 		t.Errorf("file -j printed %q, want null", out)
 	}
-	bpftoolText(t, "prog", "dump", "xlated", "id", itoa(uint32(id)), "file", theirs)
+	testutil.BpftoolOutput(t, "prog", "dump", "xlated", "id", itoa(uint32(id)), "file", theirs)
 	a, _ := os.ReadFile(ours)
 	b, _ := os.ReadFile(theirs)
 	if len(a) == 0 || !bytes.Equal(a, b) {
@@ -230,7 +219,7 @@ func TestProgDumpAllInstructions(t *testing.T) {
 // function headed by its symbol, no undecodable bytes, the raw image with
 // `file`, and bpftool's JSON shape.
 func TestProgDumpJited(t *testing.T) {
-	ids := loadObject(t, disasmObject)
+	ids := loadProgramIDs(t, disasmObject)
 	id := itoa(ids["lines_prog"])
 	out := mustBpfkit(t, "prog", "dump", "jited", "id", id, "linum")
 	for _, want := range []string{"int lines_prog(struct __sk_buff * skb):\n", "_lines_prog:\n", "int helper_sub(int x):\n",
@@ -242,7 +231,7 @@ func TestProgDumpJited(t *testing.T) {
 	if strings.Contains(out, "(bad)") {
 		t.Errorf("undecodable bytes:\n%s", out)
 	}
-	js := decodeJSON(t, []byte(mustBpfkit(t, "-j", "prog", "dump", "jited", "id", id, "opcodes")))
+	js := testutil.DecodeJSON[any](t, []byte(mustBpfkit(t, "-j", "prog", "dump", "jited", "id", id, "opcodes")))
 	funcs, ok := js.([]any)
 	if !ok || len(funcs) != 3 {
 		t.Fatalf("jited -j: want 3 functions, got %v", js)

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/bpfkit/bpfkit/objects"
+	"github.com/bpfkit/bpfkit/objects/elfobj"
 	"github.com/bpfkit/bpfkit/objects/events"
 	"github.com/bpfkit/bpfkit/objects/loader"
 )
@@ -39,12 +39,7 @@ func progLoadCommands() []*cli.Command {
 			ArgsUsage: "OBJ PATH " + loadOptionsUsage,
 			Action:    func(c *cli.Context) error { return progLoad(c, true) },
 		},
-		{
-			Name:      "pin",
-			Usage:     "pin a program at FILE on a bpffs",
-			ArgsUsage: "PROG FILE\n\n" + progSpec,
-			Action:    progPin,
-		},
+		pinCommand(objects.Programs, "prog", progSpec),
 		{
 			Name:      "tracelog",
 			Usage:     "print bpf_printk output (trace_pipe) until Ctrl-C",
@@ -93,8 +88,8 @@ func progLoad(c *cli.Context, all bool) error {
 			if lopts.Type, err = need("a program type"); err != nil {
 				return err
 			}
-			if _, _, ok := loader.ProgTypeBySectionWord(lopts.Type); !ok {
-				return fmt.Errorf("%s: unknown program type %q (known: %s)", verb, lopts.Type, strings.Join(loader.SectionWords(), ", "))
+			if _, _, ok := elfobj.ProgramSection(lopts.Type); !ok {
+				return fmt.Errorf("%s: unknown program type %q (known: %s)", verb, lopts.Type, strings.Join(elfobj.SectionNames(), ", "))
 			}
 		case "map":
 			var r loader.MapReuse
@@ -118,12 +113,12 @@ func progLoad(c *cli.Context, all bool) error {
 			default:
 				return fmt.Errorf("%s: expected 'idx' or 'name', got: '%s'", verb, how)
 			}
-			sel, after, err := objects.ParseMapSelector(rest)
+			sel, after, err := objects.Maps.ParseSelector(rest)
 			if err != nil {
 				return fmt.Errorf("%s: %w", verb, err)
 			}
 			rest = after
-			if r.Map, err = objects.OpenMap(sel); err != nil {
+			if r.Map, err = objects.Maps.OpenOne(sel); err != nil {
 				return fmt.Errorf("%s: %w", verb, err)
 			}
 			reused = append(reused, r.Map)
@@ -147,7 +142,7 @@ func progLoad(c *cli.Context, all bool) error {
 	if err := ensureBPFFS(c); err != nil {
 		return fmt.Errorf("%s: %w", verb, err)
 	}
-	obj, err := loader.OpenObject(objPath)
+	obj, err := loader.Open(objPath)
 	if err != nil {
 		return fmt.Errorf("%s: %w", verb, err)
 	}
@@ -156,83 +151,46 @@ func progLoad(c *cli.Context, all bool) error {
 		printVerifierLog(c, err)
 		return fmt.Errorf("%s: %w", verb, err)
 	}
-	out := outputFor(c)
-	if !out.JSON {
-		for _, p := range pins {
-			if p.Note != "" && p.Kind == "prog" {
-				fmt.Fprintln(c.App.ErrWriter, p.Note)
-			}
+	for _, p := range pins {
+		if p.Note != "" && p.Kind == "prog" {
+			out(c).Info("%s", p.Note)
 		}
 	}
-	return out.Null()
+	return out(c).Null()
 }
 
 // debugLogs asks, with -d, for the verifier log of every program loaded
 // and prints each on stderr, as bpftool -d does.
 func debugLogs(c *cli.Context, lopts *loader.LoadOptions) {
-	if !c.Bool("debug") || outputFor(c).JSON {
+	if !c.Bool("debug") {
 		return
 	}
 	lopts.LogLevel = ebpf.LogLevelBranch | ebpf.LogLevelInstruction | ebpf.LogLevelStats // bpftool -d: 1|2|4
 	lopts.OnVerifierLog = func(program, log string) {
-		fmt.Fprintf(c.App.ErrWriter, "Verifier log of %s:\n%s\n", program, strings.TrimRight(log, "\n"))
+		out(c).VerifierLog("Verifier log of "+program+":", strings.Split(strings.TrimRight(log, "\n"), "\n"))
 	}
 }
 
 // verifierTail is how many verifier log lines an error shows without -d.
 const verifierTail = 20
 
-// printVerifierLog writes the verifier log of a rejected program to
-// stderr: its tail, or all of it with -d. JSON mode keeps stderr quiet.
+// printVerifierLog prints the verifier log of a rejected program: its
+// tail, or all of it with -d.
 func printVerifierLog(c *cli.Context, err error) {
 	var pe *loader.ProgramLoadError
-	if !errors.As(err, &pe) || len(pe.Log) == 0 || outputFor(c).JSON {
+	if !errors.As(err, &pe) || len(pe.Log) == 0 {
 		return
 	}
-	writeVerifierLog(c.App.ErrWriter, pe, c.Bool("debug"))
-}
-
-func writeVerifierLog(w io.Writer, pe *loader.ProgramLoadError, full bool) {
 	lines := pe.Log
-	if !full && len(lines) > verifierTail {
-		fmt.Fprintf(w, "Verifier log of %s (last %d of %d lines; -d prints it all):\n", pe.Program, verifierTail, len(lines))
+	head := fmt.Sprintf("Verifier log of %s:", pe.Program)
+	if !c.Bool("debug") && len(lines) > verifierTail {
+		head = fmt.Sprintf("Verifier log of %s (last %d of %d lines; -d prints it all):", pe.Program, verifierTail, len(lines))
 		lines = lines[len(lines)-verifierTail:]
-	} else {
-		fmt.Fprintf(w, "Verifier log of %s:\n", pe.Program)
 	}
-	for _, l := range lines {
-		fmt.Fprintln(w, l)
-	}
-}
-
-// progPin is `prog pin PROG FILE`.
-func progPin(c *cli.Context) error {
-	sel, rest, err := objects.ParseProgSelector(c.Args().Slice())
-	if err != nil {
-		return fmt.Errorf("prog pin: %w", err)
-	}
-	if len(rest) != 1 {
-		return errors.New("prog pin: expected PROG and FILE")
-	}
-	if err := ensureBPFFS(c); err != nil {
-		return fmt.Errorf("prog pin: %w", err)
-	}
-	if err := objects.CheckPinPath(rest[0]); err != nil {
-		return fmt.Errorf("prog pin: %w", err)
-	}
-	p, err := objects.OpenProgram(sel)
-	if err != nil {
-		return fmt.Errorf("prog pin: %w", err)
-	}
-	defer p.Close()
-	if err := p.Pin(rest[0]); err != nil {
-		return fmt.Errorf("prog pin: %w", err)
-	}
-	return outputFor(c).Null()
+	out(c).VerifierLog(head, lines)
 }
 
 // progTracelog is `prog tracelog`: trace_pipe until Ctrl-C or SIGTERM.
-// With -j each line is one JSON object.
 func progTracelog(c *cli.Context) error {
 	if err := noMoreArgs(c.Args().Slice()); err != nil {
 		return fmt.Errorf("prog tracelog: %w", err)
@@ -247,7 +205,6 @@ func progTracelog(c *cli.Context) error {
 		<-ctx.Done()
 		tp.Close()
 	}()
-	out := outputFor(c)
 	for {
 		l, err := tp.Next()
 		if err != nil {
@@ -256,27 +213,8 @@ func progTracelog(c *cli.Context) error {
 			}
 			return fmt.Errorf("prog tracelog: %w", err)
 		}
-		if werr := writeTraceLine(out, l); werr != nil {
+		if werr := out(c).TraceLine(l); werr != nil {
 			return nil // stdout closed
 		}
 	}
-}
-
-// traceJSON is one trace_pipe line in JSON.
-type traceJSON struct {
-	Task      string `json:"task,omitempty"`
-	PID       int    `json:"pid"`
-	CPU       int    `json:"cpu"`
-	Timestamp string `json:"timestamp,omitempty"`
-	Message   string `json:"message"`
-}
-
-func writeTraceLine(out *output, l events.TraceLine) error {
-	if out.JSON {
-		o := *out
-		o.Pretty = false // one object per line
-		return o.PrintJSON(traceJSON{Task: l.Task, PID: l.PID, CPU: l.CPU, Timestamp: l.Timestamp, Message: l.Message})
-	}
-	_, err := fmt.Fprintln(out.W, l.Raw)
-	return err
 }

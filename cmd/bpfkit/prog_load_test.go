@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,20 +20,11 @@ import (
 // bpftoolShowPinned returns the JSON object bpftool prints for a pin.
 func bpftoolShowPinned(t *testing.T, noun, path string) map[string]any {
 	t.Helper()
-	bin := testutil.RequireTool(t, "bpftool")
-	out, err := exec.Command(bin, "-j", noun, "show", "pinned", path).Output()
-	if err != nil {
-		t.Fatalf("bpftool %s show pinned %s: %v", noun, path, err)
-	}
-	var v map[string]any
-	if err := json.Unmarshal(out, &v); err != nil {
-		t.Fatalf("bpftool %s show pinned %s: %v: %s", noun, path, err, out)
-	}
-	return v
+	return testutil.BpftoolJSON[map[string]any](t, noun, "show", "pinned", path)
 }
 
 // pinnedIDs returns the kernel IDs of the objects pinned at or under the
-// paths, by kind, for gone.
+// paths, by kind, for testutil.AssertGone.
 func pinnedIDs(t *testing.T, paths ...string) map[string][]uint32 {
 	t.Helper()
 	ids := map[string][]uint32{}
@@ -50,13 +40,13 @@ func pinnedIDs(t *testing.T, paths ...string) map[string][]uint32 {
 			defer obj.Close()
 			switch o := obj.(type) {
 			case *ebpf.Program:
-				id, _ := objects.ProgramID(o)
+				id, _ := objects.Programs.ID(o)
 				ids["prog"] = append(ids["prog"], id)
 			case *ebpf.Map:
-				id, _ := objects.MapID(o)
+				id, _ := objects.Maps.ID(o)
 				ids["map"] = append(ids["map"], id)
 			case link.Link:
-				id, _ := objects.LinkID(o)
+				id, _ := objects.Links.ID(o)
 				ids["link"] = append(ids["link"], id)
 				if info, err := o.Info(); err == nil {
 					ids["prog"] = append(ids["prog"], uint32(info.Program))
@@ -74,19 +64,18 @@ func pinnedIDs(t *testing.T, paths ...string) map[string][]uint32 {
 // the pins unloads everything.
 func TestProgLoadAllAutoattach(t *testing.T) {
 	testutil.RequirePrivileged(t)
-	dir := pinDir(t)
+	dir := testutil.PinDir(t)
 	progs, maps := filepath.Join(dir, "progs"), filepath.Join(dir, "maps")
 
-	// pinned.bpf.o's by-name map goes to the default root; use a copy of
-	// the object that shares nothing with other runs instead? The map is
-	// named bpfkit_shared and only this test pins it under /sys/fs/bpf.
+	// pinned.bpf.o's LIBBPF_PIN_BY_NAME map, bpfkit_shared, goes to the
+	// default pin root /sys/fs/bpf; only this test pins it there.
 	shared := "/sys/fs/bpf/bpfkit_shared"
 	if _, err := os.Stat(shared); err == nil {
 		t.Skipf("%s exists (another run?)", shared)
 	}
 	defer os.Remove(shared)
 
-	r := bpfkit(t, "-j", "prog", "loadall", loaderObj("pinned"), progs, "pinmaps", maps, "autoattach")
+	r := bpfkit(t, "-j", "prog", "loadall", testutil.Object(t, "loader/pinned"), progs, "pinmaps", maps, "autoattach")
 	if r.code != 0 || r.stdout != "null\n" {
 		t.Fatalf("loadall: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
@@ -147,7 +136,7 @@ func TestProgLoadAllAutoattach(t *testing.T) {
 	os.Remove(filepath.Join(dir, "again"))
 	os.Remove(filepath.Join(dir, "sock2"))
 	os.Remove(shared)
-	gone(t, ids)
+	testutil.AssertGone(t, ids)
 }
 
 // TestProgLoadFirst: `prog load OBJ PATH` pins the first program only;
@@ -155,10 +144,10 @@ func TestProgLoadAllAutoattach(t *testing.T) {
 // nothing.
 func TestProgLoadFirst(t *testing.T) {
 	testutil.RequirePrivileged(t)
-	dir := pinDir(t)
+	dir := testutil.PinDir(t)
 	path := filepath.Join(dir, "tp")
 	tmp := t.TempDir()
-	r := bpfkit(t, "prog", "load", loaderObj("tracepoint"), path, "pinmaps", filepath.Join(dir, "m"))
+	r := bpfkit(t, "prog", "load", testutil.Object(t, "loader/tracepoint"), path, "pinmaps", filepath.Join(dir, "m"))
 	if r.code != 0 || r.stdout != "" || r.stderr != "" {
 		t.Fatalf("load: %d %q %q", r.code, r.stdout, r.stderr)
 	}
@@ -168,7 +157,7 @@ func TestProgLoadFirst(t *testing.T) {
 	}
 	// A second load reuses the first one's calls map by name.
 	calls := filepath.Join(dir, "m", "openat_calls")
-	mustBpfkit(t, "prog", "load", loaderObj("tracepoint"), filepath.Join(dir, "tp2"), "map", "name", "openat_calls", "pinned", calls)
+	mustBpfkit(t, "prog", "load", testutil.Object(t, "loader/tracepoint"), filepath.Join(dir, "tp2"), "map", "name", "openat_calls", "pinned", calls)
 	m := bpftoolShowPinned(t, "map", calls)
 	p2 := bpftoolShowPinned(t, "prog", filepath.Join(dir, "tp2"))
 	found := false
@@ -183,13 +172,13 @@ func TestProgLoadFirst(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"prog", "load", loaderObj("tracepoint"), path}, "Error: prog load: pin path " + path + ": already exists (bpfkit never overwrites a pin)\n"},
-		{[]string{"prog", "load", loaderObj("tracepoint"), filepath.Join(tmp, "x")}, "Error: prog load: pin path " + filepath.Join(tmp, "x") + ": not on a BPF filesystem (bpffs)\n"},
-		{[]string{"prog", "load", loaderObj("tracepoint"), filepath.Join(dir, "x"), "type", "bogus"}, "Error: prog load: unknown program type \"bogus\""},
-		{[]string{"prog", "load", loaderObj("tracepoint"), filepath.Join(dir, "x"), "frobnicate"}, "Error: prog load: expected no more arguments, 'type', 'map', 'pinmaps', 'autoattach' or 'kernel_btf', got: 'frobnicate'\n"},
-		{[]string{"prog", "load", loaderObj("core_fail"), filepath.Join(dir, "x")}, "Error: prog load: program core_missing_field (section tracepoint/syscalls/sys_enter_openat): CO-RE relocation not satisfied by the kernel's BTF: byte_off of struct task_struct.bpfkit_no_such_field\n"},
-		{[]string{"prog", "load", loaderObj("bad_verifier"), filepath.Join(dir, "x")}, "Verifier log of bad_no_null_check"},
-		{[]string{"-j", "prog", "load", loaderObj("bad_verifier"), filepath.Join(dir, "x")}, ""},
+		{[]string{"prog", "load", testutil.Object(t, "loader/tracepoint"), path}, "Error: prog load: pin path " + path + ": already exists (bpfkit never overwrites a pin)\n"},
+		{[]string{"prog", "load", testutil.Object(t, "loader/tracepoint"), filepath.Join(tmp, "x")}, "Error: prog load: pin path " + filepath.Join(tmp, "x") + ": not on a BPF filesystem (bpffs)\n"},
+		{[]string{"prog", "load", testutil.Object(t, "loader/tracepoint"), filepath.Join(dir, "x"), "type", "bogus"}, "Error: prog load: unknown program type \"bogus\""},
+		{[]string{"prog", "load", testutil.Object(t, "loader/tracepoint"), filepath.Join(dir, "x"), "frobnicate"}, "Error: prog load: expected no more arguments, 'type', 'map', 'pinmaps', 'autoattach' or 'kernel_btf', got: 'frobnicate'\n"},
+		{[]string{"prog", "load", testutil.Object(t, "loader/core_fail"), filepath.Join(dir, "x")}, "Error: prog load: program core_missing_field (section tracepoint/syscalls/sys_enter_openat): CO-RE relocation not satisfied by the kernel's BTF: byte_off of struct task_struct.bpfkit_no_such_field\n"},
+		{[]string{"prog", "load", testutil.Object(t, "loader/bad_verifier"), filepath.Join(dir, "x")}, "Verifier log of bad_no_null_check"},
+		{[]string{"-j", "prog", "load", testutil.Object(t, "loader/bad_verifier"), filepath.Join(dir, "x")}, ""},
 	} {
 		r := bpfkit(t, tc.args...)
 		if r.code != 1 || !strings.Contains(r.stderr, tc.want) {
@@ -197,16 +186,16 @@ func TestProgLoadFirst(t *testing.T) {
 		}
 	}
 	// An unknown section loads with `type`.
-	r = bpfkit(t, "prog", "load", loaderObj("unknown_section"), filepath.Join(dir, "u"))
+	r = bpfkit(t, "prog", "load", testutil.Object(t, "loader/unknown_section"), filepath.Join(dir, "u"))
 	if r.code != 1 || !strings.HasSuffix(r.stderr, "object file contains no BPF program in a section of known type (sections: bpfkit_custom/filter); give one with type TYPE\n") {
 		t.Errorf("unknown section: %d %q", r.code, r.stderr)
 	}
-	mustBpfkit(t, "prog", "load", loaderObj("unknown_section"), filepath.Join(dir, "u"), "type", "socket")
+	mustBpfkit(t, "prog", "load", testutil.Object(t, "loader/unknown_section"), filepath.Join(dir, "u"), "type", "socket")
 	if p := bpftoolShowPinned(t, "prog", filepath.Join(dir, "u")); p["type"] != "socket_filter" {
 		t.Errorf("type socket: %v", p)
 	}
 	// A truncated object.
-	data, _ := os.ReadFile(loaderObj("tracepoint"))
+	data, _ := os.ReadFile(testutil.Object(t, "loader/tracepoint"))
 	trunc := filepath.Join(t.TempDir(), "trunc.o")
 	os.WriteFile(trunc, data[:len(data)/3], 0o644)
 	r = bpfkit(t, "prog", "load", trunc, filepath.Join(dir, "x"))
@@ -214,7 +203,7 @@ func TestProgLoadFirst(t *testing.T) {
 		t.Errorf("truncated: %d %q", r.code, r.stderr)
 	}
 	// -j errors are JSON on stdout.
-	r = bpfkit(t, "-j", "prog", "load", loaderObj("bad_verifier"), filepath.Join(dir, "x"))
+	r = bpfkit(t, "-j", "prog", "load", testutil.Object(t, "loader/bad_verifier"), filepath.Join(dir, "x"))
 	var e struct{ Error string }
 	if json.Unmarshal([]byte(r.stdout), &e) != nil || !strings.Contains(e.Error, "rejected by the verifier") || r.stderr != "" {
 		t.Errorf("-j verifier error: %q %q", r.stdout, r.stderr)
@@ -224,17 +213,17 @@ func TestProgLoadFirst(t *testing.T) {
 	}
 	ids := pinnedIDs(t, dir)
 	os.RemoveAll(dir)
-	gone(t, ids)
-	waitForCounts(t, [3]int{0, 0, 0}, "bad_no_null_check", "bad_counts", "core_missing_fie", "core_out")
+	testutil.AssertGone(t, ids)
+	testutil.WaitCountsAtMost(t, testutil.Counts{}, "bad_no_null_check", "bad_counts", "core_missing_fie", "core_out")
 }
 
 // TestTracelog: `prog tracelog -j` prints bpf_printk lines as JSON objects
 // while another bpfkit runs the tracepoint program.
 func TestTracelog(t *testing.T) {
 	testutil.RequirePrivileged(t)
-	pid := opener(t)
-	tl, lines, stderr := startRun(t, "-j", "prog", "tracelog")
-	run, _, _ := startRun(t, "run", "--set", fmt.Sprintf("targ_pid=%d", pid), loaderObj("tracepoint"))
+	pid := startOpener(t)
+	tl, lines, stderr := startBpfkit(t, "-j", "prog", "tracelog")
+	run, _, _ := startBpfkit(t, "run", "--set", fmt.Sprintf("targ_pid=%d", pid), testutil.Object(t, "loader/tracepoint"))
 	want := fmt.Sprintf("bpfkit-tp openat pid=%d", pid)
 	waitLine(t, lines, func(l string) bool {
 		var v struct {
@@ -257,8 +246,8 @@ func TestTracelog(t *testing.T) {
 // TestLinkDetach: `link detach` unhooks an XDP link that stays pinned.
 func TestLinkDetach(t *testing.T) {
 	testutil.RequirePrivileged(t)
-	dir := pinDir(t)
-	obj, err := loader.OpenObject(loaderObj("net"))
+	dir := testutil.PinDir(t)
+	obj, err := loader.Open(testutil.Object(t, "loader/net"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,14 +283,14 @@ func TestLinkDetach(t *testing.T) {
 	}
 	ids := pinnedIDs(t, path)
 	os.RemoveAll(path)
-	gone(t, ids)
+	testutil.AssertGone(t, ids)
 }
 
 // TestProgLoadDebug: -d prints every program's verifier log.
 func TestProgLoadDebug(t *testing.T) {
 	testutil.RequirePrivileged(t)
-	dir := pinDir(t)
-	r := bpfkit(t, "-d", "prog", "load", loaderObj("tracepoint"), filepath.Join(dir, "p"))
+	dir := testutil.PinDir(t)
+	r := bpfkit(t, "-d", "prog", "load", testutil.Object(t, "loader/tracepoint"), filepath.Join(dir, "p"))
 	if r.code != 0 || !strings.HasPrefix(r.stderr, "Verifier log of trace_openat:\n") || !strings.Contains(r.stderr, "processed ") {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr[:min(len(r.stderr), 300)])
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -14,85 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/link"
-
 	"github.com/bpfkit/bpfkit/internal/testutil"
 )
-
-// loaderObj is a committed loader test object.
-func loaderObj(name string) string {
-	p, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "loader", name+".bpf.o"))
-	return p
-}
-
-// countByName counts kernel programs and maps with the given names (15
-// characters at most) and links whose program has one of them. Other
-// packages' tests load objects at the same time, so only names of this
-// test's objects are counted.
-func countByName(names ...string) [3]int {
-	want := map[string]bool{}
-	for _, n := range names {
-		if len(n) > 15 {
-			n = n[:15]
-		}
-		want[n] = true
-	}
-	var c [3]int
-	ours := map[ebpf.ProgramID]bool{}
-	for id, err := ebpf.ProgramGetNextID(0); err == nil; id, err = ebpf.ProgramGetNextID(id) {
-		if p, err := ebpf.NewProgramFromID(id); err == nil {
-			if info, err := p.Info(); err == nil && want[info.Name] {
-				c[0]++
-				ours[id] = true
-			}
-			p.Close()
-		}
-	}
-	for id, err := ebpf.MapGetNextID(0); err == nil; id, err = ebpf.MapGetNextID(id) {
-		if m, err := ebpf.NewMapFromID(id); err == nil {
-			if info, err := m.Info(); err == nil && want[info.Name] {
-				c[1]++
-			}
-			m.Close()
-		}
-	}
-	it := new(link.Iterator)
-	for it.Next() {
-		if info, err := it.Link.Info(); err == nil && ours[info.Program] {
-			c[2]++
-		}
-	}
-	return c
-}
-
-// waitForCounts polls until no count exceeds want (the kernel frees
-// objects asynchronously; tests in other packages may load the same objects
-// meanwhile, so by name only an upper bound holds).
-func waitForCounts(t *testing.T, want [3]int, names ...string) {
-	t.Helper()
-	var got [3]int
-	for i := 0; i < 100; i++ {
-		if got = countByName(names...); got[0] <= want[0] && got[1] <= want[1] && got[2] <= want[2] {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("programs/maps/links named %v: %v, want at most %v", names, got, want)
-}
-
-// gone waits until the kernel has freed the objects with these IDs: the
-// exact check that a run or a removed pin left nothing behind.
-func gone(t *testing.T, ids map[string][]uint32) {
-	t.Helper()
-	for kind, list := range ids {
-		for _, id := range list {
-			if !testutil.IDGone(kind, id, 5*time.Second) {
-				t.Errorf("%s %d is still loaded", kind, id)
-			}
-		}
-	}
-}
 
 var (
 	linkRowRe    = regexp.MustCompile(`(?m)^trace_openat  tracepoint syscalls/sys_enter_openat  (\d+)$`)
@@ -113,11 +35,13 @@ func runIDs(out string) map[string][]uint32 {
 	return ids
 }
 
+// tracepointNames are the kernel names of testdata/loader/tracepoint.bpf.o's
+// program and maps.
 var tracepointNames = []string{"trace_openat", "openat_events", "openat_calls"}
 
-// opener starts a process that opens /etc/hostname every 50ms until the
+// startOpener starts a process that opens /etc/hostname every 50ms until the
 // test ends, and returns its PID.
-func opener(t *testing.T) int {
+func startOpener(t *testing.T) int {
 	t.Helper()
 	cmd := exec.Command("bash", "-c", "while :; do read -r x < /etc/hostname; sleep 0.05; done")
 	if err := cmd.Start(); err != nil {
@@ -127,9 +51,9 @@ func opener(t *testing.T) int {
 	return cmd.Process.Pid
 }
 
-// startRun starts the bpfkit binary and returns it with a channel of its
+// startBpfkit starts the bpfkit binary and returns it with a channel of its
 // stdout lines, closed at EOF.
-func startRun(t *testing.T, args ...string) (*exec.Cmd, <-chan string, *strings.Builder) {
+func startBpfkit(t *testing.T, args ...string) (*exec.Cmd, <-chan string, *strings.Builder) {
 	t.Helper()
 	cmd := exec.Command(binPath, args...)
 	stdout, err := cmd.StdoutPipe()
@@ -181,13 +105,13 @@ func waitLine(t *testing.T, lines <-chan string, match func(string) bool) []stri
 // program, map and link counts return to the baseline.
 func TestRunInterrupt(t *testing.T) {
 	testutil.RequirePrivileged(t)
-	pid := opener(t)
-	cmd, sc, stderr := startRun(t, "run", "--trace", "--set", fmt.Sprintf("targ_pid=%d", pid), loaderObj("tracepoint"))
+	pid := startOpener(t)
+	cmd, sc, stderr := startBpfkit(t, "run", "--trace", "--set", fmt.Sprintf("targ_pid=%d", pid), testutil.Object(t, "loader/tracepoint"))
 	head := waitLine(t, sc, func(l string) bool { return strings.HasPrefix(l, "reading ") })
 	if !strings.Contains(strings.Join(head, "\n"), "trace_openat  tracepoint syscalls/sys_enter_openat") {
 		t.Errorf("attach table missing:\n%s", strings.Join(head, "\n"))
 	}
-	if got := countByName(tracepointNames...); got[0] < 1 || got[1] < 2 || got[2] < 1 {
+	if got := testutil.CountByName(tracepointNames...); got.Progs < 1 || got.Maps < 2 || got.Links < 1 {
 		t.Errorf("while running, programs/maps/links by name: %v", got)
 	}
 	var sawEvent, sawTrace bool
@@ -209,16 +133,16 @@ func TestRunInterrupt(t *testing.T) {
 	if len(ids["link"]) != 1 || len(ids["map"]) != 1 || len(ids["prog"]) != 1 {
 		t.Fatalf("IDs in the output: %v", ids)
 	}
-	gone(t, ids)
+	testutil.AssertGone(t, ids)
 }
 
 // TestRunPIDFilterJSON: with --set targ_pid every event comes from that
 // process; -j prints JSON lines.
 func TestRunPIDFilterJSON(t *testing.T) {
 	testutil.RequirePrivileged(t)
-	pid := opener(t)
-	opener(t) // another process whose opens must not show
-	cmd, sc, stderr := startRun(t, "-j", "run", "--set", fmt.Sprintf("targ_pid=%d", pid), loaderObj("tracepoint"))
+	pid := startOpener(t)
+	startOpener(t) // another process whose opens must not show
+	cmd, sc, stderr := startBpfkit(t, "-j", "run", "--set", fmt.Sprintf("targ_pid=%d", pid), testutil.Object(t, "loader/tracepoint"))
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("stderr: %s", stderr)
@@ -290,7 +214,7 @@ func TestRunPIDFilterJSON(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("exit: %v\n%s", err, stderr)
 	}
-	gone(t, map[string][]uint32{
+	testutil.AssertGone(t, map[string][]uint32{
 		"prog": {sum.Summary.Programs[0].ID},
 		"map":  {start.Sources[0].ID},
 		"link": {start.Attached[0].LinkID},
@@ -301,7 +225,7 @@ func TestRunPIDFilterJSON(t *testing.T) {
 func TestRunEnds(t *testing.T) {
 	testutil.RequirePrivileged(t)
 
-	out, err := exec.Command(binPath, "run", "--duration", "500ms", loaderObj("tracepoint")).Output()
+	out, err := exec.Command(binPath, "run", "--duration", "500ms", testutil.Object(t, "loader/tracepoint")).Output()
 	if err != nil {
 		t.Fatalf("--duration: %v", err)
 	}
@@ -312,13 +236,13 @@ func TestRunEnds(t *testing.T) {
 	if len(ids) != 3 {
 		t.Errorf("IDs in the output: %v", ids)
 	}
-	gone(t, ids)
+	testutil.AssertGone(t, ids)
 
 	// Closed stdout while no event comes (a filter nobody passes), and
 	// while events stream.
 	for _, args := range [][]string{
-		{"run", "--set", "targ_pid=1", loaderObj("tracepoint")},
-		{"run", loaderObj("tracepoint")},
+		{"run", "--set", "targ_pid=1", testutil.Object(t, "loader/tracepoint")},
+		{"run", testutil.Object(t, "loader/tracepoint")},
 	} {
 		cmd := exec.Command(binPath, args...)
 		r, err := cmd.StdoutPipe()
@@ -342,7 +266,7 @@ func TestRunEnds(t *testing.T) {
 		}
 		if len(args) == 2 {
 			// Some events first, from a process opening files.
-			opener(t)
+			startOpener(t)
 			if _, err := br.ReadString('\n'); err != nil {
 				t.Fatal(err)
 			}
@@ -360,7 +284,7 @@ func TestRunEnds(t *testing.T) {
 		if len(ids["link"]) != 1 || len(ids["map"]) != 1 {
 			t.Fatalf("IDs in %q: %v", head.String(), ids)
 		}
-		gone(t, ids)
+		testutil.AssertGone(t, ids)
 	}
 }
 
@@ -368,7 +292,7 @@ func TestRunEnds(t *testing.T) {
 // a missing --iface and a bad --set are one clear line, and nothing stays.
 func TestRunErrors(t *testing.T) {
 	testutil.RequirePrivileged(t)
-	r := bpfkit(t, "run", loaderObj("bad_verifier"))
+	r := bpfkit(t, "run", testutil.Object(t, "loader/bad_verifier"))
 	if r.code != 1 || !strings.Contains(r.stderr, "Verifier log of bad_no_null_check:") ||
 		!strings.Contains(r.stderr, "Error: run: program bad_no_null_check (section tracepoint/syscalls/sys_enter_openat) rejected by the verifier: permission denied: R0 invalid mem access 'map_value_or_null'") {
 		t.Errorf("verifier: exit %d\n%s", r.code, r.stderr)
@@ -377,18 +301,18 @@ func TestRunErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"run", loaderObj("net")}, "Error: run: program xdp_pass_all: section xdp needs a network interface (--iface)\n"},
-		{[]string{"run", "--set", "targ_pid=x", loaderObj("tracepoint")}, "Error: run: set targ_pid: \"x\" is not a 32-bit unsigned integer\n"},
-		{[]string{"run", "--set", "nope=1", loaderObj("tracepoint")}, "Error: run: set nope: no such global variable (globals: tag, targ_pid, unused_event)\n"},
-		{[]string{"run", "--event-type", "nosuch", loaderObj("tracepoint")}, "Error: run: --event-type: struct nosuch: not in the object's BTF (structs: event, trace_event_raw_sys_enter)\n"},
-		{[]string{"run", loaderObj("noprog")}, "contains no BPF program"},
-		{[]string{"run", "--event-type", "nomap=event", loaderObj("tracepoint")}, "Error: run: --event-type nomap=event: no map nomap in the object\n"},
-		{[]string{"run", loaderObj("missing_target")}, "Error: run: attach missing_tracepoint: no such attach point: tracepoint bpfkit/no_such_event ("},
+		{[]string{"run", testutil.Object(t, "loader/net")}, "Error: run: program xdp_pass_all: section xdp needs a network interface (--iface)\n"},
+		{[]string{"run", "--set", "targ_pid=x", testutil.Object(t, "loader/tracepoint")}, "Error: run: set targ_pid: \"x\" is not a 32-bit unsigned integer\n"},
+		{[]string{"run", "--set", "nope=1", testutil.Object(t, "loader/tracepoint")}, "Error: run: set nope: no such global variable (globals: tag, targ_pid, unused_event)\n"},
+		{[]string{"run", "--event-type", "nosuch", testutil.Object(t, "loader/tracepoint")}, "Error: run: --event-type: struct nosuch: not in the object's BTF (structs: event, trace_event_raw_sys_enter)\n"},
+		{[]string{"run", testutil.Object(t, "loader/noprog")}, "contains no BPF program"},
+		{[]string{"run", "--event-type", "nomap=event", testutil.Object(t, "loader/tracepoint")}, "Error: run: --event-type nomap=event: no map nomap in the object\n"},
+		{[]string{"run", testutil.Object(t, "loader/missing_target")}, "Error: run: attach missing_tracepoint: no such attach point: tracepoint bpfkit/no_such_event ("},
 	} {
 		r := bpfkit(t, tc.args...)
 		if r.code != 1 || !strings.Contains(r.stderr, tc.want) {
 			t.Errorf("%v: exit %d, stderr %q, want %q", tc.args[1:], r.code, r.stderr, tc.want)
 		}
 	}
-	waitForCounts(t, [3]int{0, 0, 0}, "bad_no_null_check", "bad_counts", "xdp_pass_all", "tc_ingress_pass")
+	testutil.WaitCountsAtMost(t, testutil.Counts{}, "bad_no_null_check", "bad_counts", "xdp_pass_all", "tc_ingress_pass")
 }

@@ -1,56 +1,75 @@
 package main
 
 import (
+	"fmt"
+	"strings"
+
+	"github.com/cilium/ebpf/pin"
 	"github.com/urfave/cli/v2"
 
+	"github.com/bpfkit/bpfkit/internal/render"
 	"github.com/bpfkit/bpfkit/objects"
 )
 
-// showSpec is what `prog show`, `map show` and `link show` differ in.
-type showSpec[T interface{ AddPins(map[uint32][]string) }] struct {
-	parse func([]string) (objects.Selector, []string, error)
-	list  func(objects.Selector) ([]T, error)
-	pins  func() (map[uint32][]string, error) // pinned paths by id, for -f
-	table func(items []T, withPins bool) ([]string, [][]string)
-}
-
-// action returns the command action: parse an optional selector, list
-// what it selects, add pinned paths with -f, and print a table or
-// bpftool's JSON (one object for `id` and `pinned`, an array otherwise).
-func (s showSpec[T]) action() cli.ActionFunc {
+// showAction is `prog show`, `map show` and `link show`: parse an optional
+// selector, list what it selects, add pinned paths with -f, and print.
+func showAction[T pin.Pinner, I any, PI interface {
+	*I
+	AddPins(map[uint32][]string)
+}](noun *objects.Noun[T, I], print func(p render.Printer, items []*I, one, pins bool) error) cli.ActionFunc {
 	return func(c *cli.Context) error {
 		words := c.Args().Slice()
 		var sel objects.Selector
 		if len(words) > 0 {
 			var err error
-			if sel, words, err = s.parse(words); err != nil {
+			if sel, words, err = noun.ParseSelector(words); err != nil {
 				return err
 			}
 		}
 		if err := noMoreArgs(words); err != nil {
 			return err
 		}
-		items, err := s.list(sel)
+		items, err := noun.List(sel)
 		if err != nil {
 			return err
 		}
 		withPins := c.Bool("bpffs")
 		if withPins {
-			pins, err := s.pins()
+			pins, err := noun.PinnedPaths()
 			if err != nil {
 				return err
 			}
 			for _, it := range items {
-				it.AddPins(pins)
+				PI(it).AddPins(pins)
 			}
 		}
-		out := outputFor(c)
-		if out.JSON {
-			if sel.Kind == "id" || sel.Kind == "pinned" {
-				return out.PrintJSON(items[0])
+		return print(out(c), items, sel.Unique(), withPins)
+	}
+}
+
+// pinCommand is `prog pin`, `map pin` and `link pin`.
+func pinCommand[T pin.Pinner, I any](noun *objects.Noun[T, I], word, spec string) *cli.Command {
+	verb := word + " pin"
+	what := strings.ToUpper(word)
+	return &cli.Command{
+		Name:      "pin",
+		Usage:     fmt.Sprintf("pin a %s at FILE on a bpffs", noun),
+		ArgsUsage: what + " FILE\n\n" + spec,
+		Action: func(c *cli.Context) error {
+			sel, rest, err := noun.ParseSelector(c.Args().Slice())
+			if err != nil {
+				return fmt.Errorf("%s: %w", verb, err)
 			}
-			return out.PrintJSON(items)
-		}
-		return out.Table(s.table(items, withPins))
+			if len(rest) != 1 {
+				return fmt.Errorf("%s: expected %s and FILE", verb, what)
+			}
+			if err := ensureBPFFS(c); err != nil {
+				return fmt.Errorf("%s: %w", verb, err)
+			}
+			if err := noun.Pin(sel, rest[0]); err != nil {
+				return fmt.Errorf("%s: %w", verb, err)
+			}
+			return out(c).Null()
+		},
 	}
 }

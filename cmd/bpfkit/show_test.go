@@ -3,8 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -20,52 +18,28 @@ import (
 	"github.com/bpfkit/bpfkit/objects"
 )
 
-// loadProg loads spec and unloads it when the test ends.
+// loadProg loads spec, unloads it when the test ends, and returns it with
+// its ID.
 func loadProg(t *testing.T, spec *ebpf.ProgramSpec) (*ebpf.Program, uint32) {
 	t.Helper()
-	p, err := ebpf.NewProgram(spec)
-	if err != nil {
-		t.Fatalf("load %s: %v", spec.Name, err)
-	}
-	t.Cleanup(func() { p.Close() })
-	id, err := objects.ProgramID(p)
+	p := testutil.NewProgram(t, spec)
+	id, err := objects.Programs.ID(p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return p, id
 }
 
-// newMap creates spec and removes it when the test ends.
+// newMap creates a map from spec, closes it when the test ends, and returns
+// it with its ID.
 func newMap(t *testing.T, spec *ebpf.MapSpec) (*ebpf.Map, uint32) {
 	t.Helper()
-	m, err := ebpf.NewMap(spec)
-	if err != nil {
-		t.Fatalf("create map %s: %v", spec.Name, err)
-	}
-	t.Cleanup(func() { m.Close() })
-	id, err := objects.MapID(m)
+	m := testutil.NewMap(t, spec)
+	id, err := objects.Maps.ID(m)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return m, id
-}
-
-func returnZero() ebpfasm.Instructions {
-	return ebpfasm.Instructions{ebpfasm.Mov.Imm(ebpfasm.R0, 0), ebpfasm.Return()}
-}
-
-// pinDir makes a directory on bpffs that the test removes with its pins.
-func pinDir(t *testing.T) string {
-	t.Helper()
-	if err := objects.EnsureBPFFS(); err != nil {
-		t.Fatal(err)
-	}
-	dir, err := os.MkdirTemp(objects.BPFFSPath, "bpfkit-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return dir
 }
 
 // sameFields checks that got has every field of want (bpftool's JSON
@@ -138,32 +112,25 @@ func sameOrder(t *testing.T, what string, want, got []string) {
 	}
 }
 
+// compareShow checks `bpfkit -j NOUN show id ID` (with the global flags
+// first) against bpftool's: every field bpftool prints, with its value,
+// in bpftool's order.
 func compareShow(t *testing.T, noun string, id uint32, global ...string) {
 	t.Helper()
 	ids := strconv.FormatUint(uint64(id), 10)
 	args := append(append([]string{}, global...), "-j", noun, "show", "id", ids)
 	got := mustBpfkit(t, args...)
-	want := bpftoolJSON(t, append(append([]string{}, global...), noun, "show", "id", ids)...)
+	want := testutil.BpftoolOutput(t, append(append([]string{"-j"}, global...), noun, "show", "id", ids)...)
 	what := fmt.Sprintf("%s %s", noun, ids)
-	sameFields(t, what, want, decodeJSON(t, []byte(got)))
-	sameOrder(t, what, fieldOrder(t, bpftoolOrdered(t, global, noun, ids)), fieldOrder(t, []byte(got)))
-}
-
-// bpftoolOrdered returns bpftool's raw JSON text, whose field order matters.
-func bpftoolOrdered(t *testing.T, global []string, noun, id string) []byte {
-	t.Helper()
-	out, err := exec.Command(testutil.RequireTool(t, "bpftool"), append(append([]string{"-j"}, global...), noun, "show", "id", id)...).Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	sameFields(t, what, testutil.DecodeJSON[any](t, want), testutil.DecodeJSON[any](t, []byte(got)))
+	sameOrder(t, what, fieldOrder(t, want), fieldOrder(t, []byte(got)))
 }
 
 func TestProgShowMatchesBpftool(t *testing.T) {
 	testutil.RequirePrivileged(t)
 
 	_, plain := loadProg(t, &ebpf.ProgramSpec{
-		Name: "bpfkit_t_plain", Type: ebpf.SocketFilter, License: "MIT", Instructions: returnZero(),
+		Name: "bpfkit_t_plain", Type: ebpf.SocketFilter, License: "MIT", Instructions: testutil.ReturnZero(),
 	})
 
 	hash, _ := newMap(t, &ebpf.MapSpec{Name: "bpfkit_t_hash", Type: ebpf.Hash, KeySize: 4, ValueSize: 8, MaxEntries: 8})
@@ -185,7 +152,7 @@ func TestProgShowMatchesBpftool(t *testing.T) {
 		Type:    &ebpfbtf.FuncProto{Return: &ebpfbtf.Int{Name: "int", Size: 4, Encoding: ebpfbtf.Signed}},
 		Linkage: ebpfbtf.GlobalFunc,
 	}
-	insns := returnZero()
+	insns := testutil.ReturnZero()
 	insns[0] = ebpfbtf.WithFuncMetadata(insns[0], fn)
 	_, long := loadProg(t, &ebpf.ProgramSpec{
 		Name: longName[:15], Type: ebpf.SocketFilter, License: "GPL", Instructions: insns,
@@ -195,7 +162,7 @@ func TestProgShowMatchesBpftool(t *testing.T) {
 		compareShow(t, "prog", id)
 	}
 
-	got := decodeJSON(t, []byte(mustBpfkit(t, "-j", "prog", "show", "id", strconv.FormatUint(uint64(long), 10))))
+	got := testutil.DecodeJSON[any](t, []byte(mustBpfkit(t, "-j", "prog", "show", "id", strconv.FormatUint(uint64(long), 10))))
 	if name := got.(map[string]any)["name"]; name != longName {
 		t.Errorf("long name: got %v, want %s", name, longName)
 	}
@@ -216,13 +183,13 @@ func TestProgShowStats(t *testing.T) {
 	}
 	defer stats.Close()
 	p, id := loadProg(t, &ebpf.ProgramSpec{
-		Name: "bpfkit_t_stats", Type: ebpf.SocketFilter, License: "MIT", Instructions: returnZero(),
+		Name: "bpfkit_t_stats", Type: ebpf.SocketFilter, License: "MIT", Instructions: testutil.ReturnZero(),
 	})
 	if _, err := p.Run(&ebpf.RunOptions{Data: make([]byte, 64), Repeat: 10}); err != nil {
 		t.Fatalf("run program: %v", err)
 	}
 	compareShow(t, "prog", id)
-	got := decodeJSON(t, []byte(mustBpfkit(t, "-j", "prog", "show", "id", strconv.FormatUint(uint64(id), 10))))
+	got := testutil.DecodeJSON[any](t, []byte(mustBpfkit(t, "-j", "prog", "show", "id", strconv.FormatUint(uint64(id), 10))))
 	if _, ok := got.(map[string]any)["run_cnt"]; !ok {
 		t.Errorf("no run_cnt with stats enabled: %v", got)
 	}
@@ -255,7 +222,7 @@ func TestMapShowMatchesBpftool(t *testing.T) {
 	// A prog array gets its owner's type once a program is stored in it.
 	progs, id := newMap(t, &ebpf.MapSpec{Name: "bpfkit_t_jmp", Type: ebpf.ProgramArray, KeySize: 4, ValueSize: 4, MaxEntries: 2})
 	ids = append(ids, id)
-	p, _ := loadProg(t, &ebpf.ProgramSpec{Name: "bpfkit_t_tail", Type: ebpf.SocketFilter, License: "MIT", Instructions: returnZero()})
+	p, _ := loadProg(t, &ebpf.ProgramSpec{Name: "bpfkit_t_tail", Type: ebpf.SocketFilter, License: "MIT", Instructions: testutil.ReturnZero()})
 	if err := progs.Put(uint32(0), p); err != nil {
 		t.Fatal(err)
 	}
@@ -263,14 +230,14 @@ func TestMapShowMatchesBpftool(t *testing.T) {
 	for _, id := range ids {
 		compareShow(t, "map", id)
 	}
-	got := decodeJSON(t, []byte(mustBpfkit(t, "-j", "map", "show", "id", strconv.FormatUint(uint64(id), 10))))
+	got := testutil.DecodeJSON[any](t, []byte(mustBpfkit(t, "-j", "map", "show", "id", strconv.FormatUint(uint64(id), 10))))
 	if got.(map[string]any)["owner_prog_type"] != "socket_filter" {
 		t.Errorf("prog array owner: %v", got)
 	}
 
 	// In a list, a map without BTF has no btf_id (bpftool's list shows a
 	// stale one on Linux >= 6.18 because it reuses its info struct).
-	list := decodeJSON(t, []byte(mustBpfkit(t, "-j", "map", "show", "name", "bpfkit_t_hash")))
+	list := testutil.DecodeJSON[any](t, []byte(mustBpfkit(t, "-j", "map", "show", "name", "bpfkit_t_hash")))
 	for _, m := range list.([]any) {
 		if _, ok := m.(map[string]any)["btf_id"]; ok {
 			t.Errorf("map without BTF has btf_id in a list: %v", m)
@@ -283,15 +250,15 @@ func TestLinkShowMatchesBpftool(t *testing.T) {
 	if err := objects.EnsureTracefs(); err != nil {
 		t.Fatal(err)
 	}
-	tp, _ := loadProg(t, &ebpf.ProgramSpec{Name: "bpfkit_t_tp", Type: ebpf.TracePoint, License: "GPL", Instructions: returnZero()})
-	kp, _ := loadProg(t, &ebpf.ProgramSpec{Name: "bpfkit_t_kp", Type: ebpf.Kprobe, License: "GPL", Instructions: returnZero()})
-	rawtp, _ := loadProg(t, &ebpf.ProgramSpec{Name: "bpfkit_t_rawtp", Type: ebpf.RawTracepoint, License: "GPL", Instructions: returnZero()})
+	tp, _ := loadProg(t, &ebpf.ProgramSpec{Name: "bpfkit_t_tp", Type: ebpf.TracePoint, License: "GPL", Instructions: testutil.ReturnZero()})
+	kp, _ := loadProg(t, &ebpf.ProgramSpec{Name: "bpfkit_t_kp", Type: ebpf.Kprobe, License: "GPL", Instructions: testutil.ReturnZero()})
+	rawtp, _ := loadProg(t, &ebpf.ProgramSpec{Name: "bpfkit_t_rawtp", Type: ebpf.RawTracepoint, License: "GPL", Instructions: testutil.ReturnZero()})
 	// fentry and lsm programs are refused (EPERM) on this kernel; tp_btf
 	// is a tracing program too (the kernel links it as a raw tracepoint).
 	tpBTF, _ := loadProg(t, &ebpf.ProgramSpec{Name: "bpfkit_t_tpbtf", Type: ebpf.Tracing, AttachType: ebpf.AttachTraceRawTp,
-		AttachTo: "sched_switch", License: "GPL", Instructions: returnZero()})
+		AttachTo: "sched_switch", License: "GPL", Instructions: testutil.ReturnZero()})
 	iter, _ := loadProg(t, &ebpf.ProgramSpec{Name: "bpfkit_t_iter", Type: ebpf.Tracing, AttachType: ebpf.AttachTraceIter,
-		AttachTo: "bpf_map", License: "GPL", Instructions: returnZero()})
+		AttachTo: "bpf_map", License: "GPL", Instructions: testutil.ReturnZero()})
 
 	var links []link.Link
 	attach := func(l link.Link, err error) {
@@ -315,7 +282,7 @@ func TestLinkShowMatchesBpftool(t *testing.T) {
 	attach(link.AttachIter(link.IterOptions{Program: iter}))
 
 	for _, l := range links {
-		id, err := objects.LinkID(l)
+		id, err := objects.Links.ID(l)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -329,7 +296,7 @@ func TestLinkShowMatchesBpftool(t *testing.T) {
 		3: `"type":"raw_tracepoint","prog_id":`, // tp_btf attaches through a raw tracepoint link
 		4: `"target_name":"bpf_map"`,
 	} {
-		id, _ := objects.LinkID(links[i])
+		id, _ := objects.Links.ID(links[i])
 		if out := mustBpfkit(t, "-j", "link", "show", "id", itoa(id)); !strings.Contains(out, want) {
 			t.Errorf("link %d: %s lacks %s", id, out, want)
 		}
@@ -338,8 +305,8 @@ func TestLinkShowMatchesBpftool(t *testing.T) {
 
 func TestShowPinnedPaths(t *testing.T) {
 	testutil.RequirePrivileged(t)
-	dir := pinDir(t)
-	p, id := loadProg(t, &ebpf.ProgramSpec{Name: "bpfkit_t_pin", Type: ebpf.SocketFilter, License: "MIT", Instructions: returnZero()})
+	dir := testutil.PinDir(t)
+	p, id := loadProg(t, &ebpf.ProgramSpec{Name: "bpfkit_t_pin", Type: ebpf.SocketFilter, License: "MIT", Instructions: testutil.ReturnZero()})
 	path := filepath.Join(dir, "prog")
 	if err := p.Pin(path); err != nil {
 		t.Fatal(err)

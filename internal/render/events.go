@@ -186,3 +186,13 @@ func typeName(t ebpfbtf.Type) string {
 	}
 	return fmt.Sprintf("%T", t)
 }
+
+// Events returns the printer of `map event_pipe`; typ (may be nil)
+// decodes each sample.
+func (p *textPrinter) Events(typ ebpfbtf.Type) *EventPrinter {
+	return NewEventPrinter(p.w, false, false, typ)
+}
+
+func (p *jsonPrinter) Events(typ ebpfbtf.Type) *EventPrinter {
+	return NewEventPrinter(p.w, true, p.pretty, typ)
+}

@@ -3,6 +3,7 @@ package render
 import (
 	"bufio"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"strconv"
 
@@ -434,4 +435,42 @@ func PrintNextKey(w io.Writer, f DumpFormat, key []byte, hasKey bool, next []byt
 	b = append(AppendHex(b, next), '\n')
 	bw.Write(b)
 	return bw.Flush()
+}
+
+// MapDump returns the writer of `map dump`; multi when several maps are
+// dumped, hex to force the plain hex layout (bpftool does when one of
+// several maps has no BTF).
+func (p *textPrinter) MapDump(multi, hex bool) *DumpPrinter {
+	return NewDumpPrinter(p.w, DumpFormat{Multi: multi, Hex: hex})
+}
+
+func (p *jsonPrinter) MapDump(multi, hex bool) *DumpPrinter {
+	return NewDumpPrinter(p.w, DumpFormat{JSON: true, Pretty: p.pretty, Multi: multi, Hex: hex})
+}
+
+func (p *textPrinter) MapEntry(l mapdata.Layout, e *mapdata.Entry) error {
+	return PrintEntry(p.w, l, DumpFormat{}, e)
+}
+
+func (p *jsonPrinter) MapEntry(l mapdata.Layout, e *mapdata.Entry) error {
+	return PrintEntry(p.w, l, DumpFormat{JSON: true, Pretty: p.pretty}, e)
+}
+
+// MapEntryMissing is bpftool's answer to a lookup of a missing key: the
+// key and "Not found".
+func (p *textPrinter) MapEntryMissing(key []byte) error {
+	b := append([]byte("key:\n"), AppendHex(nil, key)...)
+	_, err := fmt.Fprintf(p.w, "%s\n\nNot found\n", b)
+	return err
+}
+
+// MapEntryMissing is null, as bpftool prints it.
+func (p *jsonPrinter) MapEntryMissing([]byte) error { return p.Null() }
+
+func (p *textPrinter) NextKey(key []byte, hasKey bool, next []byte) error {
+	return PrintNextKey(p.w, DumpFormat{}, key, hasKey, next)
+}
+
+func (p *jsonPrinter) NextKey(key []byte, hasKey bool, next []byte) error {
+	return PrintNextKey(p.w, DumpFormat{JSON: true, Pretty: p.pretty}, key, hasKey, next)
 }

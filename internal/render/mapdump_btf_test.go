@@ -12,7 +12,7 @@ import (
 func TestDumpBTF(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	testutil.RequireTool(t, "bpftool")
-	dir := pinDir(t)
+	dir := testutil.PinDir(t)
 	ncpu, _ := ebpf.PossibleCPU()
 
 	t.Run("hash", func(t *testing.T) {

@@ -4,58 +4,28 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/cilium/ebpf"
-	ebpfasm "github.com/cilium/ebpf/asm"
 	ebpfbtf "github.com/cilium/ebpf/btf"
 
 	"github.com/bpfkit/bpfkit/internal/testutil"
 	"github.com/bpfkit/bpfkit/objects/mapdata"
 )
 
-// pinDir returns a fresh directory under /sys/fs/bpf removed at cleanup.
-func pinDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("/sys/fs/bpf", "bpfkit-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return dir
-}
-
 // newMap creates a map from spec, pins it under dir and closes it at
 // cleanup.
 func newMap(t *testing.T, dir string, spec *ebpf.MapSpec) (*ebpf.Map, string) {
 	t.Helper()
-	m, err := ebpf.NewMap(spec)
-	if err != nil {
-		t.Fatalf("create %s: %v", spec.Name, err)
-	}
-	t.Cleanup(func() { m.Close() })
+	m := testutil.NewMap(t, spec)
 	path := filepath.Join(dir, spec.Name)
 	if err := m.Pin(path); err != nil {
 		t.Fatal(err)
 	}
 	return m, path
-}
-
-func bpftool(t *testing.T, args ...string) (string, error) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	cmd := exec.Command("bpftool", args...)
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	if err != nil {
-		return out.String(), fmt.Errorf("bpftool %s: %v: %s", strings.Join(args, " "), err, errb.String())
-	}
-	return out.String(), nil
 }
 
 // dumpString dumps m through mapdata.Dump and DumpPrinter.
@@ -74,8 +44,10 @@ func dumpString(t *testing.T, m *ebpf.Map, l mapdata.Layout, f DumpFormat, opts 
 	return b.String()
 }
 
+// le32 is v in little-endian bytes.
 func le32(v uint32) []byte { return binary.LittleEndian.AppendUint32(nil, v) }
 
+// seq is n bytes counting up from start.
 func seq(n int, start byte) []byte {
 	b := make([]byte, n)
 	for i := range b {
@@ -102,11 +74,7 @@ func compareDump(t *testing.T, m *ebpf.Map, path string, kt, vt ebpfbtf.Type) {
 		{"json", []string{"-j"}, DumpFormat{JSON: true}},
 		{"pretty", []string{"-p"}, DumpFormat{JSON: true, Pretty: true}},
 	} {
-		want, err := bpftool(t, append(c.args, "map", "dump", "pinned", path)...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want = normalizeBpftool(want, l)
+		want := normalizeBpftool(string(testutil.BpftoolOutput(t, append(c.args, "map", "dump", "pinned", path)...)), l)
 		for _, nobatch := range []bool{false, true} {
 			got := dumpString(t, m, l, c.f, &mapdata.DumpOptions{NoBatch: nobatch, BatchSize: 2})
 			if got != want {
@@ -147,7 +115,7 @@ func normalizeBpftool(s string, l mapdata.Layout) string {
 func TestDumpPlainHex(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	testutil.RequireTool(t, "bpftool")
-	dir := pinDir(t)
+	dir := testutil.PinDir(t)
 
 	cases := []struct {
 		spec    ebpf.MapSpec
@@ -196,26 +164,10 @@ func TestDumpPlainHex(t *testing.T) {
 	}
 }
 
-// socketProg loads a trivial socket filter for prog array tests.
-func socketProg(t *testing.T) *ebpf.Program {
-	t.Helper()
-	p, err := ebpf.NewProgram(&ebpf.ProgramSpec{
-		Name:         "bpfkit_t",
-		Type:         ebpf.SocketFilter,
-		License:      "GPL",
-		Instructions: ebpfasm.Instructions{ebpfasm.Mov.Imm(ebpfasm.R0, 0), ebpfasm.Return()},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	return p
-}
-
 func TestDumpFdMaps(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	testutil.RequireTool(t, "bpftool")
-	dir := pinDir(t)
+	dir := testutil.PinDir(t)
 	inner := &ebpf.MapSpec{Name: "inner", Type: ebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: 1}
 	in1, _ := newMap(t, dir, inner)
 	in2, _ := newMap(t, dir, &ebpf.MapSpec{Name: "inner2", Type: ebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: 1})
@@ -232,7 +184,8 @@ func TestDumpFdMaps(t *testing.T) {
 		t.Fatal(err)
 	}
 	pa, paPath := newMap(t, dir, &ebpf.MapSpec{Name: "pa", Type: ebpf.ProgramArray, KeySize: 4, ValueSize: 4, MaxEntries: 4})
-	if err := pa.Update(uint32(2), socketProg(t), ebpf.UpdateAny); err != nil {
+	prog := testutil.NewProgram(t, &ebpf.ProgramSpec{Name: "bpfkit_t", Type: ebpf.SocketFilter, License: "GPL", Instructions: testutil.ReturnZero()})
+	if err := pa.Update(uint32(2), prog, ebpf.UpdateAny); err != nil {
 		t.Fatal(err)
 	}
 	compareDump(t, aom, aomPath, nil, nil)

@@ -58,6 +58,9 @@ var (
 	}}
 )
 
+// BTFValue returns test value i of BTFVal: 104 bytes that give every
+// member a value worth printing. i%3 picks the enum member; value 1's name
+// has no NUL, so it prints as an array.
 func BTFValue(i int) []byte {
 	v := make([]byte, 104)
 	le := binary.LittleEndian

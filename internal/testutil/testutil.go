@@ -1,12 +1,25 @@
-// Package testutil holds what bpfkit's tests share: privilege and tool
-// checks that skip locally but fail under BPFKIT_STRICT=1 (as CI runs), and
-// golden files.
+// Package testutil holds what bpfkit's tests share, so that each helper
+// has one home:
+//   - skips for a missing privilege or tool, which fail instead under
+//     BPFKIT_STRICT=1 (as CI runs): RequirePrivileged, RequireTool;
+//   - the repository's files: RepoRoot, Object, Objects, Testdata,
+//     CiliumModuleDir, and golden files (Golden, -update);
+//   - the reference tools: Bpftool, BpftoolOutput and BpftoolJSON for
+//     Debian's bpftool v7.1.0 on PATH, Bpftool78 and Bpftool78Output for
+//     upstream v7.8.0 in ../shared/tools, ToolOutput for the others, and
+//     FirstDiff to say where an output parts from theirs;
+//   - kernel objects: PinDir, LoadCollection, NewProgram, NewMap,
+//     RunOnCPU, CountByName, WaitCountsAtMost, IDGone, AssertGone;
+//   - BTF types that cover every kind the value formatter prints.
+//
+// Only tests import it. It imports no bpfkit package, so that the tests
+// inside any package (objects included) can use it without an import
+// cycle; above all it never imports cmd/ or internal/render.
 package testutil
 
 import (
 	"flag"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -39,17 +52,6 @@ func RequirePrivileged(tb testing.TB) {
 	if err := rlimit.RemoveMemlock(); err != nil {
 		tb.Fatalf("remove memlock limit: %v", err)
 	}
-}
-
-// RequireTool skips (fails in strict mode) unless name is on PATH, and
-// returns its path.
-func RequireTool(tb testing.TB, name string) string {
-	tb.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		skip(tb, "needs %s on PATH", name)
-	}
-	return path
 }
 
 // Golden compares got with the file testdata/<name>, or writes it with

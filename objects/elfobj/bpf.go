@@ -90,6 +90,7 @@ func (f *File) interpret() {
 			spec = s
 		}
 	}
+	f.spec = spec
 	if i := f.sectionByName("license"); i > 0 {
 		f.License = cString(f.sectionData(i))
 	}

@@ -104,7 +104,7 @@ func readEmbedded(data []byte, err error) (*File, error) {
 		return nil, err
 	}
 	e := found[0]
-	f, perr := Read(data[e.Offset : e.Offset+e.Size])
+	f, perr := read(data[e.Offset : e.Offset+e.Size])
 	if perr != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/cilium/ebpf"
 	ebpfasm "github.com/cilium/ebpf/asm"
 )
 
@@ -57,9 +58,26 @@ var (
 	bigEndian    binary.ByteOrder = binary.BigEndian
 )
 
-// ErrNotBPF is wrapped by errors for ELF files that are not BPF objects
-// (another machine, another class, not relocatable).
+// ErrNotBPF is wrapped by every error for a file that is not a readable
+// BPF object: not ELF, truncated or malformed, or an ELF file of another
+// machine, class or type. Only the last kind says so in its message; the
+// others say what is wrong.
 var ErrNotBPF = errors.New("not a BPF object file")
+
+// formatError is a malformed file. It matches ErrNotBPF without saying so
+// in its message, which says what is wrong instead.
+type formatError struct{ err error }
+
+func (e *formatError) Error() string   { return e.err.Error() }
+func (e *formatError) Unwrap() []error { return []error{e.err, ErrNotBPF} }
+
+// notBPF makes err match ErrNotBPF.
+func notBPF(err error) error {
+	if err == nil || errors.Is(err, ErrNotBPF) {
+		return err
+	}
+	return &formatError{err}
+}
 
 // File is a BPF ELF object file: its headers as readelf shows them, and
 // what they mean to BPF.
@@ -81,8 +99,11 @@ type File struct {
 	// complete, only the BPF meaning is partial.
 	BPFError string `json:"bpf_error,omitempty"`
 
-	order  binary.ByteOrder
-	data   []byte
+	order binary.ByteOrder
+	data  []byte
+	// spec is the object as cilium/ebpf reads it, nil when BPFError says
+	// why it cannot.
+	spec   *ebpf.CollectionSpec
 	symtab int // section index of .symtab, or -1
 	index  elfIndex
 	// strtabs holds each string table, read once, by section index.
@@ -159,9 +180,12 @@ type Reloc struct {
 	RefersTo string `json:"refers_to"`
 }
 
-// Open reads a BPF object file. Errors start with the path and say
-// what is wrong with the file in one line; files that are not BPF objects
-// wrap ErrNotBPF.
+// Open reads a BPF object file, or the first BPF object embedded in
+// another ELF file (a libbpf skeleton). It is the one way bpfkit opens an
+// object file: the readelf-style listing, the loader, the disassembler and
+// the BTF dump all start here. Errors start with the path and say what is
+// wrong with the file in one line; files that are not BPF objects wrap
+// ErrNotBPF.
 func Open(path string) (*File, error) {
 	f, err := openELF(path)
 	if err != nil {
@@ -201,13 +225,14 @@ func openELF(path string) (*File, error) {
 	if len(data) > MaxSize {
 		return nil, fmt.Errorf("file is more than the %d bytes a BPF object may have", MaxSize)
 	}
-	return readOrEmbedded(data)
+	ef, err := readOrEmbedded(data)
+	return ef, notBPF(err)
 }
 
 // readOrEmbedded reads data as a BPF object, or else the first BPF
 // object embedded in it.
 func readOrEmbedded(data []byte) (*File, error) {
-	ef, err := Read(data)
+	ef, err := read(data)
 	if err != nil {
 		return readEmbedded(data, err)
 	}
@@ -217,6 +242,11 @@ func readOrEmbedded(data []byte) (*File, error) {
 // Read interprets data as a BPF object file. The slice is kept and must
 // not be modified afterwards.
 func Read(data []byte) (*File, error) {
+	f, err := read(data)
+	return f, notBPF(err)
+}
+
+func read(data []byte) (*File, error) {
 	f, err := parseELF(data)
 	if err != nil {
 		return nil, err

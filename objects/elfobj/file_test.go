@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -18,25 +17,12 @@ import (
 )
 
 // elfCorpus lists the objects the oracle tests run on: every committed
-// test object, and every object shipped in cilium/ebpf's module (both
-// byte orders, written by people other than us).
+// test object, the objects libbpf-tools embed, and every object shipped in
+// cilium/ebpf's module (both byte orders, written by people other than us).
 func elfCorpus(t *testing.T) []string {
 	t.Helper()
-	files, err := filepath.Glob("../../testdata/*.bpf.o")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no committed test objects under ../testdata: %v", err)
-	}
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/cilium/ebpf").Output()
-	dir := strings.TrimSpace(string(out))
-	if err != nil || dir == "" {
-		if testutil.Strict() {
-			t.Fatalf("cannot find the cilium/ebpf module: %v", err)
-		}
-		t.Logf("cilium/ebpf module not found, oracle tests run on our objects only")
-		return files
-	}
-	files = append(files, skeletonObjects(t)...)
-	err = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+	files := append(testutil.Objects(t, "*"), skeletonObjects(t)...)
+	err := filepath.WalkDir(testutil.CiliumModuleDir(t), func(path string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -82,16 +68,6 @@ func skeletonObjects(t *testing.T) []string {
 	return out
 }
 
-func runTool(t *testing.T, name string, args ...string) string {
-	t.Helper()
-	path := testutil.RequireTool(t, name)
-	out, err := exec.Command(path, args...).Output()
-	if err != nil {
-		t.Fatalf("%s %s: %v", name, strings.Join(args, " "), err)
-	}
-	return string(out)
-}
-
 func mustOpen(t *testing.T, path string) *File {
 	t.Helper()
 	f, err := Open(path)
@@ -101,6 +77,7 @@ func mustOpen(t *testing.T, path string) *File {
 	return f
 }
 
+// shortName is path's directory and file name, for subtest names.
 func shortName(path string) string {
 	return filepath.Base(filepath.Dir(path)) + "/" + filepath.Base(path)
 }
@@ -141,6 +118,7 @@ func parseSectionTable(t *testing.T, out string, f *File) [][]string {
 	return rows
 }
 
+// hexField parses a hexadecimal field of readelf's output.
 func hexField(t *testing.T, s string) uint64 {
 	t.Helper()
 	v, err := strconv.ParseUint(strings.TrimPrefix(s, "0x"), 16, 64)
@@ -150,6 +128,7 @@ func hexField(t *testing.T, s string) uint64 {
 	return v
 }
 
+// decField parses a decimal (or 0x-prefixed) field of readelf's output.
 func decField(t *testing.T, s string) uint64 {
 	t.Helper()
 	if strings.HasPrefix(s, "0x") {
@@ -169,8 +148,8 @@ func TestELFSectionsMatchReadelf(t *testing.T) {
 	for _, path := range elfCorpus(t) {
 		t.Run(shortName(path), func(t *testing.T) {
 			f := mustOpen(t, path)
-			gnu := parseSectionTable(t, runTool(t, "readelf", "-S", "-W", path), f)
-			llvm := parseSectionTable(t, runTool(t, "llvm-readelf", "-S", "-W", path), f)
+			gnu := parseSectionTable(t, string(testutil.ToolOutput(t, "readelf", "-S", "-W", path)), f)
+			llvm := parseSectionTable(t, string(testutil.ToolOutput(t, "llvm-readelf", "-S", "-W", path)), f)
 			if len(gnu) != len(f.Sections) || len(llvm) != len(f.Sections) {
 				t.Fatalf("readelf lists %d sections, llvm-readelf %d, we %d", len(gnu), len(llvm), len(f.Sections))
 			}
@@ -195,7 +174,7 @@ func TestELFSymbolsMatchReadelf(t *testing.T) {
 	for _, path := range elfCorpus(t) {
 		t.Run(shortName(path), func(t *testing.T) {
 			f := mustOpen(t, path)
-			out := runTool(t, "readelf", "-s", "-W", path)
+			out := string(testutil.ToolOutput(t, "readelf", "-s", "-W", path))
 			var want []string
 			in := false
 			for _, line := range strings.Split(out, "\n") {
@@ -271,8 +250,8 @@ func TestELFRelocationsMatchReadelf(t *testing.T) {
 	for _, path := range elfCorpus(t) {
 		t.Run(shortName(path), func(t *testing.T) {
 			f := mustOpen(t, path)
-			gnu := parseRelocs(t, runTool(t, "readelf", "-r", "-W", path))
-			llvm := parseRelocs(t, runTool(t, "llvm-readelf", "-r", "-W", path))
+			gnu := parseRelocs(t, string(testutil.ToolOutput(t, "readelf", "-r", "-W", path)))
+			llvm := parseRelocs(t, string(testutil.ToolOutput(t, "llvm-readelf", "-r", "-W", path)))
 			var got, gotNames []string
 			for _, rs := range f.Relocations {
 				section := fmt.Sprintf("%s@%x", rs.Section, rs.Offset)
@@ -343,7 +322,7 @@ func TestELFProgramsMatchObjdump(t *testing.T) {
 			}
 			want := map[string]int{}
 			section, current := "", ""
-			sc := bufio.NewScanner(strings.NewReader(runTool(t, "llvm-objdump", "-d", "--no-show-raw-insn", path)))
+			sc := bufio.NewScanner(bytes.NewReader(testutil.ToolOutput(t, "llvm-objdump", "-d", "--no-show-raw-insn", path)))
 			for sc.Scan() {
 				line := sc.Text()
 				if s, ok := strings.CutPrefix(line, "Disassembly of section "); ok {
@@ -388,7 +367,7 @@ func TestELFEmbeddedSkeleton(t *testing.T) {
 		t.Errorf("opensnoop's programs: %v", names)
 	}
 	// A host binary without an embedded object is still refused.
-	if _, err := Open("../../testdata/malformed/x86_64.o"); !errors.Is(err, ErrNotBPF) {
+	if _, err := Open(testutil.Testdata(t, "malformed/x86_64.o")); !errors.Is(err, ErrNotBPF) {
 		t.Errorf("x86_64.o: %v", err)
 	}
 }

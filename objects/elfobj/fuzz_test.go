@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/bpfkit/bpfkit/internal/testutil"
 )
 
 // FuzzRead feeds arbitrary bytes to the reader. It must return an error
@@ -11,7 +13,7 @@ import (
 // input size allows. Seeds: every committed object, the malformed corpus,
 // and testdata/fuzz/FuzzRead. Run it with make fuzz.
 func FuzzRead(f *testing.F) {
-	for _, pattern := range []string{"../../testdata/*.bpf.o", "../../testdata/malformed/*.o", "/usr/sbin/opensnoop"} {
+	for _, pattern := range []string{testutil.Testdata(f, "*.bpf.o"), testutil.Testdata(f, "malformed/*.o"), "/usr/sbin/opensnoop"} {
 		files, err := filepath.Glob(pattern)
 		if err != nil {
 			f.Fatal(err)

@@ -2,11 +2,8 @@ package elfobj
 
 import (
 	"errors"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 
@@ -25,18 +22,13 @@ var trampolineObjects = map[string]bool{"fentry.bpf.o": true}
 // so the other tests can rely on them. Everything is removed afterwards.
 func TestCommittedObjectsLoad(t *testing.T) {
 	testutil.RequirePrivileged(t)
-	bpftool := testutil.RequireTool(t, "bpftool")
-	files, err := filepath.Glob("../../testdata/*.bpf.o")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no committed objects: %v", err)
-	}
-	for _, path := range files {
+	testutil.RequireTool(t, "bpftool")
+	for _, path := range testutil.Objects(t, "*") {
 		name := filepath.Base(path)
 		t.Run(name, func(t *testing.T) {
-			pin := fmt.Sprintf("/sys/fs/bpf/bpfkit-test-elf-%d-%s", os.Getpid(), strings.TrimSuffix(name, ".bpf.o"))
+			pin := filepath.Join(testutil.PinDir(t), "progs")
 			defer os.RemoveAll(pin)
-			out, err := exec.Command(bpftool, "prog", "loadall", path, pin).CombinedOutput()
-			bpftoolErr := err
+			_, code := testutil.Bpftool(t, "prog", "loadall", path, pin)
 			os.RemoveAll(pin)
 
 			spec, err := ebpf.LoadCollectionSpec(path)
@@ -51,8 +43,8 @@ func TestCommittedObjectsLoad(t *testing.T) {
 				t.Logf("%s: this kernel refuses trampoline programs (EPERM); not a defect of the object", name)
 				return
 			}
-			if bpftoolErr != nil {
-				t.Errorf("bpftool prog loadall %s: %v\n%s", name, bpftoolErr, out)
+			if code != 0 {
+				t.Errorf("bpftool prog loadall %s: exit %d", name, code)
 			}
 			if err != nil {
 				t.Errorf("cilium/ebpf NewCollection(%s): %v", name, err)

@@ -124,7 +124,7 @@ func TestELFMalformed(t *testing.T) {
 	// used to live.
 	t.Chdir("..")
 	if *testutil.Update {
-		good, err := os.ReadFile("../testdata/socket.bpf.o")
+		good, err := os.ReadFile(testutil.Object(t, "socket"))
 		if err != nil {
 			t.Fatal(err)
 		}

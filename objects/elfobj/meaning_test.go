@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/bpfkit/bpfkit/internal/testutil"
 )
 
 // elfFacts flattens what the reader says an object means, one fact a line,
@@ -111,7 +113,7 @@ func TestELFBPFMeaning(t *testing.T) {
 		},
 	}
 	for obj, facts := range want {
-		f := mustOpen(t, "../../testdata/"+obj+".bpf.o")
+		f := mustOpen(t, testutil.Object(t, obj))
 		if f.BPFError != "" {
 			t.Errorf("%s: %s", obj, f.BPFError)
 		}

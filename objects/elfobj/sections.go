@@ -1,6 +1,11 @@
 package elfobj
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/bpfkit/bpfkit/objects"
+	"github.com/cilium/ebpf"
+)
 
 // progSection maps a section name prefix to a program type and attach
 // type, as libbpf's conventions define them (and cilium/ebpf follows).
@@ -136,6 +141,34 @@ func sectionProgType(section string) (prog, attach, target string, ok bool) {
 		}
 	}
 	return "", "", "", false
+}
+
+// ProgramSection resolves a section name as libbpf does, to the program
+// type and expected attach type it implies. It takes a whole section name
+// ("kprobe/do_sys_open") or its leading word ("kprobe"), and a libbpf
+// program type name ("sched_cls") too, as bpftool's `prog load ... type`
+// does.
+func ProgramSection(section string) (ebpf.ProgramType, ebpf.AttachType, bool) {
+	prog, attach, _, ok := sectionProgType(section)
+	if !ok {
+		pt, known := objects.ProgTypeByName(section)
+		return pt, ebpf.AttachNone, known
+	}
+	pt, _ := objects.ProgTypeByName(prog)
+	at := ebpf.AttachNone
+	if attach != "" {
+		at, _ = objects.AttachTypeByName(attach)
+	}
+	return pt, at, true
+}
+
+// SectionNames lists the section names (and prefixes) libbpf knows.
+func SectionNames() []string {
+	out := make([]string, len(progSections))
+	for i, d := range progSections {
+		out[i] = d.prefix
+	}
+	return out
 }
 
 // isReturnProbe reports whether a section holds return probes.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/cilium/ebpf"
@@ -33,6 +34,8 @@ type perfReader struct {
 	pending []*Record
 	closed  atomic.Bool
 	events  []unix.EpollEvent
+	// deadline, when set, ends a read with os.ErrDeadlineExceeded.
+	deadline time.Time
 }
 
 func openPerfRing(m *ebpf.Map, cpu, index, pages int) (*perfRing, error) {
@@ -225,7 +228,15 @@ func (pr *perfReader) read() (*Record, error) {
 		if pr.closed.Load() {
 			return nil, ErrClosed
 		}
-		n, err := unix.EpollWait(pr.epfd, pr.events, 200)
+		wait := 200 * time.Millisecond
+		if !pr.deadline.IsZero() {
+			left := time.Until(pr.deadline)
+			if left <= 0 {
+				return nil, os.ErrDeadlineExceeded
+			}
+			wait = min(wait, left)
+		}
+		n, err := unix.EpollWait(pr.epfd, pr.events, int(wait.Milliseconds())+1)
 		if errors.Is(err, unix.EINTR) {
 			continue
 		}

@@ -3,7 +3,9 @@ package events
 import (
 	"errors"
 	"fmt"
+	"os"
 	"sync"
+	"time"
 
 	"github.com/bpfkit/bpfkit/objects"
 	"github.com/cilium/ebpf"
@@ -137,6 +139,9 @@ func (r *Reader) Read() (*Record, error) {
 		if errors.Is(err, ringbuf.ErrClosed) {
 			return nil, ErrClosed
 		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, err
+		}
 		if err != nil {
 			return nil, fmt.Errorf("read ring buffer: %w", err)
 		}
@@ -148,6 +153,18 @@ func (r *Reader) Read() (*Record, error) {
 		return nil, ErrClosed
 	}
 	return r.perf.read()
+}
+
+// SetDeadline makes Read return os.ErrDeadlineExceeded once t has passed
+// with no record; the zero time means no deadline.
+func (r *Reader) SetDeadline(t time.Time) {
+	if r.ring != nil {
+		r.ring.SetDeadline(t)
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.perf.deadline = t
 }
 
 // Close stops the reader and unblocks Read. It may be called from another

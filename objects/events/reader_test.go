@@ -2,61 +2,27 @@ package events
 
 import (
 	"encoding/binary"
-	"runtime"
 	"testing"
 	"time"
 
 	"github.com/cilium/ebpf"
-	"golang.org/x/sys/unix"
 
 	"github.com/bpfkit/bpfkit/internal/testutil"
 )
 
-func loadMapdata(t *testing.T) *ebpf.Collection {
-	t.Helper()
-	coll, err := ebpf.LoadCollection("../../testdata/mapdata.bpf.o")
-	if err != nil {
-		t.Fatalf("load mapdata.bpf.o: %v", err)
-	}
-	t.Cleanup(coll.Close)
-	return coll
-}
-
-// emitOn runs the emit program n times on one CPU.
+// emitOn runs mapdata.bpf.o's emit program n times on one CPU.
 func emitOn(t *testing.T, p *ebpf.Program, cpu, n int) {
 	t.Helper()
-	if err := emitRun(p, cpu, n); err != nil {
+	if err := testutil.RunOnCPU(p, cpu, n); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func emitRun(p *ebpf.Program, cpu, n int) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		var set unix.CPUSet
-		set.Set(cpu)
-		if err := unix.SchedSetaffinity(0, &set); err != nil {
-			errc <- err
-			return
-		}
-		for i := 0; i < n; i++ {
-			if _, err := p.Run(&ebpf.RunOptions{Data: make([]byte, 64)}); err != nil {
-				errc <- err
-				return
-			}
-		}
-		errc <- nil
-	}()
-	return <-errc
 }
 
 // TestPerfLost overflows a one-page perf ring and expects a loss report
 // after the samples that fit.
 func TestPerfLost(t *testing.T) {
 	testutil.RequirePrivileged(t)
-	coll := loadMapdata(t)
+	coll := testutil.LoadCollection(t, testutil.Object(t, "mapdata"))
 	r, err := Open(coll.Maps["perf_events"], Options{CPU: 0, Index: 0, PerCPUPages: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +34,7 @@ func TestPerfLost(t *testing.T) {
 	moreDone := make(chan struct{})
 	more := time.AfterFunc(300*time.Millisecond, func() {
 		defer close(moreDone)
-		emitRun(coll.Programs["emit"], 0, 10)
+		testutil.RunOnCPU(coll.Programs["emit"], 0, 10)
 	})
 	defer func() {
 		if !more.Stop() {
@@ -102,7 +68,7 @@ func TestPerfLost(t *testing.T) {
 
 func TestRingbufReader(t *testing.T) {
 	testutil.RequirePrivileged(t)
-	coll := loadMapdata(t)
+	coll := testutil.LoadCollection(t, testutil.Object(t, "mapdata"))
 	emitOn(t, coll.Programs["emit"], 1, 3)
 	r, err := Open(coll.Maps["ring"], Options{CPU: -1, Index: -1})
 	if err != nil {

@@ -4,16 +4,15 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
-	"github.com/cilium/ebpf/perf"
 
 	bpfasm "github.com/bpfkit/bpfkit/asm"
 	"github.com/bpfkit/bpfkit/objects"
+	"github.com/bpfkit/bpfkit/objects/events"
 )
 
 // Demo is the teaching demo running in the kernel: the program from
@@ -25,7 +24,7 @@ type Demo struct {
 
 	coll      *ebpf.Collection
 	link      link.Link
-	reader    *perf.Reader
+	reader    *events.Reader
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -54,18 +53,18 @@ func StartDemo() (_ *Demo, err error) {
 		return nil, fmt.Errorf("load demo: %w", objects.PermissionHint(err))
 	}
 	prog := d.coll.Programs[bpfasm.DemoProgName]
-	events := d.coll.Maps[bpfasm.DemoMapName]
-	if d.ProgID, err = objects.ProgramID(prog); err != nil {
+	perfMap := d.coll.Maps[bpfasm.DemoMapName]
+	if d.ProgID, err = objects.Programs.ID(prog); err != nil {
 		return nil, fmt.Errorf("load demo: %w", err)
 	}
-	if d.MapID, err = objects.MapID(events); err != nil {
+	if d.MapID, err = objects.Maps.ID(perfMap); err != nil {
 		return nil, fmt.Errorf("load demo: %w", err)
 	}
 	d.link, err = link.Tracepoint("syscalls", "sys_enter_openat", prog, nil)
 	if err != nil {
 		return nil, fmt.Errorf("attach demo to %s: %w", DemoTracepoint, objects.PermissionHint(err))
 	}
-	d.reader, err = perf.NewReader(events, 16*os.Getpagesize())
+	d.reader, err = events.Open(perfMap, events.Options{CPU: -1, Index: -1})
 	if err != nil {
 		return nil, fmt.Errorf("read demo events: %w", err)
 	}
@@ -73,7 +72,7 @@ func StartDemo() (_ *Demo, err error) {
 }
 
 // Read waits for the next record until the deadline (zero: no deadline).
-// It returns os.ErrDeadlineExceeded at the deadline and perf.ErrClosed
+// It returns os.ErrDeadlineExceeded at the deadline and ErrDemoClosed
 // once Close was called.
 func (d *Demo) Read(deadline time.Time) (DemoRecord, error) {
 	d.reader.SetDeadline(deadline)
@@ -82,14 +81,14 @@ func (d *Demo) Read(deadline time.Time) (DemoRecord, error) {
 		if err != nil {
 			return DemoRecord{}, err
 		}
-		if rec.LostSamples > 0 {
-			return DemoRecord{CPU: rec.CPU, Lost: rec.LostSamples}, nil
-		}
-		if len(rec.RawSample) < 4 {
+		switch {
+		case rec.Kind == events.Lost:
+			return DemoRecord{CPU: rec.CPU, Lost: rec.Lost}, nil
+		case rec.Kind != events.Sample || len(rec.Data) < 4:
 			continue
 		}
 		// Perf pads raw samples to 8 bytes; the demo's record is 4.
-		raw := rec.RawSample[:4]
+		raw := rec.Data[:4]
 		return DemoRecord{CPU: rec.CPU, Raw: raw, Value: binary.LittleEndian.Uint32(raw)}, nil
 	}
 }
@@ -101,7 +100,7 @@ func (d *Demo) ProgramInfo() (*ebpf.ProgramInfo, error) {
 }
 
 // ErrDemoClosed is returned by Read after Close.
-var ErrDemoClosed = perf.ErrClosed
+var ErrDemoClosed = events.ErrClosed
 
 // Close detaches and unloads the demo. It is safe to call more than once
 // and from another goroutine to stop a blocked Read.

@@ -3,6 +3,8 @@ package loader
 import (
 	"strings"
 	"testing"
+
+	"github.com/bpfkit/bpfkit/internal/testutil"
 )
 
 // FuzzSetVariable feeds user text to --set for every global of the test
@@ -12,7 +14,7 @@ func FuzzSetVariable(f *testing.F) {
 	for _, s := range []string{"targ_pid=1", "targ_pid=0x10", "targ_pid=-1", "tag=abc", "tag=", "unused_event=0", "x", "=", "targ_pid=99999999999999999999"} {
 		f.Add(s)
 	}
-	obj, err := OpenObject(loaderObject("tracepoint"))
+	obj, err := Open(testutil.Object(f, "loader/tracepoint"))
 	if err != nil {
 		f.Fatal(err)
 	}

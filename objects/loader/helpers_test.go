@@ -1,112 +1,29 @@
+// What the loader's tests share: opening its test objects, the IDs and
+// names a load or run made, and the kernel features some sections need.
+// What every package's tests share is in internal/testutil.
+
 package loader
 
 import (
-	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/asm"
-	"github.com/cilium/ebpf/link"
 
 	"github.com/bpfkit/bpfkit/internal/testutil"
 	"github.com/bpfkit/bpfkit/objects"
 )
 
-// loaderObject is the path of a committed loader test object.
-func loaderObject(name string) string {
-	return filepath.Join("..", "..", "testdata", "loader", name+".bpf.o")
-}
-
+// openObject opens the committed loader test object
+// testdata/loader/<name>.bpf.o.
 func openObject(t *testing.T, name string) *Object {
 	t.Helper()
-	obj, err := OpenObject(loaderObject(name))
+	obj, err := Open(testutil.Object(t, "loader/"+name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return obj
-}
-
-// testPinDir makes a unique directory on bpffs and removes it, with every
-// pin under it, when the test ends.
-func testPinDir(t *testing.T) string {
-	t.Helper()
-	testutil.RequirePrivileged(t)
-	if !objects.IsBPFFS(objects.BPFFSPath) {
-		t.Fatalf("%s is not a bpffs", objects.BPFFSPath)
-	}
-	name := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())
-	dir := filepath.Join(objects.BPFFSPath, fmt.Sprintf("bpfkit-test-%s-%d", name, os.Getpid()))
-	os.RemoveAll(dir)
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return dir
-}
-
-// kernelCounts counts the programs and maps in the kernel whose names are
-// in names (kernel names: at most 15 characters), and the links whose
-// program is one of those programs. Other tests load objects concurrently,
-// so only names this test's objects use are counted.
-func kernelCounts(t *testing.T, names ...string) (progs, maps, links int) {
-	t.Helper()
-	want := map[string]bool{}
-	for _, n := range names {
-		if len(n) > 15 {
-			n = n[:15]
-		}
-		want[n] = true
-	}
-	ours := map[ebpf.ProgramID]bool{}
-	for id, err := ebpf.ProgramGetNextID(0); err == nil; id, err = ebpf.ProgramGetNextID(id) {
-		p, err := ebpf.NewProgramFromID(id)
-		if err != nil {
-			continue
-		}
-		if info, err := p.Info(); err == nil && want[info.Name] {
-			progs++
-			ours[id] = true
-		}
-		p.Close()
-	}
-	for id, err := ebpf.MapGetNextID(0); err == nil; id, err = ebpf.MapGetNextID(id) {
-		m, err := ebpf.NewMapFromID(id)
-		if err != nil {
-			continue
-		}
-		if info, err := m.Info(); err == nil && want[info.Name] {
-			maps++
-		}
-		m.Close()
-	}
-	it := new(link.Iterator)
-	for it.Next() {
-		if info, err := it.Link.Info(); err == nil && ours[info.Program] {
-			links++
-		}
-	}
-	return progs, maps, links
-}
-
-// waitCounts polls kernelCounts until no count exceeds want: the kernel
-// frees objects asynchronously, and tests in other packages may load the
-// same objects at the same time (so only "no more than" can be asserted by
-// name; sessionGone checks exact IDs).
-func waitCounts(t *testing.T, want [3]int, names ...string) {
-	t.Helper()
-	var got [3]int
-	for i := 0; i < 100; i++ {
-		got[0], got[1], got[2] = kernelCounts(t, names...)
-		if got[0] <= want[0] && got[1] <= want[1] && got[2] <= want[2] {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("kernel objects named %v: got progs/maps/links %v, want at most %v", names, got, want)
 }
 
 // sessionIDs lists the kernel IDs of what a session loaded and attached.
@@ -124,18 +41,6 @@ func sessionIDs(s *Session) map[string][]uint32 {
 	return ids
 }
 
-// assertGone fails unless every ID is freed (waiting for the kernel).
-func assertGone(t *testing.T, ids map[string][]uint32) {
-	t.Helper()
-	for kind, list := range ids {
-		for _, id := range list {
-			if !idGone(kind, id) {
-				t.Errorf("%s %d is still loaded", kind, id)
-			}
-		}
-	}
-}
-
 // objectNames lists the kernel names of an object's programs and maps.
 func objectNames(obj *Object) []string {
 	var names []string
@@ -148,9 +53,6 @@ func objectNames(obj *Object) []string {
 	return names
 }
 
-// idGone waits until no object of the kind has the ID.
-func idGone(kind string, id uint32) bool { return testutil.IDGone(kind, id, 5*time.Second) }
-
 // haveTrampolines reports whether the kernel loads fentry programs (some
 // kernels refuse them with EPERM).
 func haveTrampolines() error {
@@ -159,7 +61,7 @@ func haveTrampolines() error {
 		AttachType:   ebpf.AttachTraceFEntry,
 		AttachTo:     "do_sys_openat2",
 		License:      "GPL",
-		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()},
+		Instructions: testutil.ReturnZero(),
 	})
 	if err != nil {
 		return err
@@ -173,3 +75,6 @@ func haveKprobes() bool {
 	_, err := os.Stat("/sys/bus/event_source/devices/kprobe")
 	return err == nil
 }
+
+func progID(p *ebpf.Program) uint32 { id, _ := objects.Programs.ID(p); return id }
+func mapID(m *ebpf.Map) uint32      { id, _ := objects.Maps.ID(m); return id }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/bpfkit/bpfkit/objects"
+	"github.com/bpfkit/bpfkit/objects/elfobj"
 	"github.com/cilium/ebpf"
 	ebpfbtf "github.com/cilium/ebpf/btf"
 	"github.com/cilium/ebpf/rlimit"
@@ -142,7 +143,7 @@ func Load(obj *Object, opts LoadOptions) (*Loaded, error) {
 	}
 	spec := obj.Spec
 	if opts.Type != "" {
-		pt, at, ok := ProgTypeBySectionWord(opts.Type)
+		pt, at, ok := elfobj.ProgramSection(opts.Type)
 		if !ok {
 			return nil, fmt.Errorf("unknown program type %q", opts.Type)
 		}

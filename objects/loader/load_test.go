@@ -1,20 +1,20 @@
 package loader
 
 import (
-	"encoding/json"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
 
 	"github.com/bpfkit/bpfkit/internal/testutil"
 	"github.com/bpfkit/bpfkit/objects"
+	"github.com/bpfkit/bpfkit/objects/elfobj"
 )
 
 func TestOpenObjectOrder(t *testing.T) {
@@ -42,7 +42,7 @@ func TestOpenObjectOrder(t *testing.T) {
 }
 
 func TestOpenObjectErrors(t *testing.T) {
-	data, err := os.ReadFile(loaderObject("tracepoint"))
+	data, err := os.ReadFile(testutil.Object(t, "loader/tracepoint"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,63 +52,35 @@ func TestOpenObjectErrors(t *testing.T) {
 		data []byte
 		want error
 	}{
-		{"truncated", data[:len(data)/2], ErrNotBPFObject},
-		{"header only", data[:64], ErrNotBPFObject},
-		{"empty", nil, ErrNotBPFObject},
-		{"text", []byte("int main() { return 0; }\n"), ErrNotBPFObject},
+		{"truncated", data[:len(data)/2], elfobj.ErrNotBPF},
+		{"header only", data[:64], elfobj.ErrNotBPF},
+		{"empty", nil, elfobj.ErrNotBPF},
+		{"text", []byte("int main() { return 0; }\n"), elfobj.ErrNotBPF},
 	} {
 		path := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".o")
 		if err := os.WriteFile(path, tc.data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		_, err := OpenObject(path)
+		_, err := Open(path)
 		if !errors.Is(err, tc.want) {
 			t.Errorf("%s: got %v, want %v", tc.name, err, tc.want)
 		}
 	}
-	_, err = OpenObject(loaderObject("noprog"))
+	_, err = Open(testutil.Object(t, "loader/noprog"))
 	if !errors.Is(err, ErrNoPrograms) {
 		t.Errorf("noprog: got %v, want ErrNoPrograms", err)
 	}
-	if _, err := OpenObject(filepath.Join(dir, "missing.o")); !errors.Is(err, os.ErrNotExist) {
+	if _, err := Open(filepath.Join(dir, "missing.o")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
 	}
 }
 
-func TestProgTypeBySectionWord(t *testing.T) {
-	for word, want := range map[string]ebpf.ProgramType{
-		"xdp": ebpf.XDP, "kprobe": ebpf.Kprobe, "kprobe/do_sys_open": ebpf.Kprobe,
-		"cgroup/skb": ebpf.CGroupSKB, "tracepoint": ebpf.TracePoint, "sched_cls": ebpf.SchedCLS,
-		"socket": ebpf.SocketFilter, "lsm": ebpf.LSM,
-	} {
-		got, _, ok := ProgTypeBySectionWord(word)
-		if !ok || got != want {
-			t.Errorf("%s: got %v %v, want %v", word, got, ok, want)
-		}
-	}
-	if _, _, ok := ProgTypeBySectionWord("nonsense"); ok {
-		t.Error("nonsense accepted")
-	}
-}
-
-// committedObjects lists every committed test object and why it may not
-// load: "" when it must. Objects under testdata/*/malformed are broken on
-// purpose and are not listed.
+// committedObjects lists every committed test object, the shared ones and
+// the loader's, and why it may not load: "" when it must. (The malformed
+// corpus is broken on purpose and is not listed.)
 func committedObjects(t *testing.T) map[string]string {
 	t.Helper()
-	var paths []string
-	filepath.WalkDir(filepath.Join("..", "..", "testdata"), func(p string, d os.DirEntry, err error) error {
-		if err == nil && d.IsDir() && d.Name() == "malformed" {
-			return filepath.SkipDir
-		}
-		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".o") {
-			paths = append(paths, p)
-		}
-		return nil
-	})
-	if len(paths) == 0 {
-		t.Fatal("no committed test objects")
-	}
+	paths := append(testutil.Objects(t, "*"), testutil.Objects(t, "loader/*")...)
 	tramp := haveTrampolines()
 	out := map[string]string{}
 	for _, p := range paths {
@@ -126,7 +98,7 @@ func committedObjects(t *testing.T) map[string]string {
 			continue
 		}
 		out[p] = ""
-		obj, err := OpenObject(p)
+		obj, err := Open(p)
 		if err != nil {
 			continue // the test reports it
 		}
@@ -144,48 +116,34 @@ func committedObjects(t *testing.T) map[string]string {
 }
 
 // TestMalformedObjects: objects broken on purpose never panic the loader;
-// truncated, empty and non-BPF files are ErrNotBPFObject. (Some defects
+// truncated, empty and non-BPF files are elfobj.ErrNotBPF. (Some defects
 // matter only to a readelf-style reader and still load.)
 func TestMalformedObjects(t *testing.T) {
-	paths, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "*", "malformed", "*.o"))
-	more, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "malformed", "*.o"))
+	paths, _ := filepath.Glob(testutil.Testdata(t, "*/malformed/*.o"))
+	more, _ := filepath.Glob(testutil.Testdata(t, "malformed/*.o"))
 	for _, p := range append(paths, more...) {
-		_, err := OpenObject(p)
+		_, err := Open(p)
 		base := filepath.Base(p)
 		for _, bad := range []string{"truncated", "empty", "text", "x86_64", "elf32"} {
-			if strings.Contains(base, bad) && !errors.Is(err, ErrNotBPFObject) {
-				t.Errorf("%s: got %v, want ErrNotBPFObject", base, err)
+			if strings.Contains(base, bad) && !errors.Is(err, elfobj.ErrNotBPF) {
+				t.Errorf("%s: got %v, want elfobj.ErrNotBPF", base, err)
 			}
 		}
 	}
-}
-
-// bpftoolID asks bpftool for the ID of the object pinned at path.
-func bpftoolID(t *testing.T, kind, path string) uint32 {
-	t.Helper()
-	out, err := exec.Command("bpftool", "-j", kind, "show", "pinned", path).Output()
-	if err != nil {
-		t.Fatalf("bpftool %s show pinned %s: %v", kind, path, err)
-	}
-	var v struct{ ID uint32 }
-	if err := json.Unmarshal(out, &v); err != nil {
-		t.Fatalf("bpftool %s show pinned %s: %v: %s", kind, path, err, out)
-	}
-	return v.ID
 }
 
 // TestLoadAllCommittedObjects is `prog loadall OBJ DIR pinmaps DIR
 // autoattach` on every committed object: bpftool must see every pinned
 // program, map and link, and removing the pins must unload them.
 func TestLoadAllCommittedObjects(t *testing.T) {
-	dir := testPinDir(t)
+	dir := testutil.PinDir(t)
 	testutil.RequireTool(t, "bpftool")
 	for path, why := range committedObjects(t) {
 		t.Run(strings.TrimPrefix(path, "../../testdata/"), func(t *testing.T) {
 			if why != "" {
 				t.Skip(why)
 			}
-			obj, err := OpenObject(path)
+			obj, err := Open(path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -203,7 +161,7 @@ func TestLoadAllCommittedObjects(t *testing.T) {
 			kinds := map[string]int{}
 			for _, p := range pins {
 				kinds[p.Kind]++
-				if got := bpftoolID(t, p.Kind, p.Path); got != p.ID || p.ID == 0 {
+				if got := testutil.BpftoolJSON[struct{ ID uint32 }](t, p.Kind, "show", "pinned", p.Path).ID; got != p.ID || p.ID == 0 {
 					t.Errorf("%s %s at %s: bpftool sees ID %d, LoadAndPin said %d", p.Kind, p.Name, p.Path, got, p.ID)
 				}
 			}
@@ -223,7 +181,7 @@ func TestLoadAllCommittedObjects(t *testing.T) {
 					// reference per release but run once).
 					continue
 				}
-				if !idGone(p.Kind, p.ID) {
+				if !testutil.IDGone(p.Kind, p.ID, 5*time.Second) {
 					t.Errorf("%s %s (ID %d) still loaded after its pin was removed", p.Kind, p.Name, p.ID)
 				}
 			}
@@ -234,7 +192,7 @@ func TestLoadAllCommittedObjects(t *testing.T) {
 // TestProgLoadFirstOnly is `prog load OBJ PATH`: only the first program is
 // pinned, and nothing else stays loaded.
 func TestProgLoadFirstOnly(t *testing.T) {
-	dir := testPinDir(t)
+	dir := testutil.PinDir(t)
 	obj := openObject(t, "kprobe")
 	path := filepath.Join(dir, "first")
 	pins, err := LoadAndPin(obj, LoadOptions{}, PinRequest{Path: path})
@@ -246,9 +204,9 @@ func TestProgLoadFirstOnly(t *testing.T) {
 	}
 	// kprobe_openat2 stays; kretprobe_openat2 is gone; the maps stay as the
 	// pinned program uses them.
-	waitCounts(t, [3]int{1, 1, 0}, "kprobe_openat2", "kretprobe_opena", "kp_events")
+	testutil.WaitCountsAtMost(t, testutil.Counts{Progs: 1, Maps: 1}, "kprobe_openat2", "kretprobe_opena", "kp_events")
 	os.Remove(path)
-	waitCounts(t, [3]int{0, 0, 0}, "kprobe_openat2", "kretprobe_opena", "kp_events")
+	testutil.WaitCountsAtMost(t, testutil.Counts{}, "kprobe_openat2", "kretprobe_opena", "kp_events")
 
 	// With autoattach the first program's link is pinned at PATH.
 	obj = openObject(t, "tracepoint")
@@ -269,14 +227,14 @@ func TestProgLoadFirstOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Remove(path)
-	assertGone(t, map[string][]uint32{"link": {pins[0].ID}, "prog": {uint32(info.Program)}})
+	testutil.AssertGone(t, map[string][]uint32{"link": {pins[0].ID}, "prog": {uint32(info.Program)}})
 }
 
 // TestLoadFailuresLeaveNothing: a verifier rejection, a CO-RE failure, a
 // pin collision and a pin path outside bpffs each give their documented
 // error and leave nothing loaded or pinned.
 func TestLoadFailuresLeaveNothing(t *testing.T) {
-	dir := testPinDir(t)
+	dir := testutil.PinDir(t)
 
 	t.Run("verifier", func(t *testing.T) {
 		obj := openObject(t, "bad_verifier")
@@ -292,7 +250,7 @@ func TestLoadFailuresLeaveNothing(t *testing.T) {
 			!strings.Contains(err.Error(), "map_value_or_null") {
 			t.Errorf("message: %v", err)
 		}
-		waitCounts(t, [3]int{0, 0, 0}, objectNames(obj)...)
+		testutil.WaitCountsAtMost(t, testutil.Counts{}, objectNames(obj)...)
 		assertNoPath(t, filepath.Join(dir, "bad"), filepath.Join(dir, "badmaps"))
 	})
 
@@ -307,7 +265,7 @@ func TestLoadFailuresLeaveNothing(t *testing.T) {
 		if err.Error() != want {
 			t.Errorf("message:\n got %v\nwant %s", err, want)
 		}
-		waitCounts(t, [3]int{0, 0, 0}, objectNames(obj)...)
+		testutil.WaitCountsAtMost(t, testutil.Counts{}, objectNames(obj)...)
 		assertNoPath(t, filepath.Join(dir, "core"))
 	})
 
@@ -324,7 +282,7 @@ func TestLoadFailuresLeaveNothing(t *testing.T) {
 		if want := "pin path " + filepath.Join(taken, "trace_openat") + ": already exists (bpfkit never overwrites a pin)"; err.Error() != want {
 			t.Errorf("message %q", err)
 		}
-		waitCounts(t, [3]int{0, 0, 0}, objectNames(obj)...)
+		testutil.WaitCountsAtMost(t, testutil.Counts{}, objectNames(obj)...)
 		if _, err := os.Stat(filepath.Join(taken, "trace_openat")); err != nil {
 			t.Errorf("existing pin touched: %v", err)
 		}
@@ -336,7 +294,7 @@ func TestLoadFailuresLeaveNothing(t *testing.T) {
 			t.Fatalf("map collision: got %v", err)
 		}
 		assertNoPath(t, filepath.Join(dir, "fresh"))
-		waitCounts(t, [3]int{0, 0, 0}, objectNames(obj)...)
+		testutil.WaitCountsAtMost(t, testutil.Counts{}, objectNames(obj)...)
 	})
 
 	t.Run("outside bpffs", func(t *testing.T) {
@@ -349,7 +307,7 @@ func TestLoadFailuresLeaveNothing(t *testing.T) {
 		if !errors.Is(err, objects.ErrNotBPFFS) {
 			t.Fatalf("loadall: got %v, want objects.ErrNotBPFFS", err)
 		}
-		waitCounts(t, [3]int{0, 0, 0}, objectNames(obj)...)
+		testutil.WaitCountsAtMost(t, testutil.Counts{}, objectNames(obj)...)
 	})
 }
 
@@ -400,13 +358,13 @@ func TestMapReuse(t *testing.T) {
 	if _, err := Load(obj, LoadOptions{Reuse: []MapReuse{{Name: "openat_calls", Map: bad}}}); err == nil {
 		t.Error("incompatible map accepted")
 	}
-	waitCounts(t, [3]int{0, 1, 0}, objectNames(obj)...)
+	testutil.WaitCountsAtMost(t, testutil.Counts{Maps: 1}, objectNames(obj)...)
 }
 
 // TestPinByName: a LIBBPF_PIN_BY_NAME map is pinned under the pin root and
 // shared by a second load; a failed load removes only the pins it made.
 func TestPinByName(t *testing.T) {
-	dir := testPinDir(t)
+	dir := testutil.PinDir(t)
 	obj := openObject(t, "pinned")
 	a, err := Load(obj, LoadOptions{PinRoot: dir})
 	if err != nil {
@@ -450,22 +408,18 @@ var ciliumLoadable = []string{
 // meant to load on a stock kernel.
 func TestCiliumTestdata(t *testing.T) {
 	testutil.RequirePrivileged(t)
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/cilium/ebpf").Output()
-	if err != nil {
-		t.Fatalf("go list: %v", err)
-	}
-	td := filepath.Join(strings.TrimSpace(string(out)), "testdata")
+	td := filepath.Join(testutil.CiliumModuleDir(t), "testdata")
 	tramp := haveTrampolines()
 	for _, name := range ciliumLoadable {
 		t.Run(name, func(t *testing.T) {
 			if name == "fentry_fexit" && tramp != nil {
 				t.Skipf("kernel refuses BPF trampolines: %v", tramp)
 			}
-			obj, err := OpenObject(filepath.Join(td, name+"-el.elf"))
+			obj, err := Open(filepath.Join(td, name+"-el.elf"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			l, err := Load(obj, LoadOptions{PinRoot: testPinDir(t)})
+			l, err := Load(obj, LoadOptions{PinRoot: testutil.PinDir(t)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -481,11 +435,7 @@ func TestCiliumTestdata(t *testing.T) {
 // clear errors.
 func TestCiliumTestdataErrors(t *testing.T) {
 	testutil.RequirePrivileged(t)
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/cilium/ebpf").Output()
-	if err != nil {
-		t.Fatalf("go list: %v", err)
-	}
-	td := filepath.Join(strings.TrimSpace(string(out)), "testdata")
+	td := filepath.Join(testutil.CiliumModuleDir(t), "testdata")
 	for name, want := range map[string]string{
 		"errors":               "program poisoned_", // several programs fail; cilium/ebpf loads them in random order
 		"fwd_decl":             `program call_fwd (section socket) rejected by the kernel: Call at insn 0: symbol "fwd": unsatisfied program reference`,
@@ -494,10 +444,10 @@ func TestCiliumTestdataErrors(t *testing.T) {
 		"invalid_btf_map_init": "not a valid BPF object file",
 	} {
 		t.Run(name, func(t *testing.T) {
-			obj, err := OpenObject(filepath.Join(td, name+"-el.elf"))
+			obj, err := Open(filepath.Join(td, name+"-el.elf"))
 			if err == nil {
 				var l *Loaded
-				l, err = Load(obj, LoadOptions{PinRoot: testPinDir(t)})
+				l, err = Load(obj, LoadOptions{PinRoot: testutil.PinDir(t)})
 				if err == nil {
 					l.Unload()
 					t.Fatal("loaded")
@@ -513,7 +463,7 @@ func TestCiliumTestdataErrors(t *testing.T) {
 // TestTypeOverride: a program in an unknown section loads only with `type`,
 // which bpftool also accepts as a section name.
 func TestTypeOverride(t *testing.T) {
-	dir := testPinDir(t)
+	dir := testutil.PinDir(t)
 	obj := openObject(t, "unknown_section")
 	_, err := LoadAndPin(obj, LoadOptions{}, PinRequest{Path: filepath.Join(dir, "p")})
 	if !errors.Is(err, ErrNoPrograms) || !strings.Contains(err.Error(), "in a section of known type (sections: bpfkit_custom/filter); give one with type TYPE") {
@@ -528,13 +478,8 @@ func TestTypeOverride(t *testing.T) {
 		if len(pins) != 1 || pins[0].Name != "custom_filter" {
 			t.Fatalf("type %s: pins %+v", typ, pins)
 		}
-		want, _, _ := ProgTypeBySectionWord(typ)
-		out, err := exec.Command("bpftool", "-j", "prog", "show", "pinned", path).Output()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var v struct{ Type string }
-		json.Unmarshal(out, &v)
+		want, _, _ := elfobj.ProgramSection(typ)
+		v := testutil.BpftoolJSON[struct{ Type string }](t, "prog", "show", "pinned", path)
 		if v.Type != objects.ProgTypeName(want).String() {
 			t.Errorf("type %s: bpftool says %s", typ, v.Type)
 		}
@@ -551,7 +496,7 @@ func TestTypeOverride(t *testing.T) {
 func TestKernelBTF(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	obj := openObject(t, "core_fail")
-	l, err := Load(obj, LoadOptions{KernelBTF: loaderObject("core_fail")})
+	l, err := Load(obj, LoadOptions{KernelBTF: testutil.Object(t, "loader/core_fail")})
 	if err != nil {
 		t.Fatalf("with the object's own BTF as kernel BTF: %v", err)
 	}
@@ -564,32 +509,28 @@ func TestKernelBTF(t *testing.T) {
 		!strings.HasPrefix(err.Error(), "kernel_btf /nonexistent: ") {
 		t.Errorf("missing file: %v", err)
 	}
-	waitCounts(t, [3]int{0, 0, 0}, objectNames(obj)...)
+	testutil.WaitCountsAtMost(t, testutil.Counts{}, objectNames(obj)...)
 }
 
 // TestFirstProgramMatchesBpftool: `prog load` pins the same first program
 // bpftool pins, for every committed object bpftool v7.1 can load.
 func TestFirstProgramMatchesBpftool(t *testing.T) {
-	dir := testPinDir(t)
-	bpftool := testutil.RequireTool(t, "bpftool")
+	dir := testutil.PinDir(t)
+	testutil.RequireTool(t, "bpftool")
 	for path, why := range committedObjects(t) {
 		if why != "" {
 			continue
 		}
-		obj, err := OpenObject(path)
+		obj, err := Open(path)
 		if err != nil || len(obj.Programs) < 2 || hasPinByName(obj) {
 			continue // bpftool would pin by-name maps under /sys/fs/bpf
 		}
 		theirs := filepath.Join(dir, "bpftool")
-		if err := exec.Command(bpftool, "prog", "load", path, theirs).Run(); err != nil {
+		if _, code := testutil.Bpftool(t, "prog", "load", path, theirs); code != 0 {
 			continue // bpftool v7.1's libbpf does not know every section
 		}
-		var v struct{ Name string }
-		out, err := exec.Command(bpftool, "-j", "prog", "show", "pinned", theirs).Output()
+		v := testutil.BpftoolJSON[struct{ Name string }](t, "prog", "show", "pinned", theirs)
 		os.Remove(theirs)
-		if err != nil || json.Unmarshal(out, &v) != nil {
-			t.Fatalf("bpftool prog show: %v", err)
-		}
 		if v.Name != obj.Programs[0] {
 			t.Errorf("%s: bpftool pins %s first, bpfkit %s", path, v.Name, obj.Programs[0])
 		}
@@ -608,8 +549,8 @@ func hasPinByName(obj *Object) bool {
 // TestLoadAllPinNamesMatchBpftool: `prog loadall OBJ DIR pinmaps MDIR`
 // pins programs and maps under the same file names as bpftool.
 func TestLoadAllPinNamesMatchBpftool(t *testing.T) {
-	dir := testPinDir(t)
-	bpftool := testutil.RequireTool(t, "bpftool")
+	dir := testutil.PinDir(t)
+	testutil.RequireTool(t, "bpftool")
 	list := func(d string) string {
 		ents, _ := os.ReadDir(d)
 		var names []string
@@ -620,12 +561,12 @@ func TestLoadAllPinNamesMatchBpftool(t *testing.T) {
 	}
 	compared := 0
 	for path, why := range committedObjects(t) {
-		obj, err := OpenObject(path)
+		obj, err := Open(path)
 		if why != "" || err != nil || hasPinByName(obj) {
 			continue
 		}
 		tp, tm := filepath.Join(dir, "tp"), filepath.Join(dir, "tm")
-		if err := exec.Command(bpftool, "prog", "loadall", path, tp, "pinmaps", tm).Run(); err != nil {
+		if _, code := testutil.Bpftool(t, "prog", "loadall", path, tp, "pinmaps", tm); code != 0 {
 			os.RemoveAll(tp)
 			os.RemoveAll(tm)
 			continue // bpftool v7.1's libbpf does not know every section

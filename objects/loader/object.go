@@ -1,24 +1,18 @@
 package loader
 
 import (
-	"debug/elf"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
+	"github.com/bpfkit/bpfkit/objects/elfobj"
 	"github.com/cilium/ebpf"
 )
 
 // ErrNoPrograms is returned for an object file that holds no BPF program.
 var ErrNoPrograms = errors.New("object file contains no BPF program")
-
-// ErrNotBPFObject is returned for a file that is not a readable BPF ELF
-// object (not ELF, truncated, another machine, corrupt sections).
-var ErrNotBPFObject = errors.New("not a valid BPF object file")
 
 // Object is a BPF ELF object file read for loading: its CollectionSpec and
 // the names of its programs and maps in the order libbpf (and so bpftool)
@@ -38,42 +32,33 @@ type Object struct {
 	all []string
 }
 
-// OpenObject reads a BPF ELF object file. It fails with ErrNotBPFObject for
-// files cilium/ebpf cannot parse and ErrNoPrograms for objects without a
-// program.
-func OpenObject(path string) (*Object, error) {
-	f, err := os.Open(path)
+// Open reads a BPF ELF object file for loading, through elfobj.Open. Files
+// that are not loadable BPF objects fail with an error matching
+// elfobj.ErrNotBPF ("not a valid BPF object file: why"), objects without a
+// program with ErrNoPrograms.
+func Open(path string) (*Object, error) {
+	f, err := elfobj.Open(path)
+	if errors.Is(err, elfobj.ErrNotBPF) {
+		return nil, &notLoadable{path, errors.Unwrap(err).Error()}
+	}
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-
-	ef, err := elf.NewFile(f)
+	if e := f.Embedded; e != nil {
+		return nil, &notLoadable{path, fmt.Sprintf("it is not BPF but embeds a BPF object (%d bytes at offset 0x%x): extract that first", e.Size, e.Offset)}
+	}
+	spec, err := f.CollectionSpec()
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w: %v", path, ErrNotBPFObject, truncated(f, err))
-	}
-	defer ef.Close()
-	if ef.Machine != elf.EM_BPF {
-		return nil, fmt.Errorf("%s: %w: ELF machine is %v, not EM_BPF", path, ErrNotBPFObject, ef.Machine)
-	}
-
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, err
-	}
-	spec, err := ebpf.LoadCollectionSpecFromReader(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w: %v", path, ErrNotBPFObject, truncated(f, err))
+		return nil, &notLoadable{path, err.Error()}
 	}
 	if len(spec.Programs) == 0 {
 		return nil, fmt.Errorf("%s: %w", path, ErrNoPrograms)
 	}
-
 	name := filepath.Base(path)
 	if i := strings.IndexByte(name, '.'); i > 0 {
 		name = name[:i]
 	}
-	obj := &Object{Path: path, Name: name, Spec: spec}
-	obj.all, obj.Maps = elfOrder(ef, spec)
+	obj := &Object{Path: path, Name: name, Spec: spec, all: f.ProgramOrder(), Maps: f.MapOrder()}
 	for _, p := range obj.all {
 		if spec.Programs[p].Type != ebpf.UnspecifiedProgram {
 			obj.Programs = append(obj.Programs, p)
@@ -82,91 +67,12 @@ func OpenObject(path string) (*Object, error) {
 	return obj, nil
 }
 
-// truncated says so when err comes from reading past the end of f.
-func truncated(f *os.File, err error) error {
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		if st, serr := f.Stat(); serr == nil {
-			return fmt.Errorf("the file is truncated (%d bytes): %w", st.Size(), err)
-		}
-	}
-	return err
-}
+// notLoadable is a file the loader cannot take; it matches
+// elfobj.ErrNotBPF.
+type notLoadable struct{ path, why string }
 
-// elfOrder returns program and map names in libbpf's order: programs by
-// section index then offset; maps from the legacy "maps" section, then
-// ".maps", both by offset, then data sections in section order, then
-// .kconfig and struct_ops maps. Names the symbol table does not place come
-// last, sorted.
-func elfOrder(ef *elf.File, spec *ebpf.CollectionSpec) (progs, maps []string) {
-	type placed struct {
-		name string
-		sec  elf.SectionIndex
-		off  uint64
-		rank int
-	}
-	syms, _ := ef.Symbols()
-	var ps, ms []placed
-	seenP := map[string]bool{}
-	seenM := map[string]bool{}
-	for _, s := range syms {
-		if s.Section == elf.SHN_UNDEF || int(s.Section) >= len(ef.Sections) {
-			continue
-		}
-		sec := ef.Sections[s.Section]
-		switch {
-		case elf.ST_TYPE(s.Info) == elf.STT_FUNC && spec.Programs[s.Name] != nil && !seenP[s.Name] &&
-			spec.Programs[s.Name].SectionName == sec.Name:
-			seenP[s.Name] = true
-			ps = append(ps, placed{s.Name, s.Section, s.Value, 0})
-		case (sec.Name == "maps" || sec.Name == ".maps") && spec.Maps[s.Name] != nil && !seenM[s.Name]:
-			seenM[s.Name] = true
-			rank := 1
-			if sec.Name == "maps" {
-				rank = 0
-			}
-			ms = append(ms, placed{s.Name, s.Section, s.Value, rank})
-		}
-	}
-	// Data sections are maps named after their section.
-	for i, sec := range ef.Sections {
-		if spec.Maps[sec.Name] != nil && !seenM[sec.Name] {
-			rank := 2
-			switch {
-			case sec.Name == ".kconfig":
-				rank = 3
-			case strings.HasPrefix(sec.Name, ".struct_ops"):
-				rank = 4
-			}
-			seenM[sec.Name] = true
-			ms = append(ms, placed{sec.Name, elf.SectionIndex(i), 0, rank})
-		}
-	}
-	sort.SliceStable(ps, func(i, j int) bool {
-		if ps[i].sec != ps[j].sec {
-			return ps[i].sec < ps[j].sec
-		}
-		return ps[i].off < ps[j].off
-	})
-	sort.SliceStable(ms, func(i, j int) bool {
-		a, b := ms[i], ms[j]
-		if a.rank != b.rank {
-			return a.rank < b.rank
-		}
-		if a.sec != b.sec {
-			return a.sec < b.sec
-		}
-		return a.off < b.off
-	})
-	for _, p := range ps {
-		progs = append(progs, p.name)
-	}
-	for _, m := range ms {
-		maps = append(maps, m.name)
-	}
-	progs = append(progs, leftovers(spec.Programs, seenP)...)
-	maps = append(maps, leftovers(spec.Maps, seenM)...)
-	return progs, maps
-}
+func (e *notLoadable) Error() string        { return e.path + ": not a valid BPF object file: " + e.why }
+func (e *notLoadable) Is(target error) bool { return target == elfobj.ErrNotBPF }
 
 func sectionsOf(spec *ebpf.CollectionSpec) []string {
 	seen := map[string]bool{}
@@ -179,17 +85,6 @@ func sectionsOf(spec *ebpf.CollectionSpec) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-func leftovers[T any](all map[string]T, seen map[string]bool) []string {
-	var rest []string
-	for name := range all {
-		if !seen[name] {
-			rest = append(rest, name)
-		}
-	}
-	sort.Strings(rest)
-	return rest
 }
 
 // MapPinName is the file name bpftool gives a map under pinmaps DIR:

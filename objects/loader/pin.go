@@ -161,7 +161,7 @@ func LoadAndPin(obj *Object, lopts LoadOptions, req PinRequest) (pins []Pin, err
 		if perr := prog.Pin(path); perr != nil {
 			return pins, fmt.Errorf("pin program %s at %s: %w", name, path, perr)
 		}
-		pin.ID = progID(prog)
+		pin.ID, _ = objects.Programs.ID(prog)
 		pins = append(pins, pin)
 	}
 	for _, name := range obj.Maps {
@@ -173,7 +173,8 @@ func LoadAndPin(obj *Object, lopts LoadOptions, req PinRequest) (pins []Pin, err
 		if perr := pinMapAgain(m, path); perr != nil {
 			return pins, fmt.Errorf("pin map %s at %s: %w", name, path, perr)
 		}
-		pins = append(pins, Pin{Kind: "map", Name: name, Path: path, ID: mapID(m)})
+		id, _ := objects.Maps.ID(m)
+		pins = append(pins, Pin{Kind: "map", Name: name, Path: path, ID: id})
 	}
 	return pins, nil
 }
@@ -191,22 +192,4 @@ func pinMapAgain(m *ebpf.Map, path string) error {
 	}
 	defer c.Close()
 	return c.Pin(path)
-}
-
-func progID(p *ebpf.Program) uint32 {
-	if info, err := p.Info(); err == nil {
-		if id, ok := info.ID(); ok {
-			return uint32(id)
-		}
-	}
-	return 0
-}
-
-func mapID(m *ebpf.Map) uint32 {
-	if info, err := m.Info(); err == nil {
-		if id, ok := info.ID(); ok {
-			return uint32(id)
-		}
-	}
-	return 0
 }

@@ -4,16 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/bpfkit/bpfkit/objects"
+	"github.com/bpfkit/bpfkit/objects/events"
 	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/perf"
-	"github.com/cilium/ebpf/ringbuf"
 	"golang.org/x/sys/unix"
 )
 
@@ -72,6 +70,13 @@ type SourceSummary struct {
 	Lost    uint64
 }
 
+// source is a map a session reads, with what it read.
+type source struct {
+	EventSource
+	r             *events.Reader
+	records, lost atomic.Uint64
+}
+
 // Session is a loaded, attached object whose records are being read. Close
 // detaches and unloads everything.
 type Session struct {
@@ -82,8 +87,7 @@ type Session struct {
 
 	records chan Record
 	done    chan struct{}
-	readers []io.Closer
-	counts  map[string]*[2]atomic.Uint64
+	sources []*source
 	stats   io.Closer
 	wg      sync.WaitGroup
 	once    sync.Once
@@ -111,7 +115,6 @@ func StartRun(obj *Object, opts RunOptions) (_ *Session, err error) {
 		Loaded:  loaded,
 		records: make(chan Record, 256),
 		done:    make(chan struct{}),
-		counts:  map[string]*[2]atomic.Uint64{},
 	}
 	defer func() {
 		if err != nil {
@@ -143,34 +146,23 @@ func StartRun(obj *Object, opts RunOptions) (_ *Session, err error) {
 
 	for _, name := range obj.Maps {
 		m := loaded.Collection.Maps[name]
-		if m == nil {
+		if m == nil || (m.Type() != ebpf.RingBuf && m.Type() != ebpf.PerfEventArray) {
 			continue
 		}
-		var rd io.Closer
-		var kind string
-		switch m.Type() {
-		case ebpf.RingBuf:
-			r, rerr := ringbuf.NewReader(m)
-			if rerr != nil {
-				return nil, fmt.Errorf("read ring buffer %s: %w", name, rerr)
-			}
-			rd, kind = r, "ringbuf"
-			s.wg.Add(1)
-			go s.readRing(name, r)
-		case ebpf.PerfEventArray:
-			r, rerr := perf.NewReader(m, 16*os.Getpagesize())
-			if rerr != nil {
-				return nil, fmt.Errorf("read perf event array %s: %w", name, rerr)
-			}
-			rd, kind = r, "perf_event_array"
-			s.wg.Add(1)
-			go s.readPerf(name, r)
-		default:
-			continue
+		r, rerr := events.Open(m, events.Options{CPU: -1, Index: -1})
+		if rerr != nil {
+			return nil, fmt.Errorf("read %s %s: %w", objects.MapTypeName(m.Type()), name, rerr)
 		}
-		s.readers = append(s.readers, rd)
-		s.counts[name] = new([2]atomic.Uint64)
-		s.Sources = append(s.Sources, EventSource{Map: name, Type: kind, ID: mapID(m)})
+		id, _ := objects.Maps.ID(m)
+		// The counters exist before the reader starts: a record may be
+		// waiting already.
+		src := &source{EventSource: EventSource{Map: name, Type: objects.MapTypeName(m.Type()).String(), ID: id}, r: r}
+		s.sources = append(s.sources, src)
+		s.Sources = append(s.Sources, src.EventSource)
+	}
+	for _, src := range s.sources {
+		s.wg.Add(1)
+		go s.read(src)
 	}
 	return s, nil
 }
@@ -188,35 +180,26 @@ func (s *Session) send(r Record) bool {
 	}
 }
 
-func (s *Session) readRing(name string, r *ringbuf.Reader) {
+// read forwards src's records until the reader is closed.
+func (s *Session) read(src *source) {
 	defer s.wg.Done()
 	for {
-		rec, err := r.Read()
-		if err != nil {
-			return // closed
-		}
-		s.counts[name][0].Add(1)
-		if !s.send(Record{Map: name, CPU: -1, Data: rec.RawSample}) {
+		rec, err := src.r.Read()
+		if errors.Is(err, events.ErrClosed) {
 			return
 		}
-	}
-}
-
-func (s *Session) readPerf(name string, r *perf.Reader) {
-	defer s.wg.Done()
-	for {
-		rec, err := r.Read()
 		if err != nil {
-			if errors.Is(err, perf.ErrClosed) {
-				return
-			}
 			continue
 		}
-		out := Record{Map: name, CPU: rec.CPU, Data: rec.RawSample, Lost: rec.LostSamples}
-		if rec.LostSamples > 0 {
-			s.counts[name][1].Add(rec.LostSamples)
-		} else {
-			s.counts[name][0].Add(1)
+		out := Record{Map: src.Map, CPU: rec.CPU, Data: rec.Data}
+		switch rec.Kind {
+		case events.Sample:
+			src.records.Add(1)
+		case events.Lost:
+			src.lost.Add(rec.Lost)
+			out.Lost = rec.Lost
+		default:
+			continue
 		}
 		if !s.send(out) {
 			return
@@ -246,9 +229,8 @@ func (s *Session) Summary() ([]ProgramSummary, []SourceSummary) {
 		progs = append(progs, ps)
 	}
 	var srcs []SourceSummary
-	for _, src := range s.Sources {
-		c := s.counts[src.Map]
-		srcs = append(srcs, SourceSummary{Map: src.Map, Records: c[0].Load(), Lost: c[1].Load()})
+	for _, src := range s.sources {
+		srcs = append(srcs, SourceSummary{Map: src.Map, Records: src.records.Load(), Lost: src.lost.Load()})
 	}
 	return progs, srcs
 }
@@ -259,8 +241,8 @@ func (s *Session) Summary() ([]ProgramSummary, []SourceSummary) {
 func (s *Session) Close() {
 	s.once.Do(func() {
 		close(s.done)
-		for _, r := range s.readers {
-			r.Close()
+		for _, src := range s.sources {
+			src.r.Close()
 		}
 		s.wg.Wait()
 		close(s.records)

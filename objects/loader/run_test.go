@@ -25,6 +25,7 @@ type event struct {
 	Data string
 }
 
+// decodeEvent decodes a record of the loader test objects' struct event.
 func decodeEvent(t *testing.T, b []byte) event {
 	t.Helper()
 	if len(b) < 56 {
@@ -70,6 +71,7 @@ func collect(t *testing.T, s *Session, poke func(), done func([]event) bool) []e
 	return evs
 }
 
+// openFile opens and closes path: an openat the test programs see.
 func openFile(t *testing.T, path string) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -132,7 +134,7 @@ func TestRunTracepointPIDFilter(t *testing.T) {
 		t.Errorf("sources summary %+v", srcs)
 	}
 	s.Close()
-	assertGone(t, ids)
+	testutil.AssertGone(t, ids)
 
 	// Without the filter the other process's opens come through.
 	s, err = StartRun(obj, RunOptions{})
@@ -237,7 +239,7 @@ func TestRunKprobe(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), ErrNoKprobes.Error()) {
 			t.Fatalf("kernel without kprobes: got %v", err)
 		}
-		waitCounts(t, [3]int{0, 0, 0}, objectNames(obj)...)
+		testutil.WaitCountsAtMost(t, testutil.Counts{}, objectNames(obj)...)
 		t.Skip("kernel has no kprobes; the error was clear and nothing was left")
 	}
 	if err != nil {
@@ -261,7 +263,7 @@ func TestRunFentry(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "need BPF trampoline support") {
 			t.Fatalf("kernel without trampolines: got %v", err)
 		}
-		waitCounts(t, [3]int{0, 0, 0}, objectNames(obj)...)
+		testutil.WaitCountsAtMost(t, testutil.Counts{}, objectNames(obj)...)
 		t.Skipf("kernel refuses BPF trampolines (%v); the error was clear and nothing was left", tramp)
 	}
 	if err != nil {
@@ -295,7 +297,7 @@ func TestRunNetAndSkips(t *testing.T) {
 	if _, err := StartRun(obj, RunOptions{}); err == nil || !strings.Contains(err.Error(), "needs a network interface (--iface)") {
 		t.Fatalf("no --iface: %v", err)
 	}
-	waitCounts(t, [3]int{0, 0, 0}, objectNames(obj)...)
+	testutil.WaitCountsAtMost(t, testutil.Counts{}, objectNames(obj)...)
 
 	s, err := StartRun(obj, RunOptions{Attach: AttachOptions{Iface: "lo", Cgroup: cg}})
 	if err != nil {
@@ -345,11 +347,11 @@ func TestRunNetAndSkips(t *testing.T) {
 		t.Errorf("xdp saw %d packets, tc %d", xdp, tc)
 	}
 	s.Close()
-	waitCounts(t, [3]int{0, 0, 0}, objectNames(obj)...)
+	testutil.WaitCountsAtMost(t, testutil.Counts{}, objectNames(obj)...)
 
 	// The socket filter in pinned.bpf.o is skipped with a note.
 	pobj := openObject(t, "pinned")
-	s, err = StartRun(pobj, RunOptions{Load: LoadOptions{PinRoot: testPinDir(t)}})
+	s, err = StartRun(pobj, RunOptions{Load: LoadOptions{PinRoot: testutil.PinDir(t)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -475,21 +477,17 @@ func TestRunPerfArray(t *testing.T) {
 // objects attach what their sections allow and skip the rest.
 func TestRunCiliumObjects(t *testing.T) {
 	testutil.RequirePrivileged(t)
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/cilium/ebpf").Output()
-	if err != nil {
-		t.Fatalf("go list: %v", err)
-	}
-	td := filepath.Join(strings.TrimSpace(string(out)), "testdata")
+	td := filepath.Join(testutil.CiliumModuleDir(t), "testdata")
 	for name, want := range map[string]struct{ attached, skipped int }{
 		"raw_tracepoint":  {1, 0},
 		"loader-clang-14": {1, 4}, // xdp on lo; socket filters skipped
 		"variables":       {0, 8},
 	} {
-		obj, err := OpenObject(filepath.Join(td, name+"-el.elf"))
+		obj, err := Open(filepath.Join(td, name+"-el.elf"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := StartRun(obj, RunOptions{Attach: AttachOptions{Iface: "lo"}, Load: LoadOptions{PinRoot: testPinDir(t)}})
+		s, err := StartRun(obj, RunOptions{Attach: AttachOptions{Iface: "lo"}, Load: LoadOptions{PinRoot: testutil.PinDir(t)}})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -541,7 +539,7 @@ func TestMissingAttachTargets(t *testing.T) {
 		t.Errorf("run: %v", err)
 	}
 	l.Unload()
-	waitCounts(t, [3]int{0, 0, 0}, objectNames(obj)...)
+	testutil.WaitCountsAtMost(t, testutil.Counts{}, objectNames(obj)...)
 }
 
 // TestSetVariableParsesAsMapUpdate: --set takes its values from

@@ -13,8 +13,8 @@ import (
 // CPUs and, when the map carries BTF, its key and value types (read from
 // the kernel's key/value type ids, as bpftool's get_map_kv_btf does;
 // struct_ops values come from the kernel's BTF).
-func LayoutOf(m *ebpf.Map) (Layout, *objects.Map, error) {
-	info, err := objects.MapInfoOf(m)
+func LayoutOf(m *ebpf.Map) (Layout, *objects.MapInfo, error) {
+	info, err := objects.DescribeMap(m)
 	if err != nil {
 		return Layout{}, nil, err
 	}
@@ -97,10 +97,10 @@ func FindBTFType(m *ebpf.Map, name string) (ebpfbtf.Type, error) {
 			specs = append(specs, spec)
 		}
 	}
-	info, err := objects.MapInfoOf(m)
+	info, err := objects.DescribeMap(m)
 	if err == nil {
 		addBTF(info.BTFID)
-		if progs, err := objects.Programs(); err == nil {
+		if progs, err := objects.Programs.Open(objects.Selector{}); err == nil {
 			for _, p := range progs {
 				if pi, err := p.Info(); err == nil {
 					ids, _ := pi.MapIDs()

@@ -1,9 +1,7 @@
-package main
+package render
 
 import (
 	"bufio"
-	"bytes"
-	"encoding/json"
 	"io"
 	"strings"
 
@@ -11,59 +9,13 @@ import (
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/pkg/twwidth"
 	"github.com/olekukonko/tablewriter/tw"
-	"github.com/urfave/cli/v2"
 )
 
-// output is where and how a command prints: bpftool's JSON (compact or
-// pretty) or, for lists, a table. It is the one place that decides.
-type output struct {
-	W      io.Writer
-	JSON   bool
-	Pretty bool
-}
-
-func outputFor(c *cli.Context) *output {
-	pretty := c.Bool("pretty")
-	return &output{W: c.App.Writer, JSON: c.Bool("json") || pretty, Pretty: pretty}
-}
-
-// PrintJSON writes v as one JSON document and a newline.
-func (o *output) PrintJSON(v any) error {
-	data, err := marshalJSON(v, o.Pretty)
-	if err != nil {
-		return err
-	}
-	_, err = o.W.Write(append(data, '\n'))
-	return err
-}
-
-func marshalJSON(v any, pretty bool) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if pretty {
-		enc.SetIndent("", "    ")
-	}
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
-}
-
-// Null prints bpftool's answer of an action verb in JSON mode.
-func (o *output) Null() error {
-	if !o.JSON {
-		return nil
-	}
-	_, err := io.WriteString(o.W, "null\n")
-	return err
-}
-
-// Table prints rows under header as plain aligned columns, two spaces
-// apart, with no trailing blanks. tablewriter lays the table out; the
-// columns renderer below writes it.
-func (o *output) Table(header []string, rows [][]string) error {
-	t := tablewriter.NewTable(o.W,
+// table prints rows under header to w as plain aligned columns, two
+// spaces apart, with no trailing blanks. tablewriter lays the table out;
+// the columns renderer below writes it.
+func table(w io.Writer, header []string, rows [][]string) error {
+	t := tablewriter.NewTable(w,
 		tablewriter.WithRenderer(&columns{}),
 		tablewriter.WithHeaderAutoFormat(tw.Off),
 		tablewriter.WithHeaderAlignment(tw.AlignLeft),

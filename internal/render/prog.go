@@ -1,0 +1,139 @@
+package render
+
+import (
+	"fmt"
+
+	bpfasm "github.com/bpfkit/bpfkit/asm"
+	"github.com/bpfkit/bpfkit/objects"
+	"github.com/bpfkit/bpfkit/objects/events"
+)
+
+// ProgDump: the listing (or DOT graph, or JIT disassembly) of each
+// program; with several programs, bpftool's `prog show` line before each,
+// a blank line between them.
+func (p *textPrinter) ProgDump(dumps []ProgDump) error {
+	for i, d := range dumps {
+		if d.Header != nil {
+			fmt.Fprintln(p.w, progHeaderPlain(d.Header))
+		}
+		var err error
+		switch {
+		case d.Jited != nil:
+			err = bpfasm.FprintJited(p.w, d.Jited, d.Opts)
+		case d.Visual:
+			err = bpfasm.FprintDOT(p.w, d.Xlated, d.Opts)
+		default:
+			err = bpfasm.Fprint(p.w, d.Xlated, d.Opts)
+		}
+		if err != nil {
+			return err
+		}
+		if d.Header != nil && i != len(dumps)-1 {
+			fmt.Fprintln(p.w)
+		}
+	}
+	return nil
+}
+
+// ProgDump: the instructions of one program, or an array of programs
+// with their `prog show` fields and an "insns" member.
+func (p *jsonPrinter) ProgDump(dumps []ProgDump) error {
+	bodies := make([]any, len(dumps))
+	for i, d := range dumps {
+		if d.Visual {
+			return errNoJSON
+		}
+		if d.Jited != nil {
+			bodies[i] = bpfasm.JitedJSON(d.Jited, d.Opts)
+		} else {
+			bodies[i] = bpfasm.JSON(d.Xlated, d.Opts)
+		}
+	}
+	if len(dumps) == 1 && dumps[0].Header == nil {
+		return p.print(bodies[0])
+	}
+	progs := make([]progWithInsns, len(dumps))
+	for i, d := range dumps {
+		progs[i] = progWithInsns{progHeader: headerOf(d.Header), Insns: bodies[i]}
+	}
+	return p.print(progs)
+}
+
+// progHeader is the part of `prog show` bpftool repeats before each dump
+// when a selector matches several programs.
+type progHeader struct {
+	ID              uint32           `json:"id"`
+	Type            objects.TypeName `json:"type"`
+	Name            string           `json:"name,omitempty"`
+	Tag             string           `json:"tag"`
+	GPLCompatible   bool             `json:"gpl_compatible"`
+	RunTimeNs       *uint64          `json:"run_time_ns,omitempty"`
+	RunCnt          *uint64          `json:"run_cnt,omitempty"`
+	RecursionMisses uint64           `json:"recursion_misses,omitempty"`
+}
+
+type progWithInsns struct {
+	progHeader
+	Insns any `json:"insns"`
+}
+
+func headerOf(p *objects.ProgramInfo) progHeader {
+	return progHeader{ID: p.ID, Type: p.Type, Name: p.Name, Tag: p.Tag, GPLCompatible: p.GPLCompatible,
+		RunTimeNs: p.RunTimeNs, RunCnt: p.RunCnt, RecursionMisses: p.RecursionMisses}
+}
+
+// progHeaderPlain is the first line of bpftool's plain `prog show`.
+func progHeaderPlain(p *objects.ProgramInfo) string {
+	s := fmt.Sprintf("%d: %s  ", p.ID, p.Type)
+	if p.Name != "" {
+		s += fmt.Sprintf("name %s  ", p.Name)
+	}
+	s += "tag " + p.Tag
+	if p.GPLCompatible {
+		s += "  gpl"
+	}
+	if p.RunTimeNs != nil && *p.RunTimeNs != 0 {
+		var runs uint64
+		if p.RunCnt != nil {
+			runs = *p.RunCnt
+		}
+		s += fmt.Sprintf(" run_time_ns %d run_cnt %d", *p.RunTimeNs, runs)
+	}
+	if p.RecursionMisses != 0 {
+		s += fmt.Sprintf(" recursion_misses %d", p.RecursionMisses)
+	}
+	return s
+}
+
+// traceJSON is one trace_pipe line in JSON.
+type traceJSON struct {
+	Task      string `json:"task,omitempty"`
+	PID       int    `json:"pid"`
+	CPU       int    `json:"cpu"`
+	Timestamp string `json:"timestamp,omitempty"`
+	Message   string `json:"message"`
+}
+
+func traceOf(l events.TraceLine) traceJSON {
+	return traceJSON{Task: l.Task, PID: l.PID, CPU: l.CPU, Timestamp: l.Timestamp, Message: l.Message}
+}
+
+// TraceLine: the line as trace_pipe has it.
+func (p *textPrinter) TraceLine(l events.TraceLine) error {
+	_, err := fmt.Fprintln(p.w, l.Raw)
+	return err
+}
+
+// TraceLine: one JSON object per line, also with -p.
+func (p *jsonPrinter) TraceLine(l events.TraceLine) error {
+	return writeJSON(p.w, traceOf(l), false)
+}
+
+func (p *textPrinter) VerifierLog(head string, lines []string) {
+	fmt.Fprintln(p.errw, head)
+	for _, l := range lines {
+		fmt.Fprintln(p.errw, l)
+	}
+}
+
+func (p *jsonPrinter) VerifierLog(string, []string) {}

@@ -1,0 +1,227 @@
+package objects
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/cilium/ebpf/pin"
+	"golang.org/x/sys/unix"
+)
+
+// Noun is a kind of kernel object that bpfkit selects, lists and pins the
+// way bpftool's OBJECT words do: Programs, Maps and Links. T is
+// cilium/ebpf's handle for such an object and I the description bpfkit
+// gives of it. Every verb below is written once for the three nouns; a
+// Noun value is the table of what differs between them.
+type Noun[T pin.Pinner, I any] struct {
+	// name is the noun in messages: "program", "map", "link".
+	name string
+	// pinKind is bpftool's word for the object behind a pin: "prog",
+	// "map", "link".
+	pinKind string
+	// kinds are the selectors the noun takes, in bpftool's order.
+	kinds []SelectorKind
+	// nextID is the bpf(2) command that walks the noun's ids.
+	nextID uintptr
+	// fromID opens the object with an id; os.ErrNotExist when it is gone.
+	fromID func(uint32) (T, error)
+	// id returns an open object's id.
+	id func(T) (uint32, error)
+	// describe describes an open object.
+	describe func(T) (*I, error)
+	// describeID, when set, describes the object with an id without a
+	// cilium/ebpf handle (plain system calls keep long listings fast);
+	// os.ErrNotExist when it is gone.
+	describeID func(uint32) (*I, error)
+	// matches reports whether an object fits a tag or name selector.
+	matches func(T, Selector) bool
+}
+
+// String returns the noun as messages spell it.
+func (n *Noun[T, I]) String() string { return n.name }
+
+// ParseSelector parses the noun's selector (`id ID`, `pinned PATH`, and
+// `tag TAG` or `name NAME` where the noun has them) from the front of
+// words and returns the words after it.
+func (n *Noun[T, I]) ParseSelector(words []string) (Selector, []string, error) {
+	return parseSelector(n.name, words, n.kinds)
+}
+
+// ID returns the id of an open object.
+func (n *Noun[T, I]) ID(obj T) (uint32, error) { return n.id(obj) }
+
+// Open opens the objects sel selects; the caller closes them. Listing
+// everything skips objects that vanish meanwhile. A tag or name that
+// matches nothing is an error, unlike in bpftool.
+func (n *Noun[T, I]) Open(sel Selector) ([]T, error) {
+	switch sel.Kind {
+	case SelectAll:
+		return n.openAll()
+	case SelectID:
+		obj, err := n.fromID(sel.ID)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("no %s with id %d", n.name, sel.ID)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("open %s %d: %w", n.name, sel.ID, PermissionHint(err))
+		}
+		return []T{obj}, nil
+	case SelectPinned:
+		obj, err := openPinned[T](sel.Value, n.pinKind)
+		if err != nil {
+			return nil, err
+		}
+		return []T{obj}, nil
+	}
+	if !n.takes(sel.Kind) || n.matches == nil {
+		return nil, fmt.Errorf("%w: %ss have no %s", ErrBadSelector, n.pinKind, sel.Kind)
+	}
+	all, err := n.openAll()
+	if err != nil {
+		return nil, err
+	}
+	var match []T
+	for _, obj := range all {
+		if n.matches(obj, sel) {
+			match = append(match, obj)
+		} else {
+			obj.Close()
+		}
+	}
+	if len(match) == 0 {
+		return nil, fmt.Errorf("no %s with %s %s", n.name, sel.Kind, sel.Value)
+	}
+	return match, nil
+}
+
+// OpenOne opens the one object sel selects.
+func (n *Noun[T, I]) OpenOne(sel Selector) (T, error) {
+	objs, err := n.Open(sel)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	if len(objs) > 1 {
+		closeAll(objs)
+		var zero T
+		return zero, fmt.Errorf("several %ss match this handle (%s)", n.name, sel)
+	}
+	return objs[0], nil
+}
+
+// List describes the objects sel selects. When listing everything, objects
+// that vanish meanwhile are skipped.
+func (n *Noun[T, I]) List(sel Selector) ([]*I, error) {
+	if sel.All() && n.describeID != nil {
+		var infos []*I
+		err := n.eachID(func(id uint32) error {
+			info, err := n.describeID(id)
+			if errors.Is(err, os.ErrNotExist) {
+				return nil // it went away
+			}
+			if err != nil {
+				return fmt.Errorf("open %s %d: %w", n.name, id, PermissionHint(err))
+			}
+			infos = append(infos, info)
+			return nil
+		})
+		return infos, err
+	}
+	objs, err := n.Open(sel)
+	if err != nil {
+		return nil, err
+	}
+	defer closeAll(objs)
+	infos := make([]*I, 0, len(objs))
+	for _, obj := range objs {
+		info, err := n.describe(obj)
+		if err != nil {
+			if sel.All() {
+				continue
+			}
+			return nil, err
+		}
+		infos = append(infos, info)
+	}
+	return infos, nil
+}
+
+// Pin pins the object sel selects at path, which must be a free name on a
+// bpffs (see CheckPinPath).
+func (n *Noun[T, I]) Pin(sel Selector, path string) error {
+	if err := CheckPinPath(path); err != nil {
+		return err
+	}
+	obj, err := n.OpenOne(sel)
+	if err != nil {
+		return err
+	}
+	defer obj.Close()
+	return obj.Pin(path)
+}
+
+// PinnedPaths walks every mounted bpffs and returns the pinned paths of
+// the noun's objects by id.
+func (n *Noun[T, I]) PinnedPaths() (map[uint32][]string, error) {
+	return pinnedPaths(n.id)
+}
+
+func (n *Noun[T, I]) takes(k SelectorKind) bool {
+	for _, t := range n.kinds {
+		if t == k {
+			return true
+		}
+	}
+	return false
+}
+
+// openAll opens every object of the noun.
+func (n *Noun[T, I]) openAll() ([]T, error) {
+	var objs []T
+	err := n.eachID(func(id uint32) error {
+		obj, err := n.fromID(id)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil // it went away
+		}
+		if err != nil {
+			return fmt.Errorf("open %s %d: %w", n.name, id, PermissionHint(err))
+		}
+		objs = append(objs, obj)
+		return nil
+	})
+	if err != nil {
+		closeAll(objs)
+		return nil, err
+	}
+	return objs, nil
+}
+
+func (n *Noun[T, I]) eachID(fn func(uint32) error) error {
+	return eachID(n.nextID, n.name, fn)
+}
+
+// eachID calls fn with every id that the GET_NEXT_ID command cmd walks,
+// in increasing order, until fn fails. It is the one loop over kernel
+// object ids; noun names the objects in its error.
+func eachID(cmd uintptr, noun string, fn func(uint32) error) error {
+	for id := uint32(0); ; {
+		next, err := nextID(cmd, id)
+		if errors.Is(err, unix.ENOENT) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("get next %s id: %w", noun, PermissionHint(err))
+		}
+		if err := fn(next); err != nil {
+			return err
+		}
+		id = next
+	}
+}
+
+func closeAll[T interface{ Close() error }](objs []T) {
+	for _, o := range objs {
+		o.Close()
+	}
+}
