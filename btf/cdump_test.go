@@ -222,9 +222,9 @@ func TestCVmlinuxNamesMatchBpftool(t *testing.T) {
 func TestCObjectsMatchBpftool(t *testing.T) {
 	for _, obj := range testutil.Objects(t, "*") {
 		t.Run(filepath.Base(obj), func(t *testing.T) {
-			s, err := ParseFile(obj, nil)
-			if err != nil {
-				t.Fatal(err)
+			s, ok := parseObject(t, obj)
+			if !ok {
+				t.Fatalf("%s has no .BTF", obj)
 			}
 			got := dumpC(t, s, nil)
 			compareLines(t, "format c", testutil.BpftoolOutput(t, "btf", "dump", "file", obj, "format", "c"), got)

@@ -1,8 +1,9 @@
 // Package btf reads BTF, the BPF Type Format (Documentation/bpf/btf.rst),
 // and prints it the ways bpftool does. It holds:
 //
-//   - the BTF parser (parse.go): Parse, ParseBytes and ParseFile make a
-//     Spec of Types, split BTF included. It keeps every field bpftool
+//   - the BTF parser (parse.go): Parse and ParseFile make a Spec of
+//     Types from raw BTF, split BTF included (an object file's .BTF
+//     section comes from objects/elfobj, the one ELF reader). It keeps every field bpftool
 //     prints and checks every offset, length, string and type reference,
 //     so hostile input ends in an error, never a panic.
 //   - bpftool's raw type dump (raw.go), plain and JSON, and its C header

@@ -1,12 +1,9 @@
 package btf
 
 import (
-	"bytes"
-	"debug/elf"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 )
@@ -187,10 +184,7 @@ const (
 	maxTypes = 0x000fffff
 )
 
-var errNoBTFSection = errors.New("ELF file has no .BTF section")
-
-// ErrNotBTF is returned for data that is neither BTF nor an ELF file with
-// a .BTF section.
+// ErrNotBTF is returned for data that is not BTF.
 var ErrNotBTF = errors.New("not BTF data")
 
 // magicOrder is the byte order in which data (BTF or .BTF.ext, at least
@@ -501,51 +495,13 @@ func (s *Spec) check() error {
 	return nil
 }
 
-// ParseFile reads BTF from path: a raw BTF file such as
-// /sys/kernel/btf/vmlinux, or an ELF object with a .BTF section.
+// ParseFile reads raw BTF from path, such as /sys/kernel/btf/vmlinux or a
+// module's /sys/kernel/btf/<module> (split BTF: give vmlinux as base). The
+// BTF of an object file is its .BTF section: objects/elfobj reads that.
 func ParseFile(path string, base *Spec) (*Spec, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return ParseBytes(data, base)
-}
-
-// ParseBytes parses raw BTF or the .BTF section of an ELF object.
-func ParseBytes(data []byte, base *Spec) (*Spec, error) {
-	if bytes.HasPrefix(data, []byte(elf.ELFMAG)) {
-		sec, err := elfBTFSection(data)
-		if err != nil {
-			return nil, err
-		}
-		return Parse(sec, base)
-	}
 	return Parse(data, base)
-}
-
-// elfBTFSection returns the contents of an ELF file's .BTF section.
-func elfBTFSection(data []byte) (b []byte, err error) {
-	defer func() {
-		// debug/elf is not hardened against every malformed file.
-		if r := recover(); r != nil {
-			b, err = nil, fmt.Errorf("read ELF: malformed file (%v)", r)
-		}
-	}()
-	f, err := elf.NewFile(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("read ELF: %w", err)
-	}
-	defer f.Close()
-	sec := f.Section(".BTF")
-	if sec == nil {
-		return nil, errNoBTFSection
-	}
-	if sec.Type == elf.SHT_NOBITS {
-		return nil, errors.New("ELF .BTF section has no data")
-	}
-	b, err = io.ReadAll(io.LimitReader(sec.Open(), int64(len(data))))
-	if err != nil {
-		return nil, fmt.Errorf("read ELF .BTF section: %w", err)
-	}
-	return b, nil
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
-	"os"
 	"strings"
 	"testing"
 
@@ -168,18 +167,14 @@ func FuzzParse(f *testing.F) {
 	f.Add(blob(intType, strs))
 	f.Add(blob(append(append([]uint32{}, intType...), sS, info(KindStruct, 2, true), 8, sA, 1, 3<<24, sT, 1, 3<<24|3), strs))
 	for _, obj := range testutil.Objects(f, "*") {
-		data, err := os.ReadFile(obj)
-		if err != nil {
-			f.Fatal(err)
-		}
-		sec, err := elfBTFSection(data)
-		if err != nil {
-			f.Fatal(err)
+		sec, ok := objectBTF(f, obj)
+		if !ok {
+			f.Fatalf("%s has no .BTF", obj)
 		}
 		f.Add(sec)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s, err := ParseBytes(data, nil)
+		s, err := Parse(data, nil)
 		if err != nil {
 			return
 		}

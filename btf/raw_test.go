@@ -3,7 +3,6 @@ package btf
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"io"
 	"math"
 	"os"
@@ -79,13 +78,21 @@ func writeRawJSONTo(w io.Writer, s *Spec, ids []TypeID, pretty bool) error {
 	return bw.Flush()
 }
 
-// checkRawFile compares the plain, JSON and pretty JSON raw dumps of path
-// with bpftool's.
+// checkRawFile compares the plain, JSON and pretty JSON raw dumps of path,
+// raw BTF or an object file, with bpftool's.
 func checkRawFile(t *testing.T, path string) {
 	t.Helper()
-	s, err := ParseFile(path, nil)
-	if err != nil {
-		t.Fatal(err)
+	var s *Spec
+	if strings.HasSuffix(path, ".o") {
+		var ok bool
+		if s, ok = parseObject(t, path); !ok {
+			t.Fatalf("%s has no .BTF", path)
+		}
+	} else {
+		var err error
+		if s, err = ParseFile(path, nil); err != nil {
+			t.Fatal(err)
+		}
 	}
 	plain, compact, pretty := rawDumps(t, s, nil)
 	compareLines(t, "plain", testutil.BpftoolOutput(t, "btf", "dump", "file", path), plain)
@@ -125,12 +132,9 @@ func ciliumTestdata(t *testing.T) []string {
 func TestCiliumObjectsMatchBpftool(t *testing.T) {
 	for _, obj := range ciliumTestdata(t) {
 		t.Run(filepath.Base(obj), func(t *testing.T) {
-			s, err := ParseFile(obj, nil)
-			if errors.Is(err, errNoBTFSection) {
+			s, ok := parseObject(t, obj)
+			if !ok {
 				t.Skip("no .BTF")
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			plain, _, _ := rawDumps(t, s, nil)
 			compareLines(t, "plain", testutil.BpftoolOutput(t, "btf", "dump", "file", obj), plain)
@@ -140,10 +144,7 @@ func TestCiliumObjectsMatchBpftool(t *testing.T) {
 			}
 			compareLines(t, "format c", testutil.BpftoolOutput(t, "btf", "dump", "file", obj, "format", "c"), c.Bytes())
 			if strings.HasSuffix(obj, "-eb.elf") {
-				twin, err := ParseFile(strings.TrimSuffix(obj, "-eb.elf")+"-el.elf", nil)
-				if err != nil {
-					t.Fatal(err)
-				}
+				twin, _ := parseObject(t, strings.TrimSuffix(obj, "-eb.elf")+"-el.elf")
 				le, _, _ := rawDumps(t, twin, nil)
 				compareLines(t, "big vs little endian", le, plain)
 			}

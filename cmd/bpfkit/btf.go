@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"strconv"
 	"strings"
 
@@ -10,6 +12,7 @@ import (
 
 	"github.com/bpfkit/bpfkit/btf"
 	"github.com/bpfkit/bpfkit/objects"
+	"github.com/bpfkit/bpfkit/objects/elfobj"
 )
 
 const (
@@ -166,9 +169,13 @@ func parseBTFSource(words []string) (*btfSource, []string, error) {
 }
 
 // load reads and parses the source's BTF. Module BTF, from the kernel or
-// from /sys/kernel/btf/<module>, is split BTF on top of vmlinux.
-func (s *btfSource) load() (*btf.Spec, error) {
+// from /sys/kernel/btf/<module>, is split BTF on top of vmlinux; an object
+// file's BTF is its .BTF section.
+func (s *btfSource) load(c *cli.Context) (*btf.Spec, error) {
 	if s.file != "" {
+		if isELF(s.file) {
+			return objectBTF(c, s.file)
+		}
 		var base *btf.Spec
 		if strings.HasPrefix(s.file, sysfsBTFPrefix) && s.file != vmlinuxBTF {
 			var err error
@@ -189,6 +196,33 @@ func (s *btfSource) load() (*btf.Spec, error) {
 		}
 	}
 	return btf.Parse(data, base)
+}
+
+// isELF reports whether the file at path starts with the ELF magic.
+func isELF(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	magic := make([]byte, 4)
+	_, err = io.ReadFull(f, magic)
+	return err == nil && string(magic) == "\x7fELF"
+}
+
+// objectBTF parses the .BTF section of a BPF object file (or of the BPF
+// object a skeleton embeds).
+func objectBTF(c *cli.Context, path string) (*btf.Spec, error) {
+	f, err := elfobj.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	noteEmbedded(c, path, f)
+	data, ok := f.SectionData(".BTF")
+	if !ok {
+		return nil, errors.New("ELF file has no .BTF section")
+	}
+	return btf.Parse(data, nil)
 }
 
 // btfDump is `btf dump BTF_SRC [format {raw | c}]`.
@@ -241,7 +275,7 @@ func btfDump(c *cli.Context) error {
 	if src.what != "" {
 		what += src.what + ": "
 	}
-	spec, err := src.load()
+	spec, err := src.load(c)
 	if err != nil {
 		return fmt.Errorf("%s%w", what, err)
 	}

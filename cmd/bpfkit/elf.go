@@ -68,10 +68,7 @@ func elfAction(c *cli.Context, verb string, action func(*cli.Context, *elfobj.Fi
 	if err != nil {
 		return fmt.Errorf("elf %s: %w", verb, err)
 	}
-	if e := f.Embedded; e != nil {
-		out(c).Warn("Note: %s is not a BPF object; reading the BPF object embedded at offset 0x%x (%d bytes, 1 of %d)",
-			words[0], e.Offset, e.Size, e.Count)
-	}
+	noteEmbedded(c, words[0], f)
 	if f.BPFError != "" {
 		// The listing is complete; say why the BPF meaning is not.
 		out(c).Warn("Warning: %s: BPF meaning is partial: %s", words[0], render.OneLine(f.BPFError))
@@ -80,6 +77,15 @@ func elfAction(c *cli.Context, verb string, action func(*cli.Context, *elfobj.Fi
 		return fmt.Errorf("elf %s: %w", verb, err)
 	}
 	return nil
+}
+
+// noteEmbedded says so when the object read from path is one that another
+// ELF file (a libbpf skeleton) embeds.
+func noteEmbedded(c *cli.Context, path string, f *elfobj.File) {
+	if e := f.Embedded; e != nil {
+		out(c).Warn("Note: %s is not a BPF object; reading the BPF object embedded at offset 0x%x (%d bytes, 1 of %d)",
+			path, e.Offset, e.Size, e.Count)
+	}
 }
 
 // elfRelocations is `elf relocations FILE [section NAME]`.

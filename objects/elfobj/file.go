@@ -539,3 +539,14 @@ func (f *File) readRelocs(i int) error {
 	f.Relocations = append(f.Relocations, rs)
 	return nil
 }
+
+// SectionData returns the contents of the first section named name, and
+// whether there is one; a section without data in the file (NOBITS) has
+// none.
+func (f *File) SectionData(name string) ([]byte, bool) {
+	i := f.sectionByName(name)
+	if i <= 0 || f.Sections[i].TypeNum == shtNobits {
+		return nil, false
+	}
+	return f.sectionData(i), true
+}
