@@ -58,23 +58,29 @@ func TestParseHandBuilt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var raw bytes.Buffer
-	if err := WriteRaw(&raw, s, nil); err != nil {
+	checkDumps(t, s, "[1] INT 'int' size=4 bits_offset=0 nr_bits=32 encoding=SIGNED\n"+
+		"[2] STRUCT 's' size=4 vlen=1\n\t'a' type_id=1 bits_offset=0\n"+
+		"[3] TYPEDEF 't' type_id=2\n"+
+		"[4] PTR '(anon)' type_id=3\n",
+		"struct s {\n\tint a;\n};\n\ntypedef struct s t;\n")
+}
+
+// checkDumps checks the raw dump of s and that its C dump holds c.
+func checkDumps(t *testing.T, s *Spec, raw, c string) {
+	t.Helper()
+	var b bytes.Buffer
+	if err := WriteRaw(&b, s, nil); err != nil {
 		t.Fatal(err)
 	}
-	want := "[1] INT 'int' size=4 bits_offset=0 nr_bits=32 encoding=SIGNED\n" +
-		"[2] STRUCT 's' size=4 vlen=1\n\t'a' type_id=1 bits_offset=0\n" +
-		"[3] TYPEDEF 't' type_id=2\n" +
-		"[4] PTR '(anon)' type_id=3\n"
-	if raw.String() != want {
-		t.Errorf("raw:\n%s\nwant:\n%s", raw.String(), want)
+	if b.String() != raw {
+		t.Errorf("raw:\n%s\nwant:\n%s", b.String(), raw)
 	}
-	var c bytes.Buffer
-	if err := WriteC(&c, s, nil); err != nil {
+	b.Reset()
+	if err := WriteC(&b, s, nil); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(c.String(), "struct s {\n\tint a;\n};\n\ntypedef struct s t;\n") {
-		t.Errorf("C:\n%s", c.String())
+	if !strings.Contains(b.String(), c) {
+		t.Errorf("C:\n%s\nwant it to hold:\n%s", b.String(), c)
 	}
 }
 
@@ -92,21 +98,8 @@ func TestSplitBTF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var raw bytes.Buffer
-	if err := WriteRaw(&raw, s, nil); err != nil {
-		t.Fatal(err)
-	}
-	want := "[2] STRUCT 'mod' size=4 vlen=1\n\t'a' type_id=1 bits_offset=0\n[3] PTR '(anon)' type_id=2\n"
-	if raw.String() != want {
-		t.Errorf("split raw:\n%s\nwant:\n%s", raw.String(), want)
-	}
-	var c bytes.Buffer
-	if err := WriteC(&c, s, nil); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(c.String(), "struct mod {\n\tint a;\n};") {
-		t.Errorf("split C:\n%s", c.String())
-	}
+	checkDumps(t, s, "[2] STRUCT 'mod' size=4 vlen=1\n\t'a' type_id=1 bits_offset=0\n[3] PTR '(anon)' type_id=2\n",
+		"struct mod {\n\tint a;\n};")
 }
 
 // TestHostileBTF feeds broken and cyclic BTF: every case must end in an

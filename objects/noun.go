@@ -110,23 +110,21 @@ func (n *Noun[T, I]) OpenOne(sel Selector) (T, error) {
 	return objs[0], nil
 }
 
+// DescribeOne describes the one object sel selects.
+func (n *Noun[T, I]) DescribeOne(sel Selector) (*I, error) {
+	obj, err := n.OpenOne(sel)
+	if err != nil {
+		return nil, err
+	}
+	defer obj.Close()
+	return n.describe(obj)
+}
+
 // List describes the objects sel selects. When listing everything, objects
 // that vanish meanwhile are skipped.
 func (n *Noun[T, I]) List(sel Selector) ([]*I, error) {
 	if sel.All() && n.describeID != nil {
-		var infos []*I
-		err := n.eachID(func(id uint32) error {
-			info, err := n.describeID(id)
-			if errors.Is(err, os.ErrNotExist) {
-				return nil // it went away
-			}
-			if err != nil {
-				return fmt.Errorf("open %s %d: %w", n.name, id, PermissionHint(err))
-			}
-			infos = append(infos, info)
-			return nil
-		})
-		return infos, err
+		return gather(n.nextID, n.name, n.describeID)
 	}
 	objs, err := n.Open(sel)
 	if err != nil {
@@ -178,18 +176,7 @@ func (n *Noun[T, I]) takes(k SelectorKind) bool {
 
 // openAll opens every object of the noun.
 func (n *Noun[T, I]) openAll() ([]T, error) {
-	var objs []T
-	err := n.eachID(func(id uint32) error {
-		obj, err := n.fromID(id)
-		if errors.Is(err, os.ErrNotExist) {
-			return nil // it went away
-		}
-		if err != nil {
-			return fmt.Errorf("open %s %d: %w", n.name, id, PermissionHint(err))
-		}
-		objs = append(objs, obj)
-		return nil
-	})
+	objs, err := gather(n.nextID, n.name, n.fromID)
 	if err != nil {
 		closeAll(objs)
 		return nil, err
@@ -197,8 +184,23 @@ func (n *Noun[T, I]) openAll() ([]T, error) {
 	return objs, nil
 }
 
-func (n *Noun[T, I]) eachID(fn func(uint32) error) error {
-	return eachID(n.nextID, n.name, fn)
+// gather calls get with every id the GET_NEXT_ID command cmd walks and
+// collects the results; objects that went away meanwhile (get fails with
+// os.ErrNotExist) are skipped. On an error it returns what it has so far.
+func gather[X any](cmd uintptr, noun string, get func(uint32) (X, error)) ([]X, error) {
+	var all []X
+	err := eachID(cmd, noun, func(id uint32) error {
+		x, err := get(id)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil // it went away
+		}
+		if err != nil {
+			return fmt.Errorf("open %s %d: %w", noun, id, PermissionHint(err))
+		}
+		all = append(all, x)
+		return nil
+	})
+	return all, err
 }
 
 // eachID calls fn with every id that the GET_NEXT_ID command cmd walks,

@@ -12,27 +12,34 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// ProgramHeader is what bpftool's `prog show` says of a program first,
+// and repeats before each program's instructions when a dump selects
+// several.
+type ProgramHeader struct {
+	ID              uint32   `json:"id"`
+	Type            TypeName `json:"type"`
+	Name            string   `json:"name,omitempty"`
+	Tag             string   `json:"tag"`
+	GPLCompatible   bool     `json:"gpl_compatible"`
+	RunTimeNs       *uint64  `json:"run_time_ns,omitempty"`
+	RunCnt          *uint64  `json:"run_cnt,omitempty"`
+	RecursionMisses uint64   `json:"recursion_misses,omitempty"`
+}
+
 // ProgramInfo describes a loaded program with the fields of `bpftool prog
 // show`, in bpftool's JSON order.
 type ProgramInfo struct {
-	ID              uint32    `json:"id"`
-	Type            TypeName  `json:"type"`
-	Name            string    `json:"name,omitempty"`
-	Tag             string    `json:"tag"`
-	GPLCompatible   bool      `json:"gpl_compatible"`
-	RunTimeNs       *uint64   `json:"run_time_ns,omitempty"`
-	RunCnt          *uint64   `json:"run_cnt,omitempty"`
-	RecursionMisses uint64    `json:"recursion_misses,omitempty"`
-	LoadedAt        *int64    `json:"loaded_at,omitempty"` // epoch seconds
-	UID             *uint32   `json:"uid,omitempty"`
-	Orphaned        bool      `json:"orphaned"`
-	BytesXlated     uint32    `json:"bytes_xlated"`
-	Jited           bool      `json:"jited"`
-	BytesJited      *uint32   `json:"bytes_jited,omitempty"`
-	BytesMemlock    *int64    `json:"bytes_memlock,omitempty"`
-	MapIDs          []uint32  `json:"map_ids,omitempty"`
-	BTFID           uint32    `json:"btf_id,omitempty"`
-	Pinned          *[]string `json:"pinned,omitempty"`
+	ProgramHeader
+	LoadedAt     *int64    `json:"loaded_at,omitempty"` // epoch seconds
+	UID          *uint32   `json:"uid,omitempty"`
+	Orphaned     bool      `json:"orphaned"`
+	BytesXlated  uint32    `json:"bytes_xlated"`
+	Jited        bool      `json:"jited"`
+	BytesJited   *uint32   `json:"bytes_jited,omitempty"`
+	BytesMemlock *int64    `json:"bytes_memlock,omitempty"`
+	MapIDs       []uint32  `json:"map_ids,omitempty"`
+	BTFID        uint32    `json:"btf_id,omitempty"`
+	Pinned       *[]string `json:"pinned,omitempty"`
 
 	// KernelName is the name as the kernel stores it (at most 15 bytes).
 	KernelName string `json:"-"`
@@ -92,12 +99,14 @@ func describeProgramFD(fd int) (*ProgramInfo, error) {
 		return nil, fmt.Errorf("get program info: %w", err)
 	}
 	prog := &ProgramInfo{
+		ProgramHeader: ProgramHeader{
+			ID:            raw.ID,
+			Type:          ProgTypeName(ebpf.ProgramType(raw.Type)),
+			Tag:           fmt.Sprintf("%x", raw.Tag[:]),
+			GPLCompatible: raw.Flags&1 != 0,
+		},
 		Orphaned:       orphaned,
-		ID:             raw.ID,
-		Type:           ProgTypeName(ebpf.ProgramType(raw.Type)),
 		KernelName:     unix.ByteSliceToString(raw.Name[:]),
-		Tag:            fmt.Sprintf("%x", raw.Tag[:]),
-		GPLCompatible:  raw.Flags&1 != 0,
 		BytesXlated:    raw.XlatedProgLen,
 		Jited:          raw.JitedProgLen > 0,
 		BTFID:          raw.BTFID,

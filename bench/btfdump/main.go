@@ -12,36 +12,29 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
-	"time"
+
+	"github.com/bpfkit/bpfkit/bench/internal/timing"
 )
 
 var (
-	bpfkit  = flag.String("bpfkit", "bin/bpfkit", "bpfkit binary")
-	bpftool = flag.String("bpftool", "bpftool", "bpftool binary")
-	clang   = flag.String("clang", "clang-14", "clang for the compile check (empty: skip it)")
-	file    = flag.String("file", "/sys/kernel/btf/vmlinux", "BTF file to dump")
-	reps    = flag.Int("reps", 11, "runs per command (the median is reported)")
+	clang = flag.String("clang", "clang-14", "clang for the compile check (empty: skip it)")
+	file  = flag.String("file", "/sys/kernel/btf/vmlinux", "BTF file to dump")
+	reps  = flag.Int("reps", 11, "runs per command (the median is reported)")
 )
 
-func main() {
-	flag.Parse()
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		os.Exit(1)
-	}
-}
+func main() { timing.Main(run) }
 
 func run() error {
 	fmt.Printf("btf dump file %s, median of %d runs:\n", *file, *reps)
 	for _, format := range []string{"c", "raw"} {
 		args := []string{"btf", "dump", "file", *file, "format", format}
-		kit, tool, err := medians(args)
+		t, err := timing.Medians(*reps, append([]string{*timing.Bpfkit}, args...), append([]string{*timing.Bpftool}, args...))
 		if err != nil {
 			return err
 		}
+		kit, tool := t[0], t[1]
 		fmt.Printf("  format %-4s bpfkit %7.1f ms  bpftool %7.1f ms  bpftool/bpfkit %.2fx\n",
-			format, ms(kit), ms(tool), float64(tool)/float64(kit))
+			format, timing.Ms(kit), timing.Ms(tool), float64(tool)/float64(kit))
 	}
 	if *clang == "" {
 		return nil
@@ -51,7 +44,7 @@ func run() error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	header, err := exec.Command(*bpfkit, "btf", "dump", "file", *file, "format", "c").Output()
+	header, err := exec.Command(*timing.Bpfkit, "btf", "dump", "file", *file, "format", "c").Output()
 	if err != nil {
 		return fmt.Errorf("bpfkit btf dump: %w", err)
 	}
@@ -73,31 +66,3 @@ func run() error {
 
 // medians runs both tools reps times, alternating, and returns the median
 // durations.
-func medians(args []string) (kit, tool time.Duration, err error) {
-	var kits, tools []time.Duration
-	for range *reps {
-		d, err := timeRun(*bpfkit, args)
-		if err != nil {
-			return 0, 0, err
-		}
-		kits = append(kits, d)
-		if d, err = timeRun(*bpftool, args); err != nil {
-			return 0, 0, err
-		}
-		tools = append(tools, d)
-	}
-	slices.Sort(kits)
-	slices.Sort(tools)
-	return kits[len(kits)/2], tools[len(tools)/2], nil
-}
-
-func timeRun(tool string, args []string) (time.Duration, error) {
-	cmd := exec.Command(tool, args...)
-	start := time.Now()
-	if err := cmd.Run(); err != nil {
-		return 0, fmt.Errorf("%s %v: %w", tool, args, err)
-	}
-	return time.Since(start), nil
-}
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -21,12 +21,11 @@ import (
 	"sort"
 	"time"
 
+	"github.com/bpfkit/bpfkit/bench/internal/timing"
 	"github.com/cilium/ebpf"
 )
 
 var (
-	bpfkit  = flag.String("bpfkit", "bin/bpfkit", "bpfkit binary")
-	bpftool = flag.String("bpftool", "bpftool", "bpftool binary")
 	reps    = flag.Int("reps", 5, "runs per tool and map (the median is reported)")
 	scale   = flag.Int("scale", 1, "divide the map sizes by this (quick runs)")
 	jsonToo = flag.Bool("json", false, "also time and compare -j dumps")
@@ -39,13 +38,7 @@ type benchMap struct {
 	entries int
 }
 
-func main() {
-	flag.Parse()
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		os.Exit(1)
-	}
-}
+func main() { timing.Main(run) }
 
 func fillHash(m *ebpf.Map, n int) error {
 	const chunk = 1 << 16
@@ -207,7 +200,7 @@ func run() error {
 	if os.Geteuid() != 0 {
 		return fmt.Errorf("needs root")
 	}
-	bk, err := filepath.Abs(*bpfkit)
+	bk, err := filepath.Abs(*timing.Bpfkit)
 	if err != nil {
 		return err
 	}
@@ -255,66 +248,54 @@ func run() error {
 		}
 		m.Close()
 
-		toolArgs := []string{*bpftool, "map", "dump", "pinned", path}
+		toolArgs := []string{*timing.Bpftool, "map", "dump", "pinned", path}
 		kitArgs := []string{bk, "map", "dump", "pinned", path}
-		tres, err := timeRun(toolArgs)
-		if err != nil {
+		plain := func(args []string) (string, int, error) { return entries(args, false) }
+		if err := compare(bm.name, bm.entries, toolArgs, kitArgs, plain, &failed); err != nil {
 			return err
-		}
-		kres, err := timeRun(kitArgs)
-		if err != nil {
-			return err
-		}
-		tsum, tn, err := entries(toolArgs, false)
-		if err != nil {
-			return err
-		}
-		ksum, kn, err := entries(kitArgs, false)
-		if err != nil {
-			return err
-		}
-		same := "identical"
-		if tsum != ksum || tn != kn {
-			same = fmt.Sprintf("DIFFER (%d vs %d)", tn, kn)
-		}
-		fmt.Printf("%-13s %9d %11.3fs %11.3fs %7.1fx %11.1f MiB %10s\n", bm.name, bm.entries,
-			tres.median.Seconds(), kres.median.Seconds(), tres.median.Seconds()/kres.median.Seconds(),
-			float64(kres.maxRSS)/1024, same)
-		if same != "identical" {
-			failed = append(failed, bm.name)
 		}
 		if *jsonToo {
 			jt := append([]string{toolArgs[0], "-j"}, toolArgs[1:]...)
 			jk := append([]string{kitArgs[0], "-j"}, kitArgs[1:]...)
-			tres, err := timeRun(jt)
-			if err != nil {
+			if err := compare(bm.name+" -j", bm.entries, jt, jk, jsonEntries, &failed); err != nil {
 				return err
 			}
-			kres, err := timeRun(jk)
-			if err != nil {
-				return err
-			}
-			tsum, tn, err := jsonEntries(jt)
-			if err != nil {
-				return err
-			}
-			ksum, kn, err := jsonEntries(jk)
-			if err != nil {
-				return err
-			}
-			same := "identical"
-			if tsum != ksum || tn != kn {
-				same = fmt.Sprintf("DIFFER (%d vs %d)", tn, kn)
-				failed = append(failed, bm.name+" -j")
-			}
-			fmt.Printf("%-13s %9d %11.3fs %11.3fs %7.1fx %11.1f MiB %10s\n", bm.name+" -j", bm.entries,
-				tres.median.Seconds(), kres.median.Seconds(), tres.median.Seconds()/kres.median.Seconds(),
-				float64(kres.maxRSS)/1024, same)
 		}
 		os.Remove(path)
 	}
 	if len(failed) > 0 {
 		return fmt.Errorf("bpfkit and bpftool printed different entries for %v", failed)
 	}
+	return nil
+}
+
+// compare times bpftool's and bpfkit's dump of one map, checks that both
+// print the same entries (adding name to failed when not), and prints a
+// line of the table.
+func compare(name string, n int, toolArgs, kitArgs []string, read func([]string) (string, int, error), failed *[]string) error {
+	tres, err := timeRun(toolArgs)
+	if err != nil {
+		return err
+	}
+	kres, err := timeRun(kitArgs)
+	if err != nil {
+		return err
+	}
+	tsum, tn, err := read(toolArgs)
+	if err != nil {
+		return err
+	}
+	ksum, kn, err := read(kitArgs)
+	if err != nil {
+		return err
+	}
+	same := "identical"
+	if tsum != ksum || tn != kn {
+		same = fmt.Sprintf("DIFFER (%d vs %d)", tn, kn)
+		*failed = append(*failed, name)
+	}
+	fmt.Printf("%-13s %9d %11.3fs %11.3fs %7.1fx %11.1f MiB %10s\n", name, n,
+		tres.median.Seconds(), kres.median.Seconds(), tres.median.Seconds()/kres.median.Seconds(),
+		float64(kres.maxRSS)/1024, same)
 	return nil
 }

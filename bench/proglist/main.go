@@ -10,29 +10,20 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"os"
 	"os/exec"
 	"slices"
-	"time"
 
+	"github.com/bpfkit/bpfkit/bench/internal/timing"
 	"github.com/cilium/ebpf"
 	ebpfasm "github.com/cilium/ebpf/asm"
 )
 
 var (
-	bpfkit  = flag.String("bpfkit", "bin/bpfkit", "bpfkit binary")
-	bpftool = flag.String("bpftool", "bpftool", "bpftool binary")
-	reps    = flag.Int("reps", 9, "runs per command (the median is reported)")
-	count   = flag.Int("programs", 2000, "programs to load")
+	reps  = flag.Int("reps", 9, "runs per command (the median is reported)")
+	count = flag.Int("programs", 2000, "programs to load")
 )
 
-func main() {
-	flag.Parse()
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		os.Exit(1)
-	}
-}
+func main() { timing.Main(run) }
 
 func run() error {
 	m, err := ebpf.NewMap(&ebpf.MapSpec{Name: "bench_proglist", Type: ebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: 1})
@@ -55,11 +46,11 @@ func run() error {
 		defer p.Close()
 	}
 
-	kitIDs, err := listedIDs(*bpfkit)
+	kitIDs, err := listedIDs(*timing.Bpfkit)
 	if err != nil {
 		return err
 	}
-	toolIDs, err := listedIDs(*bpftool)
+	toolIDs, err := listedIDs(*timing.Bpftool)
 	if err != nil {
 		return err
 	}
@@ -68,22 +59,19 @@ func run() error {
 	}
 	fmt.Printf("prog list with %d programs loaded (%d listed by both), median of %d runs:\n", *count, len(kitIDs), *reps)
 	for _, args := range [][]string{{"prog", "list"}, {"-j", "prog", "list"}} {
-		kit, err := median(*bpfkit, args...)
+		t, err := timing.Medians(*reps, append([]string{*timing.Bpfkit}, args...), append([]string{*timing.Bpftool}, args...))
 		if err != nil {
 			return err
 		}
-		tool, err := median(*bpftool, args...)
-		if err != nil {
-			return err
-		}
+		kit, tool := t[0], t[1]
 		fmt.Printf("  %-14s bpfkit %8.1f ms  bpftool %8.1f ms  bpftool/bpfkit %.2fx\n",
-			fmt.Sprint(args), ms(kit), ms(tool), float64(tool)/float64(kit))
+			fmt.Sprint(args), timing.Ms(kit), timing.Ms(tool), float64(tool)/float64(kit))
 	}
-	v, err := median(*bpfkit, "--version")
+	v, err := timing.Medians(*reps, []string{*timing.Bpfkit, "--version"})
 	if err != nil {
 		return err
 	}
-	fmt.Printf("  bpfkit --version %.1f ms\n", ms(v))
+	fmt.Printf("  bpfkit --version %.1f ms\n", timing.Ms(v[0]))
 	return nil
 }
 
@@ -106,19 +94,3 @@ func listedIDs(tool string) ([]uint32, error) {
 	slices.Sort(ids)
 	return ids, nil
 }
-
-func median(tool string, args ...string) (time.Duration, error) {
-	times := make([]time.Duration, 0, *reps)
-	for range *reps {
-		cmd := exec.Command(tool, args...)
-		start := time.Now()
-		if err := cmd.Run(); err != nil {
-			return 0, fmt.Errorf("%s %v: %w", tool, args, err)
-		}
-		times = append(times, time.Since(start))
-	}
-	slices.Sort(times)
-	return times[len(times)/2], nil
-}
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

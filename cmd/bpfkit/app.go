@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -224,6 +225,43 @@ func ensureTracefs(c *cli.Context) error {
 		return nil
 	}
 	return objects.EnsureTracefs()
+}
+
+// keyword is one bpftool keyword after a command's object: a flag, or a
+// word that takes a value (what names what the value is, for errors).
+type keyword struct {
+	name string
+	flag *bool
+	// value receives the word after the keyword.
+	value *string
+	what  string
+}
+
+// parseKeywords parses bpftool keywords, in any order, each by unique
+// prefix (the first keyword in kws wins).
+func parseKeywords(words []string, kws ...keyword) error {
+	names := make([]string, len(kws))
+	for i, k := range kws {
+		names[i] = k.name
+	}
+	for len(words) > 0 {
+		name, ok := matchKeyword(words[0], names...)
+		if !ok {
+			return fmt.Errorf("unknown argument '%s'", words[0])
+		}
+		k := kws[slices.Index(names, name)]
+		if k.flag != nil {
+			*k.flag = true
+			words = words[1:]
+			continue
+		}
+		if len(words) < 2 {
+			return fmt.Errorf("'%s' needs a %s", name, k.what)
+		}
+		*k.value = words[1]
+		words = words[2:]
+	}
+	return nil
 }
 
 // noMoreArgs fails when words are left over after a command's arguments.

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cilium/ebpf/pin"
 	"github.com/urfave/cli/v2"
 
 	"github.com/bpfkit/bpfkit/btf"
@@ -108,42 +109,19 @@ func parseBTFSource(words []string) (*btfSource, []string, error) {
 		src.file, src.what = words[1], words[1]
 		return src, words[2:], nil
 	case "prog":
-		sel, rest, err := objects.Programs.ParseSelector(words[1:])
+		info, rest, err := describeSelected(objects.Programs, words[1:])
 		if err != nil {
 			return nil, nil, err
 		}
-		p, err := objects.Programs.OpenOne(sel)
-		if err != nil {
-			return nil, nil, err
-		}
-		defer p.Close()
-		info, err := objects.DescribeProgram(p)
-		if err != nil {
-			return nil, nil, err
-		}
-		if info.BTFID == 0 {
-			return nil, nil, fmt.Errorf("program %d has no BTF", info.ID)
-		}
-		src.id, src.what = info.BTFID, fmt.Sprintf("program %d", info.ID)
-		return src, rest, nil
+		return src, rest, src.objectBTF("program", info.ID, info.BTFID)
 	}
-	sel, rest, err := objects.Maps.ParseSelector(words[1:])
+	info, rest, err := describeSelected(objects.Maps, words[1:])
 	if err != nil {
 		return nil, nil, err
 	}
-	m, err := objects.Maps.OpenOne(sel)
-	if err != nil {
+	if err := src.objectBTF("map", info.ID, info.BTFID); err != nil {
 		return nil, nil, err
 	}
-	defer m.Close()
-	info, err := objects.DescribeMap(m)
-	if err != nil {
-		return nil, nil, err
-	}
-	if info.BTFID == 0 {
-		return nil, nil, fmt.Errorf("map %d has no BTF", info.ID)
-	}
-	src.id, src.what = info.BTFID, fmt.Sprintf("map %d", info.ID)
 	key, value := btf.TypeID(info.BTFKeyTypeID), btf.TypeID(info.BTFValueTypeID)
 	part := "kv"
 	if len(rest) > 0 {
@@ -166,6 +144,26 @@ func parseBTFSource(words []string) (*btfSource, []string, error) {
 		src.roots = []btf.TypeID{key, value}
 	}
 	return src, rest, nil
+}
+
+// describeSelected parses the selector at the front of words and describes
+// the one object it selects.
+func describeSelected[T pin.Pinner, I any](noun *objects.Noun[T, I], words []string) (*I, []string, error) {
+	sel, rest, err := noun.ParseSelector(words)
+	if err != nil {
+		return nil, nil, err
+	}
+	info, err := noun.DescribeOne(sel)
+	return info, rest, err
+}
+
+// objectBTF makes the source the BTF object of a program or map.
+func (s *btfSource) objectBTF(noun string, id, btfID uint32) error {
+	if btfID == 0 {
+		return fmt.Errorf("%s %d has no BTF", noun, id)
+	}
+	s.id, s.what = btfID, fmt.Sprintf("%s %d", noun, id)
+	return nil
 }
 
 // load reads and parses the source's BTF. Module BTF, from the kernel or

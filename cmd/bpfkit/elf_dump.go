@@ -29,33 +29,13 @@ type elfDumpArgs struct {
 // parseElfDumpArgs parses the words after FILE.
 func parseElfDumpArgs(words []string) (elfDumpArgs, error) {
 	var a elfDumpArgs
-	for len(words) > 0 {
-		kw, ok := matchKeyword(words[0], "section", "program", "opcodes", "linum")
-		if !ok {
-			return a, fmt.Errorf("unknown argument '%s'", words[0])
-		}
-		switch kw {
-		case "opcodes":
-			a.opcodes = true
-		case "linum":
-			a.linum = true
-		case "section", "program":
-			if len(words) < 2 {
-				return a, fmt.Errorf("'%s' needs a name", kw)
-			}
-			if a.section != "" || a.program != "" {
-				return a, errors.New("give at most one of 'section' and 'program'")
-			}
-			if kw == "section" {
-				a.section = words[1]
-			} else {
-				a.program = words[1]
-			}
-			words = words[1:]
-		}
-		words = words[1:]
+	err := parseKeywords(words, keyword{name: "section", value: &a.section, what: "name"},
+		keyword{name: "program", value: &a.program, what: "name"},
+		keyword{name: "opcodes", flag: &a.opcodes}, keyword{name: "linum", flag: &a.linum})
+	if err == nil && a.section != "" && a.program != "" {
+		err = errors.New("give at most one of 'section' and 'program'")
 	}
-	return a, nil
+	return a, err
 }
 
 // elfDump is `elf dump FILE ...`.

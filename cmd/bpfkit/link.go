@@ -14,26 +14,13 @@ import (
 const linkSpec = "LINK := { id ID | pinned FILE }"
 
 func linkCommand() *cli.Command {
-	show := &cli.Command{
-		Name:      "show",
-		Aliases:   []string{"list"},
-		Usage:     "list links",
-		ArgsUsage: "[LINK]\n\n" + linkSpec,
-		Action:    linkShow,
-	}
 	detach := &cli.Command{
 		Name:      "detach",
 		Usage:     "detach a link from its hook (its pins stay, defunct)",
 		ArgsUsage: "LINK\n\n" + linkSpec,
 		Action:    linkDetach,
 	}
-	return &cli.Command{
-		Name:        "link",
-		Usage:       "inspect links",
-		ArgsUsage:   "COMMAND",
-		Action:      linkShow,
-		Subcommands: []*cli.Command{show, pinCommand(objects.Links, "link", linkSpec), detach},
-	}
+	return nounCommand("link", "inspect links", "links", linkShow, linkSpec, pinCommand(objects.Links, "link", linkSpec), detach)
 }
 
 // linkShow is `link show [LINK]`.

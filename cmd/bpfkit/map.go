@@ -10,20 +10,7 @@ import (
 const mapSpec = "MAP := { id ID | pinned FILE | name NAME }"
 
 func mapCommand() *cli.Command {
-	show := &cli.Command{
-		Name:      "show",
-		Aliases:   []string{"list"},
-		Usage:     "list maps",
-		ArgsUsage: "[MAP]\n\n" + mapSpec,
-		Action:    mapShow,
-	}
-	return &cli.Command{
-		Name:        "map",
-		Usage:       "inspect maps and their contents",
-		ArgsUsage:   "COMMAND",
-		Action:      mapShow,
-		Subcommands: append([]*cli.Command{show}, mapDataCommands()...),
-	}
+	return nounCommand("map", "inspect maps and their contents", "maps", mapShow, mapSpec, mapDataCommands()...)
 }
 
 // mapShow is `map show [MAP]`.

@@ -10,20 +10,8 @@ import (
 const progSpec = "PROG := { id ID | pinned FILE | tag TAG | name NAME }"
 
 func progCommand() *cli.Command {
-	show := &cli.Command{
-		Name:      "show",
-		Aliases:   []string{"list"},
-		Usage:     "list loaded programs",
-		ArgsUsage: "[PROG]\n\n" + progSpec,
-		Action:    progShow,
-	}
-	return &cli.Command{
-		Name:        "prog",
-		Usage:       "inspect programs",
-		ArgsUsage:   "COMMAND",
-		Action:      progShow,
-		Subcommands: append([]*cli.Command{show, progDumpCommand()}, progLoadCommands()...),
-	}
+	return nounCommand("prog", "inspect programs", "loaded programs", progShow, progSpec,
+		append([]*cli.Command{progDumpCommand()}, progLoadCommands()...)...)
 }
 
 // progShow is `prog show [PROG]`.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 
 	"github.com/cilium/ebpf"
 	"github.com/urfave/cli/v2"
@@ -16,12 +17,12 @@ import (
 
 // progDumpCommand is `prog dump {xlated|jited} PROG [...]`.
 func progDumpCommand() *cli.Command {
+	const linum = "linum      file, line and column of each source line\n"
 	xlated := &cli.Command{
 		Name:  "xlated",
 		Usage: "print a program's translated instructions in the kernel's syntax",
 		ArgsUsage: "PROG [opcodes] [linum] [visual] [file FILE]\n\n" + progSpec + "\n\n" +
-			"opcodes    the raw bytes of each instruction\n" +
-			"linum      file, line and column of each source line\n" +
+			"opcodes    the raw bytes of each instruction\n" + linum +
 			"visual     a DOT control-flow graph (not with -j)\n" +
 			"file FILE  write the raw instructions to FILE instead",
 		Action: func(c *cli.Context) error { return progDump(c, "xlated") },
@@ -30,8 +31,7 @@ func progDumpCommand() *cli.Command {
 		Name:  "jited",
 		Usage: "disassemble a program's JIT-compiled machine code (x86-64, arm64)",
 		ArgsUsage: "PROG [opcodes] [linum] [file FILE]\n\n" + progSpec + "\n\n" +
-			"opcodes    the bytes of each machine instruction\n" +
-			"linum      file, line and column of each source line\n" +
+			"opcodes    the bytes of each machine instruction\n" + linum +
 			"file FILE  write the raw image to FILE instead",
 		Action: func(c *cli.Context) error { return progDump(c, "jited") },
 	}
@@ -51,30 +51,13 @@ type dumpArgs struct {
 
 func parseDumpArgs(kind string, words []string) (dumpArgs, error) {
 	var a dumpArgs
-	keywords := []string{"opcodes", "linum", "visual", "file"}
+	kws := []keyword{{name: "opcodes", flag: &a.opcodes}, {name: "linum", flag: &a.linum}, {name: "visual", flag: &a.visual},
+		{name: "file", value: &a.file, what: "path"}}
 	if kind == "jited" {
-		keywords = []string{"opcodes", "linum", "file"}
+		kws = slices.Delete(kws, 2, 3) // no visual
 	}
-	for len(words) > 0 {
-		kw, ok := matchKeyword(words[0], keywords...)
-		if !ok {
-			return a, fmt.Errorf("unknown argument '%s'", words[0])
-		}
-		switch kw {
-		case "opcodes":
-			a.opcodes = true
-		case "linum":
-			a.linum = true
-		case "visual":
-			a.visual = true
-		case "file":
-			if len(words) < 2 {
-				return a, errors.New("'file' needs a path")
-			}
-			a.file = words[1]
-			words = words[1:]
-		}
-		words = words[1:]
+	if err := parseKeywords(words, kws...); err != nil {
+		return a, err
 	}
 	if a.file != "" && (a.opcodes || a.linum || a.visual) {
 		return a, errors.New("'file' cannot be combined with opcodes, linum or visual")

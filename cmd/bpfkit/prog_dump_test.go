@@ -78,14 +78,7 @@ func libraryGraph(t *testing.T, id uint32) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ks, err := objects.LoadKallsyms()
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines, err := bpfasm.XlatedGraph(info, ks)
-	if err != nil {
-		t.Fatal(err)
-	}
+	lines := xlated(t, bpfasm.XlatedGraph, info)
 	var b bytes.Buffer
 	bpfasm.FprintDOT(&b, lines, bpfasm.PrintOptions{})
 	return b.String()
@@ -183,14 +176,7 @@ func TestProgDumpAllInstructions(t *testing.T) {
 		t.Fatal(err)
 	}
 	id, _ := info.ID()
-	ks, err := objects.LoadKallsyms()
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines, err := bpfasm.Xlated(info, ks)
-	if err != nil {
-		t.Fatal(err)
-	}
+	lines := xlated(t, bpfasm.Xlated, info)
 	var want bytes.Buffer
 	bpfasm.Fprint(&want, lines, bpfasm.PrintOptions{Opcodes: true, Linum: true})
 	if got := mustBpfkit(t, "prog", "dump", "xlated", "id", itoa(uint32(id)), "opcodes", "linum"); got != want.String() {
@@ -267,4 +253,19 @@ func TestProgDumpErrors(t *testing.T) {
 			t.Errorf("%v: exit %d, output %q, want an error containing %q", tc.args, r.code, r.stderr+r.stdout, tc.want)
 		}
 	}
+}
+
+// xlated lists a loaded program's translated instructions with build
+// (bpfasm.Xlated or XlatedGraph) and the kernel's symbols.
+func xlated(t *testing.T, build func(*ebpf.ProgramInfo, bpfasm.SymbolTable) ([]bpfasm.Line, error), info *ebpf.ProgramInfo) []bpfasm.Line {
+	t.Helper()
+	ks, err := objects.LoadKallsyms()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := build(info, ks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lines
 }

@@ -11,6 +11,25 @@ import (
 	"github.com/bpfkit/bpfkit/objects"
 )
 
+// nounCommand is the command of one object noun (prog, map, link): show
+// (alias list, and the noun alone), then the other verbs.
+func nounCommand(name, usage, what string, show cli.ActionFunc, spec string, verbs ...*cli.Command) *cli.Command {
+	showCmd := &cli.Command{
+		Name:      "show",
+		Aliases:   []string{"list"},
+		Usage:     "list " + what,
+		ArgsUsage: "[" + strings.ToUpper(name) + "]\n\n" + spec,
+		Action:    show,
+	}
+	return &cli.Command{
+		Name:        name,
+		Usage:       usage,
+		ArgsUsage:   "COMMAND",
+		Action:      show,
+		Subcommands: append([]*cli.Command{showCmd}, verbs...),
+	}
+}
+
 // showAction is `prog show`, `map show` and `link show`: parse an optional
 // selector, list what it selects, add pinned paths with -f, and print.
 func showAction[T pin.Pinner, I any, PI interface {

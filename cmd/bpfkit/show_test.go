@@ -12,6 +12,7 @@ import (
 	ebpfasm "github.com/cilium/ebpf/asm"
 	ebpfbtf "github.com/cilium/ebpf/btf"
 	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/pin"
 	"golang.org/x/sys/unix"
 
 	"github.com/bpfkit/bpfkit/internal/testutil"
@@ -23,11 +24,7 @@ import (
 func loadProg(t *testing.T, spec *ebpf.ProgramSpec) (*ebpf.Program, uint32) {
 	t.Helper()
 	p := testutil.NewProgram(t, spec)
-	id, err := objects.Programs.ID(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p, id
+	return p, mustID(t, objects.Programs, p)
 }
 
 // newMap creates a map from spec, closes it when the test ends, and returns
@@ -35,11 +32,17 @@ func loadProg(t *testing.T, spec *ebpf.ProgramSpec) (*ebpf.Program, uint32) {
 func newMap(t *testing.T, spec *ebpf.MapSpec) (*ebpf.Map, uint32) {
 	t.Helper()
 	m := testutil.NewMap(t, spec)
-	id, err := objects.Maps.ID(m)
+	return m, mustID(t, objects.Maps, m)
+}
+
+// mustID is the id of an object of noun.
+func mustID[T pin.Pinner, I any](t *testing.T, noun *objects.Noun[T, I], obj T) uint32 {
+	t.Helper()
+	id, err := noun.ID(obj)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return m, id
+	return id
 }
 
 // sameFields checks that got has every field of want (bpftool's JSON

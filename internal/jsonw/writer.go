@@ -138,32 +138,27 @@ func (j *Writer) Null() { j.Raw("null") }
 
 // HexBytes writes bpftool's byte array: ["0x01","0x02",...].
 func (j *Writer) HexBytes(b []byte) {
-	j.StartArray()
-	buf := j.scr[:0]
-	for i, c := range b {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		buf = append(buf, '"', '0', 'x', hexDigits[c>>4], hexDigits[c&15], '"')
-	}
-	j.w.Write(buf)
-	j.scr = buf
-	if len(b) > 0 {
-		j.sep = ','
-	}
-	j.EndArray()
+	j.bytes(b, func(buf []byte, c byte) []byte {
+		return append(buf, '"', '0', 'x', hexDigits[c>>4], hexDigits[c&15], '"')
+	})
 }
 
 // IntBytes writes a byte array as decimal numbers, as bpftool's event_pipe
 // does for sample data.
 func (j *Writer) IntBytes(b []byte) {
+	j.bytes(b, func(buf []byte, c byte) []byte { return strconv.AppendUint(buf, uint64(c), 10) })
+}
+
+// bytes writes an array of one element per byte of b, each appended by
+// elem, in one write.
+func (j *Writer) bytes(b []byte, elem func([]byte, byte) []byte) {
 	j.StartArray()
 	buf := j.scr[:0]
 	for i, c := range b {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		buf = strconv.AppendUint(buf, uint64(c), 10)
+		buf = elem(buf, c)
 	}
 	j.w.Write(buf)
 	j.scr = buf

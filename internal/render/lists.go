@@ -58,9 +58,6 @@ func (p *jsonPrinter) BTFObjects(objs []*objects.BTFInfo, one bool) error {
 
 func programRows(progs []*objects.ProgramInfo, withPins bool) ([]string, [][]string) {
 	header := []string{"ID", "TYPE", "NAME", "TAG", "GPL", "LOADED AT", "UID", "XLATED", "JITED", "MEMLOCK", "MAPS", "BTF"}
-	if withPins {
-		header = append(header, "PINNED")
-	}
 	rows := make([][]string, 0, len(progs))
 	for _, p := range progs {
 		loaded := "-"
@@ -89,19 +86,13 @@ func programRows(progs []*objects.ProgramInfo, withPins bool) ([]string, [][]str
 			orDash(joinIDs(p.MapIDs)),
 			idOrDash(p.BTFID),
 		}
-		if withPins {
-			row = append(row, pinsCell(p.Pinned))
-		}
 		rows = append(rows, row)
 	}
-	return header, rows
+	return withPinned(header, rows, withPins, func(i int) *[]string { return progs[i].Pinned })
 }
 
 func mapRows(maps []*objects.MapInfo, withPins bool) ([]string, [][]string) {
 	header := []string{"ID", "TYPE", "NAME", "FLAGS", "KEY", "VALUE", "MAX ENTRIES", "MEMLOCK", "FROZEN", "BTF"}
-	if withPins {
-		header = append(header, "PINNED")
-	}
 	rows := make([][]string, 0, len(maps))
 	for _, m := range maps {
 		typ := m.Type.String()
@@ -120,19 +111,13 @@ func mapRows(maps []*objects.MapInfo, withPins bool) ([]string, [][]string) {
 			yesNo(m.Frozen != 0),
 			idOrDash(m.BTFID),
 		}
-		if withPins {
-			row = append(row, pinsCell(m.Pinned))
-		}
 		rows = append(rows, row)
 	}
-	return header, rows
+	return withPinned(header, rows, withPins, func(i int) *[]string { return maps[i].Pinned })
 }
 
 func linkRows(links []*objects.LinkInfo, withPins bool) ([]string, [][]string) {
 	header := []string{"ID", "TYPE", "PROG", "DETAILS"}
-	if withPins {
-		header = append(header, "PINNED")
-	}
 	rows := make([][]string, 0, len(links))
 	for _, l := range links {
 		details := make([]string, 0, len(l.Details))
@@ -145,12 +130,21 @@ func linkRows(links []*objects.LinkInfo, withPins bool) ([]string, [][]string) {
 			strconv.FormatUint(uint64(l.ProgID), 10),
 			orDash(strings.Join(details, "  ")),
 		}
-		if withPins {
-			row = append(row, pinsCell(l.Pinned))
-		}
 		rows = append(rows, row)
 	}
-	return header, rows
+	return withPinned(header, rows, withPins, func(i int) *[]string { return links[i].Pinned })
+}
+
+// withPinned adds the PINNED column (-f) to a table of objects, pinned(i)
+// giving the pins of row i.
+func withPinned(header []string, rows [][]string, add bool, pinned func(int) *[]string) ([]string, [][]string) {
+	if !add {
+		return header, rows
+	}
+	for i := range rows {
+		rows[i] = append(rows[i], pinsCell(pinned(i)))
+	}
+	return append(header, "PINNED"), rows
 }
 
 // The cells of tables: "-" for what is absent.

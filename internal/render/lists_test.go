@@ -16,10 +16,10 @@ import (
 func TestTableGolden(t *testing.T) {
 	at, uid, jited, memlock := int64(1795322160), uint32(0), uint32(246), int64(4096)
 	progs := []*objects.ProgramInfo{
-		{ID: 540, Type: objects.ProgTypeName(ebpf.SchedCLS), Name: "demo_prog", Tag: "95be9623b37d5819", GPLCompatible: true,
+		{ProgramHeader: objects.ProgramHeader{ID: 540, Type: objects.ProgTypeName(ebpf.SchedCLS), Name: "demo_prog", Tag: "95be9623b37d5819", GPLCompatible: true},
 			LoadedAt: &at, UID: &uid, BytesXlated: 408, Jited: true, BytesJited: &jited, BytesMemlock: &memlock,
 			MapIDs: []uint32{131, 134}, BTFID: 111},
-		{ID: 7, Type: objects.ProgTypeName(ebpf.ProgramType(999)), Tag: "0000000000000000", BytesXlated: 16},
+		{ProgramHeader: objects.ProgramHeader{ID: 7, Type: objects.ProgTypeName(ebpf.ProgramType(999)), Tag: "0000000000000000"}, BytesXlated: 16},
 	}
 	var buf strings.Builder
 	p := New(&buf, io.Discard, Format{})

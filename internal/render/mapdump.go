@@ -185,21 +185,9 @@ func (p *DumpPrinter) entryPlain(e *mapdata.Entry) {
 	l := &p.lay
 	b := p.line[:0]
 	if !mapdata.IsPerCPU(l.Type) {
-		breakNames := l.KeySize > 16 || l.ValueSize > 16
-		single := l.KeySize+l.ValueSize <= 24 && !breakNames
-		sep := byte(' ')
-		if breakNames {
-			sep = '\n'
-		}
+		sep := nameSep(int(l.KeySize), int(l.ValueSize))
 		if l.KeySize > 0 {
-			b = append(b, "key:"...)
-			b = append(b, sep)
-			b = AppendHex(b, e.Key)
-			if single {
-				b = append(b, ' ', ' ')
-			} else {
-				b = append(b, '\n')
-			}
+			b = appendPlainKey(b, e.Key, int(l.ValueSize))
 		}
 		if l.ValueSize > 0 {
 			if mapdata.IsMapOfMaps(l.Type) {
@@ -240,6 +228,30 @@ func (p *DumpPrinter) entryPlain(e *mapdata.Entry) {
 	}
 	p.line = b
 	p.bw.Write(b)
+}
+
+// nameSep is what follows "key:" and "value:" in bpftool's plain element
+// (print_entry_plain): a newline when the key or the value is longer than
+// 16 bytes, a space otherwise.
+func nameSep(keyLen, valueLen int) byte {
+	if keyLen > 16 || valueLen > 16 {
+		return '\n'
+	}
+	return ' '
+}
+
+// appendPlainKey appends "key:" and key in hex, then two spaces when the
+// value follows on the same line (key and value fit 24 bytes and neither
+// breaks), or a newline.
+func appendPlainKey(b, key []byte, valueLen int) []byte {
+	sep := nameSep(len(key), valueLen)
+	b = append(b, "key:"...)
+	b = append(b, sep)
+	b = AppendHex(b, key)
+	if sep == ' ' && len(key)+valueLen <= 24 {
+		return append(b, ' ', ' ')
+	}
+	return append(b, '\n')
 }
 
 func padTo(b []byte, n int) []byte {
@@ -292,23 +304,9 @@ func (p *DumpPrinter) entryError(e *mapdata.Entry) {
 	} else if e.Errno == unix.ENOSPC && l.Type == ebpf.ReusePortSockArray {
 		msg = "<cannot read>"
 	}
-	breakNames := l.KeySize > 16 || len(msg) > 16
-	single := int(l.KeySize)+len(msg) <= 24 && !breakNames
-	sep := byte(' ')
-	if breakNames {
-		sep = '\n'
-	}
-	b := p.line[:0]
-	b = append(b, "key:"...)
-	b = append(b, sep)
-	b = AppendHex(b, e.Key)
-	if single {
-		b = append(b, ' ', ' ')
-	} else {
-		b = append(b, '\n')
-	}
+	b := appendPlainKey(p.line[:0], e.Key, len(msg))
 	b = append(b, "value:"...)
-	b = append(b, sep)
+	b = append(b, nameSep(len(e.Key), len(msg)))
 	b = append(b, msg...)
 	b = append(b, '\n')
 	p.line = b
@@ -329,17 +327,10 @@ func (p *DumpPrinter) entryJSON(e *mapdata.Entry) {
 			j.Uint(uint64(binary.LittleEndian.Uint32(padTo(e.Value, 4))))
 		}
 	} else {
-		j.Name("values")
-		j.StartArray()
-		for i, v := range e.PerCPU {
-			j.StartObject()
-			j.Name("cpu")
-			j.Int(int64(i))
-			j.Name("value")
+		writePerCPU(j, e.PerCPU, func(v []byte) error {
 			j.HexBytes(v)
-			j.EndObject()
-		}
-		j.EndArray()
+			return nil
+		})
 	}
 	if l.ValueType != nil {
 		j.Name("formatted")
@@ -365,14 +356,20 @@ func (p *DumpPrinter) typedKV(e *mapdata.Entry, mode btf.ValueMode) {
 		btf.WriteValue(j, l.ValueType, e.Value, mode)
 		return
 	}
+	writePerCPU(j, e.PerCPU, func(v []byte) error { return btf.WriteValue(j, l.ValueType, v, mode) })
+}
+
+// writePerCPU writes bpftool's per-CPU values, "values":[{"cpu":N,"value":
+// ...},...], each value by write; it stops after the first that fails.
+func writePerCPU(j *jsonw.Writer, values [][]byte, write func([]byte) error) {
 	j.Name("values")
 	j.StartArray()
-	for i, v := range e.PerCPU {
+	for i, v := range values {
 		j.StartObject()
 		j.Name("cpu")
 		j.Int(int64(i))
 		j.Name("value")
-		err := btf.WriteValue(j, l.ValueType, v, mode)
+		err := write(v)
 		j.EndObject()
 		if err != nil {
 			break

@@ -54,32 +54,14 @@ func (p *jsonPrinter) ProgDump(dumps []ProgDump) error {
 	}
 	progs := make([]progWithInsns, len(dumps))
 	for i, d := range dumps {
-		progs[i] = progWithInsns{progHeader: headerOf(d.Header), Insns: bodies[i]}
+		progs[i] = progWithInsns{ProgramHeader: d.Header.ProgramHeader, Insns: bodies[i]}
 	}
 	return p.print(progs)
 }
 
-// progHeader is the part of `prog show` bpftool repeats before each dump
-// when a selector matches several programs.
-type progHeader struct {
-	ID              uint32           `json:"id"`
-	Type            objects.TypeName `json:"type"`
-	Name            string           `json:"name,omitempty"`
-	Tag             string           `json:"tag"`
-	GPLCompatible   bool             `json:"gpl_compatible"`
-	RunTimeNs       *uint64          `json:"run_time_ns,omitempty"`
-	RunCnt          *uint64          `json:"run_cnt,omitempty"`
-	RecursionMisses uint64           `json:"recursion_misses,omitempty"`
-}
-
 type progWithInsns struct {
-	progHeader
+	objects.ProgramHeader
 	Insns any `json:"insns"`
-}
-
-func headerOf(p *objects.ProgramInfo) progHeader {
-	return progHeader{ID: p.ID, Type: p.Type, Name: p.Name, Tag: p.Tag, GPLCompatible: p.GPLCompatible,
-		RunTimeNs: p.RunTimeNs, RunCnt: p.RunCnt, RecursionMisses: p.RecursionMisses}
 }
 
 // progHeaderPlain is the first line of bpftool's plain `prog show`.

@@ -31,23 +31,24 @@ func LoadCollection(tb testing.TB, path string) *ebpf.Collection {
 // NewProgram loads spec and unloads it when the test ends.
 func NewProgram(tb testing.TB, spec *ebpf.ProgramSpec) *ebpf.Program {
 	tb.Helper()
-	p, err := ebpf.NewProgram(spec)
-	if err != nil {
-		tb.Fatalf("load %s: %v", spec.Name, err)
-	}
-	tb.Cleanup(func() { p.Close() })
-	return p
+	return create(tb, "load "+spec.Name, ebpf.NewProgram, spec)
 }
 
 // NewMap creates a map from spec and closes it when the test ends.
 func NewMap(tb testing.TB, spec *ebpf.MapSpec) *ebpf.Map {
 	tb.Helper()
-	m, err := ebpf.NewMap(spec)
+	return create(tb, "create map "+spec.Name, ebpf.NewMap, spec)
+}
+
+// create makes a kernel object from spec and closes it when the test ends.
+func create[S any, O interface{ Close() error }](tb testing.TB, what string, make func(S) (O, error), spec S) O {
+	tb.Helper()
+	obj, err := make(spec)
 	if err != nil {
-		tb.Fatalf("create map %s: %v", spec.Name, err)
+		tb.Fatalf("%s: %v", what, err)
 	}
-	tb.Cleanup(func() { m.Close() })
-	return m
+	tb.Cleanup(func() { obj.Close() })
+	return obj
 }
 
 // ReturnZero is the smallest program: r0 = 0; exit.

@@ -78,3 +78,14 @@ func haveKprobes() bool {
 
 func progID(p *ebpf.Program) uint32 { id, _ := objects.Programs.ID(p); return id }
 func mapID(m *ebpf.Map) uint32      { id, _ := objects.Maps.ID(m); return id }
+
+// startRun starts a run session of obj and closes it when the test ends.
+func startRun(t *testing.T, obj *Object, opts RunOptions) *Session {
+	t.Helper()
+	s, err := StartRun(obj, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}

@@ -171,11 +171,7 @@ func TestRunTracepipe(t *testing.T) {
 	}()
 	obj := openObject(t, "tracepoint")
 	pid := os.Getpid()
-	s, err := StartRun(obj, RunOptions{Set: []string{fmt.Sprintf("targ_pid=%d", pid)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := startRun(t, obj, RunOptions{Set: []string{fmt.Sprintf("targ_pid=%d", pid)}})
 	want := fmt.Sprintf("bpfkit-tp openat pid=%d", pid)
 	deadline := time.After(10 * time.Second)
 	for found := false; !found; {
@@ -211,12 +207,7 @@ func TestRunTracepipe(t *testing.T) {
 
 func TestRunTpBTF(t *testing.T) {
 	testutil.RequirePrivileged(t)
-	obj := openObject(t, "tpbtf")
-	s, err := StartRun(obj, RunOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := startRun(t, openObject(t, "tpbtf"), RunOptions{})
 	if len(s.Attached) != 1 || s.Attached[0].Hook != "tp_btf sched_process_exec" {
 		t.Errorf("attached %+v", s.Attached[0])
 	}
@@ -364,12 +355,7 @@ func TestRunNetAndSkips(t *testing.T) {
 
 func TestRunUprobe(t *testing.T) {
 	testutil.RequirePrivileged(t)
-	obj := openObject(t, "uprobe")
-	s, err := StartRun(obj, RunOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := startRun(t, openObject(t, "uprobe"), RunOptions{})
 	if len(s.Attached) != 2 || s.Attached[0].Hook != "uprobe /lib/x86_64-linux-gnu/libc.so.6:getpid" {
 		t.Fatalf("attached %+v", s.Attached)
 	}
@@ -441,11 +427,7 @@ func TestRunPerfArray(t *testing.T) {
 		t.Errorf("event type %v", got)
 	}
 	pid := uint32(os.Getpid())
-	s, err := StartRun(obj, RunOptions{Set: []string{fmt.Sprintf("targ_pid=%d", pid)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := startRun(t, obj, RunOptions{Set: []string{fmt.Sprintf("targ_pid=%d", pid)}})
 	if len(s.Sources) != 1 || s.Sources[0].Type != "perf_event_array" || s.Attached[0].Hook != "tracepoint syscalls/sys_enter_openat" {
 		t.Fatalf("sources %+v attached %+v", s.Sources, s.Attached)
 	}

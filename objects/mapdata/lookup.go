@@ -6,38 +6,28 @@ import "github.com/cilium/ebpf"
 // is set (pop and dequeue); the key is ignored by maps without keys
 // (queues, stacks).
 func Lookup(m *ebpf.Map, l Layout, key []byte, andDelete bool) (*Entry, error) {
-	e := &Entry{Key: key}
+	lookup := m.Lookup
+	if andDelete {
+		lookup = m.LookupAndDelete
+	}
 	var k any
 	if l.KeySize > 0 {
 		k = key
 	}
+	e := &Entry{Key: key}
+	var value any
 	if IsPerCPU(l.Type) {
-		vals := make([][]byte, l.PossibleCPUs)
-		for i := range vals {
-			vals[i] = make([]byte, l.ValueSize)
+		e.PerCPU = make([][]byte, l.PossibleCPUs)
+		for i := range e.PerCPU {
+			e.PerCPU[i] = make([]byte, l.ValueSize)
 		}
-		var err error
-		if andDelete {
-			err = m.LookupAndDelete(k, vals)
-		} else {
-			err = m.Lookup(k, vals)
-		}
-		if err != nil {
-			return nil, err
-		}
-		e.PerCPU = vals
-		return e, nil
-	}
-	val := make([]byte, l.ValueSize)
-	var err error
-	if andDelete {
-		err = m.LookupAndDelete(k, val)
+		value = e.PerCPU
 	} else {
-		err = m.Lookup(k, val)
+		e.Value = make([]byte, l.ValueSize)
+		value = e.Value
 	}
-	if err != nil {
+	if err := lookup(k, value); err != nil {
 		return nil, err
 	}
-	e.Value = val
 	return e, nil
 }
