@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -61,6 +62,10 @@ func programRows(progs []*objects.ProgramInfo, withPins bool) ([]string, [][]str
 	if withPins {
 		header = append(header, "PINNED")
 	}
+	withPIDs := slices.ContainsFunc(progs, func(p *objects.ProgramInfo) bool { return len(p.PIDs) > 0 })
+	if withPIDs {
+		header = append(header, "PIDS")
+	}
 	rows := make([][]string, 0, len(progs))
 	for _, p := range progs {
 		loaded := "-"
@@ -92,6 +97,9 @@ func programRows(progs []*objects.ProgramInfo, withPins bool) ([]string, [][]str
 		if withPins {
 			row = append(row, pinsCell(p.Pinned))
 		}
+		if withPIDs {
+			row = append(row, ownersCell(p.PIDs))
+		}
 		rows = append(rows, row)
 	}
 	return header, rows
@@ -101,6 +109,10 @@ func mapRows(maps []*objects.MapInfo, withPins bool) ([]string, [][]string) {
 	header := []string{"ID", "TYPE", "NAME", "FLAGS", "KEY", "VALUE", "MAX ENTRIES", "MEMLOCK", "FROZEN", "BTF"}
 	if withPins {
 		header = append(header, "PINNED")
+	}
+	withPIDs := slices.ContainsFunc(maps, func(m *objects.MapInfo) bool { return len(m.PIDs) > 0 })
+	if withPIDs {
+		header = append(header, "PIDS")
 	}
 	rows := make([][]string, 0, len(maps))
 	for _, m := range maps {
@@ -123,6 +135,9 @@ func mapRows(maps []*objects.MapInfo, withPins bool) ([]string, [][]string) {
 		if withPins {
 			row = append(row, pinsCell(m.Pinned))
 		}
+		if withPIDs {
+			row = append(row, ownersCell(m.PIDs))
+		}
 		rows = append(rows, row)
 	}
 	return header, rows
@@ -132,6 +147,10 @@ func linkRows(links []*objects.LinkInfo, withPins bool) ([]string, [][]string) {
 	header := []string{"ID", "TYPE", "PROG", "DETAILS"}
 	if withPins {
 		header = append(header, "PINNED")
+	}
+	withPIDs := slices.ContainsFunc(links, func(l *objects.LinkInfo) bool { return len(l.PIDs) > 0 })
+	if withPIDs {
+		header = append(header, "PIDS")
 	}
 	rows := make([][]string, 0, len(links))
 	for _, l := range links {
@@ -147,6 +166,9 @@ func linkRows(links []*objects.LinkInfo, withPins bool) ([]string, [][]string) {
 		}
 		if withPins {
 			row = append(row, pinsCell(l.Pinned))
+		}
+		if withPIDs {
+			row = append(row, ownersCell(l.PIDs))
 		}
 		rows = append(rows, row)
 	}
@@ -194,6 +216,15 @@ func joinIDs(ids []uint32) string {
 	s := make([]string, len(ids))
 	for i, id := range ids {
 		s[i] = strconv.FormatUint(uint64(id), 10)
+	}
+	return strings.Join(s, ",")
+}
+
+// ownersCell is bpftool's plain form of pids: comm(pid), comma-separated.
+func ownersCell(owners []objects.Owner) string {
+	s := make([]string, len(owners))
+	for i, o := range owners {
+		s[i] = o.Comm + "(" + strconv.Itoa(o.PID) + ")"
 	}
 	return strings.Join(s, ",")
 }
