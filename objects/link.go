@@ -19,13 +19,15 @@ type Field struct {
 }
 
 // LinkInfo describes a link with the fields of `bpftool link show`: the
-// common ones, then the details of its type in bpftool's order.
+// common ones, then the details of its type in bpftool's order, then where
+// it is pinned and which processes hold it.
 type LinkInfo struct {
 	ID      uint32
 	Type    TypeName
 	ProgID  uint32
 	Details []Field
 	Pinned  *[]string
+	PIDs    []Owner
 }
 
 // MarshalJSON writes bpftool's field order: id, type, prog_id, the
@@ -39,9 +41,12 @@ func (l *LinkInfo) MarshalJSON() ([]byte, error) {
 	b.Write(typ)
 	b.WriteString(`,"prog_id":`)
 	b.WriteString(strconv.FormatUint(uint64(l.ProgID), 10))
-	fields := l.Details
+	fields := l.Details[:len(l.Details):len(l.Details)]
 	if l.Pinned != nil {
-		fields = append(fields[:len(fields):len(fields)], Field{"pinned", *l.Pinned})
+		fields = append(fields, Field{"pinned", *l.Pinned})
+	}
+	if len(l.PIDs) > 0 {
+		fields = append(fields, Field{"pids", l.PIDs})
 	}
 	for _, f := range fields {
 		v, err := json.Marshal(f.Value)
@@ -83,7 +88,8 @@ var Links = &Noun[link.Link, LinkInfo]{
 		}
 		return uint32(info.ID), nil
 	},
-	describe: DescribeLink,
+	describe:  DescribeLink,
+	addOwners: func(l *LinkInfo, o *Owners) { l.PIDs = o.Links[l.ID] },
 }
 
 // DescribeLink describes l; some details need raw calls on its file

@@ -24,6 +24,7 @@ type MapInfo struct {
 	Frozen        int       `json:"frozen"`
 	BTFID         uint32    `json:"btf_id,omitempty"`
 	Pinned        *[]string `json:"pinned,omitempty"`
+	PIDs          []Owner   `json:"pids,omitempty"`
 
 	// BTFKeyTypeID and BTFValueTypeID are the key and value types in the
 	// map's BTF (BTFID); zero when the map has none.
@@ -51,7 +52,8 @@ var Maps = &Noun[*ebpf.Map, MapInfo]{
 		}
 		return raw.ID, nil
 	},
-	describe: DescribeMap,
+	describe:  DescribeMap,
+	addOwners: func(m *MapInfo, o *Owners) { m.PIDs = o.Maps[m.ID] },
 	matches: func(m *ebpf.Map, sel Selector) bool {
 		raw, err := mapInfoRaw(m.FD())
 		return err == nil && sel.Kind == SelectName && unix.ByteSliceToString(raw.Name[:]) == sel.Value

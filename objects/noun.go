@@ -36,6 +36,8 @@ type Noun[T pin.Pinner, I any] struct {
 	describeID func(uint32) (*I, error)
 	// matches reports whether an object fits a tag or name selector.
 	matches func(T, Selector) bool
+	// addOwners sets the processes holding the object described.
+	addOwners func(*I, *Owners)
 }
 
 // String returns the noun as messages spell it.
@@ -120,9 +122,25 @@ func (n *Noun[T, I]) DescribeOne(sel Selector) (*I, error) {
 	return n.describe(obj)
 }
 
-// List describes the objects sel selects. When listing everything, objects
-// that vanish meanwhile are skipped.
+// List describes the objects sel selects, with the processes that hold
+// each (one scan of /proc, while the kernel is asked). When listing
+// everything, objects that vanish meanwhile are skipped.
 func (n *Noun[T, I]) List(sel Selector) ([]*I, error) {
+	scan := make(chan *Owners, 1)
+	go func() {
+		o, _ := ScanOwners()
+		scan <- o
+	}()
+	infos, err := n.list(sel)
+	if owners := <-scan; owners != nil {
+		for _, info := range infos {
+			n.addOwners(info, owners)
+		}
+	}
+	return infos, err
+}
+
+func (n *Noun[T, I]) list(sel Selector) ([]*I, error) {
 	if sel.All() && n.describeID != nil {
 		return gather(n.nextID, n.name, n.describeID)
 	}

@@ -40,6 +40,7 @@ type ProgramInfo struct {
 	MapIDs       []uint32  `json:"map_ids,omitempty"`
 	BTFID        uint32    `json:"btf_id,omitempty"`
 	Pinned       *[]string `json:"pinned,omitempty"`
+	PIDs         []Owner   `json:"pids,omitempty"`
 
 	// KernelName is the name as the kernel stores it (at most 15 bytes).
 	KernelName string `json:"-"`
@@ -70,6 +71,7 @@ var Programs = &Noun[*ebpf.Program, ProgramInfo]{
 	describe:   DescribeProgram,
 	describeID: describeProgramID,
 	matches:    programMatches,
+	addOwners:  func(p *ProgramInfo, o *Owners) { p.PIDs = o.Programs[p.ID] },
 }
 
 // DescribeProgram describes p. Each call asks the kernel afresh.

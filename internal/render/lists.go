@@ -88,7 +88,7 @@ func programRows(progs []*objects.ProgramInfo, withPins bool) ([]string, [][]str
 		}
 		rows = append(rows, row)
 	}
-	return withPinned(header, rows, withPins, func(i int) *[]string { return progs[i].Pinned })
+	return withHolders(header, rows, withPins, func(i int) (*[]string, []objects.Owner) { return progs[i].Pinned, progs[i].PIDs })
 }
 
 func mapRows(maps []*objects.MapInfo, withPins bool) ([]string, [][]string) {
@@ -113,7 +113,7 @@ func mapRows(maps []*objects.MapInfo, withPins bool) ([]string, [][]string) {
 		}
 		rows = append(rows, row)
 	}
-	return withPinned(header, rows, withPins, func(i int) *[]string { return maps[i].Pinned })
+	return withHolders(header, rows, withPins, func(i int) (*[]string, []objects.Owner) { return maps[i].Pinned, maps[i].PIDs })
 }
 
 func linkRows(links []*objects.LinkInfo, withPins bool) ([]string, [][]string) {
@@ -132,19 +132,35 @@ func linkRows(links []*objects.LinkInfo, withPins bool) ([]string, [][]string) {
 		}
 		rows = append(rows, row)
 	}
-	return withPinned(header, rows, withPins, func(i int) *[]string { return links[i].Pinned })
+	return withHolders(header, rows, withPins, func(i int) (*[]string, []objects.Owner) { return links[i].Pinned, links[i].PIDs })
 }
 
-// withPinned adds the PINNED column (-f) to a table of objects, pinned(i)
-// giving the pins of row i.
-func withPinned(header []string, rows [][]string, add bool, pinned func(int) *[]string) ([]string, [][]string) {
-	if !add {
-		return header, rows
+// withHolders adds the optional columns of a table of objects: PINNED
+// (with -f) and PIDS (when a process holds any of them). holders(i) gives
+// the pins and owning processes of row i.
+func withHolders(header []string, rows [][]string, withPins bool, holders func(int) (*[]string, []objects.Owner)) ([]string, [][]string) {
+	withPIDs := false
+	for i := range rows {
+		if _, owners := holders(i); len(owners) > 0 {
+			withPIDs = true
+		}
 	}
 	for i := range rows {
-		rows[i] = append(rows[i], pinsCell(pinned(i)))
+		pinned, owners := holders(i)
+		if withPins {
+			rows[i] = append(rows[i], pinsCell(pinned))
+		}
+		if withPIDs {
+			rows[i] = append(rows[i], ownersCell(owners))
+		}
 	}
-	return append(header, "PINNED"), rows
+	if withPins {
+		header = append(header, "PINNED")
+	}
+	if withPIDs {
+		header = append(header, "PIDS")
+	}
+	return header, rows
 }
 
 // The cells of tables: "-" for what is absent.
@@ -188,6 +204,15 @@ func joinIDs(ids []uint32) string {
 	s := make([]string, len(ids))
 	for i, id := range ids {
 		s[i] = strconv.FormatUint(uint64(id), 10)
+	}
+	return strings.Join(s, ",")
+}
+
+// ownersCell is bpftool's plain form of pids: comm(pid), comma-separated.
+func ownersCell(owners []objects.Owner) string {
+	s := make([]string, len(owners))
+	for i, o := range owners {
+		s[i] = o.Comm + "(" + strconv.Itoa(o.PID) + ")"
 	}
 	return strings.Join(s, ",")
 }
