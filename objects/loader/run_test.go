@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	ebpfbtf "github.com/cilium/ebpf/btf"
 	"net"
 	"os"
 	"os/exec"
@@ -93,7 +94,7 @@ func TestRunTracepointPIDFilter(t *testing.T) {
 	defer os.Remove(marker)
 	obj := openObject(t, "tracepoint")
 	pid := uint32(os.Getpid())
-	s, err := StartRun(obj, RunOptions{Set: []string{fmt.Sprintf("targ_pid=%d", pid)}})
+	s, err := StartRun(obj, RunOptions{Set: []string{fmt.Sprintf("targ_pid=%d", pid)}, KeepSelf: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +125,8 @@ func TestRunTracepointPIDFilter(t *testing.T) {
 			t.Errorf("targ_pid=%d let through an event of pid %d (%s)", pid, e.PID, e.Comm)
 		}
 	}
-	progs, srcs := s.Summary()
+	sum := s.Summary()
+	progs, srcs := sum.Programs, sum.Sources
 	if len(progs) != 1 || progs[0].Name != "trace_openat" || progs[0].ID == 0 {
 		t.Errorf("summary %+v", progs)
 	} else if progs[0].Stats && progs[0].RunCount == 0 {
@@ -171,7 +173,7 @@ func TestRunTracepipe(t *testing.T) {
 	}()
 	obj := openObject(t, "tracepoint")
 	pid := os.Getpid()
-	s := startRun(t, obj, RunOptions{Set: []string{fmt.Sprintf("targ_pid=%d", pid)}})
+	s := startRun(t, obj, RunOptions{Set: []string{fmt.Sprintf("targ_pid=%d", pid)}, KeepSelf: true})
 	want := fmt.Sprintf("bpfkit-tp openat pid=%d", pid)
 	deadline := time.After(10 * time.Second)
 	for found := false; !found; {
@@ -225,7 +227,7 @@ func TestRunKprobe(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	obj := openObject(t, "kprobe")
 	pid := uint32(os.Getpid())
-	s, err := StartRun(obj, RunOptions{Set: []string{fmt.Sprintf("targ_pid=%d", pid)}})
+	s, err := StartRun(obj, RunOptions{Set: []string{fmt.Sprintf("targ_pid=%d", pid)}, KeepSelf: true})
 	if !haveKprobes() {
 		if err == nil || !strings.Contains(err.Error(), ErrNoKprobes.Error()) {
 			t.Fatalf("kernel without kprobes: got %v", err)
@@ -249,7 +251,7 @@ func TestRunKprobe(t *testing.T) {
 func TestRunFentry(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	obj := openObject(t, "fentry")
-	s, err := StartRun(obj, RunOptions{Set: []string{fmt.Sprintf("targ_pid=%d", os.Getpid())}})
+	s, err := StartRun(obj, RunOptions{Set: []string{fmt.Sprintf("targ_pid=%d", os.Getpid())}, KeepSelf: true})
 	if tramp := haveTrampolines(); tramp != nil {
 		if err == nil || !strings.Contains(err.Error(), "need BPF trampoline support") {
 			t.Fatalf("kernel without trampolines: got %v", err)
@@ -403,15 +405,19 @@ func TestEventTypes(t *testing.T) {
 	} {
 		obj := openObject(t, name)
 		got := map[string]string{}
-		for m, st := range EventTypes(obj) {
-			got[m] = st.Name
+		d, err := EventTypes(obj, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for m, st := range d.Types {
+			got[m] = st.TypeName()
 		}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("%s: %v, want %v", name, got, want)
 		}
 	}
 	obj := openObject(t, "tracepoint")
-	if st, err := EventType(obj, "struct event"); err != nil || st.Size != 56 {
+	if st, err := EventType(obj, "struct event"); err != nil || st.(*ebpfbtf.Struct).Size != 56 {
 		t.Errorf("EventType: %v %v", st, err)
 	}
 	if _, err := EventType(obj, "nosuch"); err == nil || !strings.Contains(err.Error(), "structs: event,") {
@@ -423,11 +429,11 @@ func TestEventTypes(t *testing.T) {
 func TestRunPerfArray(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	obj := openObject(t, "perf")
-	if got := EventTypes(obj)["perf_openat"]; got == nil || got.Name != "event" {
-		t.Errorf("event type %v", got)
+	if d, _ := EventTypes(obj, nil); d.Types["perf_openat"] == nil || d.Types["perf_openat"].TypeName() != "event" {
+		t.Errorf("event type %v", d.Types)
 	}
 	pid := uint32(os.Getpid())
-	s := startRun(t, obj, RunOptions{Set: []string{fmt.Sprintf("targ_pid=%d", pid)}})
+	s := startRun(t, obj, RunOptions{Set: []string{fmt.Sprintf("targ_pid=%d", pid)}, KeepSelf: true})
 	if len(s.Sources) != 1 || s.Sources[0].Type != "perf_event_array" || s.Attached[0].Hook != "tracepoint syscalls/sys_enter_openat" {
 		t.Fatalf("sources %+v attached %+v", s.Sources, s.Attached)
 	}
@@ -456,7 +462,8 @@ func TestRunPerfArray(t *testing.T) {
 }
 
 // TestRunCiliumObjects runs objects not written here: cilium/ebpf's test
-// objects attach what their sections allow and skip the rest.
+// objects attach what their sections allow and skip the rest; one with
+// nothing to attach fails at once, naming each program and why.
 func TestRunCiliumObjects(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	td := filepath.Join(testutil.CiliumModuleDir(t), "testdata")
@@ -470,6 +477,12 @@ func TestRunCiliumObjects(t *testing.T) {
 			t.Fatal(err)
 		}
 		s, err := StartRun(obj, RunOptions{Attach: AttachOptions{Iface: "lo"}, Load: LoadOptions{PinRoot: testutil.PinDir(t)}})
+		if want.attached == 0 {
+			if !errors.Is(err, ErrNothingAttached) || strings.Count(err.Error(), "(socket): socket filters attach to a socket") != want.skipped {
+				t.Errorf("%s: %v, want ErrNothingAttached naming %d programs", name, err, want.skipped)
+			}
+			continue
+		}
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
