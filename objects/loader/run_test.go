@@ -375,10 +375,11 @@ func TestRunUprobe(t *testing.T) {
 func TestSetVariable(t *testing.T) {
 	obj := openObject(t, "tracepoint")
 	for _, tc := range []struct{ kv, err string }{
+		{"targ_pid=1e3", ""},
 		{"targ_pid=42", ""},
 		{"targ_pid=0x2a", ""},
-		{"targ_pid=-1", `set targ_pid: "-1" is not a 32-bit unsigned integer`},
-		{"targ_pid=4294967296", `set targ_pid: "4294967296" is not a 32-bit unsigned integer`},
+		{"targ_pid=-1", `set targ_pid: "-1" is not a 32-bit unsigned integer (0 to 4294967295)`},
+		{"targ_pid=4294967296", `set targ_pid: "4294967296" is not a 32-bit unsigned integer (0 to 4294967295)`},
 		{"tag=hello", ""},
 		{"tag=far too long", `set tag: "far too long" is longer than 8 bytes`},
 		{"nope=1", "set nope: no such global variable (globals: tag, targ_pid, unused_event)"},
@@ -556,7 +557,41 @@ func TestSetVariableParsesAsMapUpdate(t *testing.T) {
 			t.Errorf("%s=%s: %q, want %q", tc.name, tc.value, got, tc.want)
 		}
 	}
-	if err := SetVariable(obj.Spec, "targ_pid", `{"a":1}`); err == nil || err.Error() != `set targ_pid: "{\"a\":1}" is not a 32-bit unsigned integer` {
+	if err := SetVariable(obj.Spec, "targ_pid", `{"a":1}`); err == nil || err.Error() != `set targ_pid: "{\"a\":1}" is not a 32-bit unsigned integer (0 to 4294967295)` {
 		t.Errorf("JSON for an integer: %v", err)
+	}
+}
+
+// TestSetConsts: a const that is not volatile is refused, naming it and
+// the fix; a volatile one no instruction reads is set with a warning; a
+// signed one takes -1.
+func TestSetConsts(t *testing.T) {
+	obj := openObject(t, "consts")
+	err := SetVariable(obj.Spec.Copy(), "folded_limit", "7")
+	if err == nil || !strings.Contains(err.Error(), "set folded_limit: folded_limit is const but not volatile") || !strings.Contains(err.Error(), "`const volatile`") {
+		t.Errorf("folded_limit: %v", err)
+	}
+	if w := unreadVariable(obj, "unread_knob"); w != "set unread_knob: no instruction of the object reads unread_knob, so its value changes nothing" {
+		t.Errorf("unread_knob: %q", w)
+	}
+	if w := unreadVariable(obj, "signed_knob"); w != "" {
+		t.Errorf("signed_knob is read, yet: %q", w)
+	}
+	spec := obj.Spec.Copy()
+	if err := SetVariable(spec, "signed_knob", "-1"); err != nil {
+		t.Fatal(err)
+	}
+	var v int32
+	if err := spec.Variables["signed_knob"].Get(&v); err != nil || v != -1 {
+		t.Errorf("signed_knob = %d, %v", v, err)
+	}
+
+	testutil.RequirePrivileged(t)
+	s := startRun(t, obj, RunOptions{Set: []string{"unread_knob=3", "signed_knob=-1"}})
+	if len(s.Warnings) != 1 || !strings.Contains(s.Warnings[0], "unread_knob") {
+		t.Errorf("warnings %q", s.Warnings)
+	}
+	if _, err := StartRun(obj, RunOptions{Set: []string{"folded_limit=1"}}); err == nil {
+		t.Error("run --set folded_limit worked")
 	}
 }
