@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	ebpfbtf "github.com/cilium/ebpf/btf"
 
@@ -128,6 +129,9 @@ type DemoPrinter interface {
 	Intro(listing []bpfasm.Line) error
 	Loaded(d *loader.Demo, xlated []bpfasm.Line) error
 	Waiting(count int) error
+	// Quiet says that no record came for d and that the demo opens
+	// file itself to make one.
+	Quiet(d time.Duration, file string) error
 	Record(rec loader.DemoRecord) error
 	End(records int, lost uint64) error
 }
