@@ -82,7 +82,7 @@ func writeHist(w io.Writer, counts []uint64) error {
 	_, high := slotRange(len(counts) - 1)
 	width := len(fmt.Sprint(high))
 	var b strings.Builder
-	fmt.Fprintf(&b, "%*s%-*s : count    distribution\n", width, "value", width+4, "")
+	fmt.Fprintf(&b, "%-*s : count    distribution\n", 2*width+4, strings.Repeat(" ", max(width-4, 0))+"value")
 	for i, c := range counts {
 		low, high := slotRange(i)
 		stars := 0

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -349,7 +348,7 @@ func finalContents(m *ebpf.Map) MapContents {
 	var all []*mapdata.Entry
 	err = mapdata.Dump(m, nil, func(e *mapdata.Entry) error {
 		if shape != mapdata.NotHist || len(mc.Entries) < SummaryEntries {
-			all = append(all, copyEntry(e))
+			all = append(all, e.Clone())
 			if shape == mapdata.NotHist {
 				mc.Entries = all
 			}
@@ -366,14 +365,6 @@ func finalContents(m *ebpf.Map) MapContents {
 		mc.Hist, mc.Err = mapdata.Histograms(l, shape, all)
 	}
 	return mc
-}
-
-func copyEntry(e *mapdata.Entry) *mapdata.Entry {
-	c := &mapdata.Entry{Key: slices.Clone(e.Key), Value: slices.Clone(e.Value), Errno: e.Errno}
-	for _, v := range e.PerCPU {
-		c.PerCPU = append(c.PerCPU, slices.Clone(v))
-	}
-	return c
 }
 
 // Close detaches every link, stops the readers and unloads the object,
