@@ -43,10 +43,10 @@ func (c *dwarfConv) convert(t dwarf.Type, depth int) (ebpfbtf.Type, error) {
 		out = &ebpfbtf.Void{}
 	case *dwarf.BoolType:
 		out = &ebpfbtf.Int{Name: v.Name, Size: size, Encoding: ebpfbtf.Bool}
-	case *dwarf.CharType:
-		out = &ebpfbtf.Int{Name: v.Name, Size: size, Encoding: ebpfbtf.Signed | ebpfbtf.Char}
-	case *dwarf.UcharType:
-		out = &ebpfbtf.Int{Name: v.Name, Size: size, Encoding: ebpfbtf.Char}
+	case *dwarf.CharType: // as clang writes char to BTF: signed, by name
+		out = &ebpfbtf.Int{Name: v.Name, Size: size, Encoding: ebpfbtf.Signed}
+	case *dwarf.UcharType: // unsigned char: a plain unsigned integer
+		out = &ebpfbtf.Int{Name: v.Name, Size: size, Encoding: ebpfbtf.Unsigned}
 	case *dwarf.IntType:
 		out = &ebpfbtf.Int{Name: v.Name, Size: size, Encoding: ebpfbtf.Signed}
 	case *dwarf.UintType:
