@@ -1,6 +1,7 @@
 package testutil
 
 import (
+	"os"
 	"testing"
 	"time"
 	"unsafe"
@@ -113,4 +114,16 @@ func WaitCountsAtMost(tb testing.TB, limit Counts, names ...string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	tb.Fatalf("kernel objects named %v: %+v, want at most %+v", names, got, limit)
+}
+
+// RequireKprobes skips the test on a kernel without kprobes (no kprobe
+// PMU: built without CONFIG_KPROBES), as this project's development host
+// is; the qemu guest of make vmtest has them. The skip is by design and
+// BPFKIT_STRICT=1 keeps it a skip. It also requires root.
+func RequireKprobes(tb testing.TB) {
+	tb.Helper()
+	RequirePrivileged(tb)
+	if _, err := os.Stat("/sys/bus/event_source/devices/kprobe"); err != nil {
+		tb.Skipf("the kernel has no kprobes (%v); make vmtest runs this test on one that has", err)
+	}
 }
