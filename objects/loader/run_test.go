@@ -595,3 +595,58 @@ func TestSetConsts(t *testing.T) {
 		t.Error("run --set folded_limit worked")
 	}
 }
+
+// TestEventTypesDWARF: the learner's programs keep their record struct on
+// the stack or behind bpf_ringbuf_reserve's pointer, out of BTF; it is
+// found in DWARF by the output call's size and the calling function's
+// locals. --event-type names DWARF types and fixed-size integers; without
+// DWARF the records are hex, and the note says why and what to do.
+func TestEventTypesDWARF(t *testing.T) {
+	for obj, m := range map[string]string{"learner/opensnoop": "events", "learner/bootstrap": "rb", "learner/uretprobe": "events"} {
+		o, err := Open(testutil.Object(t, obj))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := EventTypes(o, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st, ok := d.Types[m].(*ebpfbtf.Struct); !ok || st.Name != "event" || d.From[m] != "DWARF" {
+			t.Errorf("%s: %v from %q (hex: %q)", obj, d.Types[m], d.From[m], d.Hex[m])
+		}
+	}
+	o, err := Open(testutil.Object(t, "learner/opensnoop"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{"u32": "u32", "__s64": "__s64", "uint16_t": "__u16", "struct args_t": "args_t", "event": "event"} {
+		typ, err := EventType(o, name)
+		if err != nil || typ.TypeName() != want {
+			t.Errorf("--event-type %s: %v %v", name, typ, err)
+		}
+	}
+	if _, err := EventType(o, "nosuch"); err == nil || !strings.Contains(err.Error(), "not in the object's BTF or DWARF") || !strings.Contains(err.Error(), "args_t, event") {
+		t.Errorf("--event-type nosuch: %v", err)
+	}
+	if d, err := EventTypes(o, []string{"events=u64"}); err != nil || d.From["events"] != "--event-type" || d.Types["events"].TypeName() != "u64" {
+		t.Errorf("events=u64: %+v %v", d, err)
+	}
+	if _, err := EventTypes(o, []string{"start=u64"}); err == nil || !strings.Contains(err.Error(), "no ring buffer or perf event array start") {
+		t.Errorf("start=u64: %v", err)
+	}
+
+	// Without debug sections, as libbpf-tools ship their objects.
+	strip := testutil.RequireTool(t, "llvm-strip")
+	bare := filepath.Join(t.TempDir(), "opensnoop.bpf.o")
+	if out, err := exec.Command(strip, "-g", "-o", bare, testutil.Object(t, "learner/opensnoop")).CombinedOutput(); err != nil {
+		t.Fatalf("llvm-strip: %v: %s", err, out)
+	}
+	if o, err = Open(bare); err != nil {
+		t.Fatal(err)
+	}
+	d, err := EventTypes(o, nil)
+	want := "the object's BTF has no struct of 296 bytes and its DWARF cannot help: no DWARF debug information (built without -g, or stripped); name the type with --event-type events=TYPE, or rebuild the object with -g"
+	if err != nil || d.Types["events"] != nil || d.Hex["events"] != want {
+		t.Errorf("stripped: %+v %v\nwant hex note %q", d, err, want)
+	}
+}
