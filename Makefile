@@ -5,7 +5,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 export CGO_ENABLED := 0
 
-.PHONY: all build test demo bench bench-btf lint testdata check-testdata fuzz clean
+.PHONY: all build test demo bench bench-btf lint testdata check-testdata fuzz clean vmtest vmrun vmtool
 
 all: build
 
@@ -72,3 +72,39 @@ bench: build
 # Only the BTF benchmark: vmlinux.h (format c) and the raw dump vs bpftool.
 bench-btf: build
 	$(GO) run ./bench/btfdump -bpfkit $(BIN)
+
+# The kernel matrix (docs/testing.md): the tests, or a command, in a qemu
+# guest booting a Debian cloud kernel (the newest of the KERNEL series apt
+# knows, or exactly KERNEL_PKG), the host's root shared read-only.
+#   make vmtest [KERNEL=6.1] [RUN=regex] [PKG='./cmd/bpfkit ./objects']
+#   make vmrun CMD='bpfkit prog loadall testdata/loader/kprobe.bpf.o /sys/fs/bpf/k autoattach && bpfkit link'
+# Kernel packages, test binaries and run files go to .cache/vm (git-ignored).
+KERNEL     ?= 6.1
+KERNEL_PKG ?=
+PKG        ?= ./...
+RUN        ?=
+CMD        ?= uname -r
+VM_TIMEOUT ?= 30m
+VM_ACCEL   ?= auto
+# What each kernel must be able to do (internal/testutil/kernel.go): there,
+# a test that Requires one of these fails instead of skipping.
+VM_REQUIRE_6.1  := kprobes,kretprobes,ksyscall,trampolines,fmod_ret,lsm,uprobes
+VM_REQUIRE_6.12 := $(VM_REQUIRE_6.1),kprobe_multi
+VM_REQUIRE      ?= $(VM_REQUIRE_$(KERNEL))
+VMTEST     := .cache/vm/vmtest
+VM_FLAGS    = -kernel '$(KERNEL)' -kernel-pkg '$(KERNEL_PKG)' -timeout $(VM_TIMEOUT) \
+	-accel $(VM_ACCEL) -require '$(VM_REQUIRE)' -bpfkit $(BIN)
+
+# Regexes and commands reach the tool through the environment, unexpanded.
+vmtest: export VMTEST_PKG = $(value PKG)
+vmtest: export VMTEST_RUN = $(value RUN)
+vmrun:  export VMTEST_CMD = $(value CMD)
+
+vmtool:
+	$(GO) build -o $(VMTEST) ./internal/vmtest
+
+vmtest: build vmtool
+	$(VMTEST) $(VM_FLAGS) test -pkg "$$VMTEST_PKG" -run "$$VMTEST_RUN"
+
+vmrun: build vmtool
+	$(VMTEST) $(VM_FLAGS) run "$$VMTEST_CMD"
