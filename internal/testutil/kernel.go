@@ -4,6 +4,7 @@ import (
 	"debug/elf"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"runtime"
 	"slices"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/btf"
 	"github.com/cilium/ebpf/features"
 	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
@@ -50,12 +52,24 @@ var capabilities = map[string]func() error{
 		}
 		return probeTracing(ebpf.AttachTraceFExit, "bpf_fentry_test1")
 	},
-	// fmod_ret programs (trampolines on an error-injectable function).
-	"fmod_ret": func() error { return probeTracing(ebpf.AttachModifyReturn, "bpf_modify_return_test") },
+	// fmod_ret programs. Kernels without CONFIG_FUNCTION_ERROR_INJECTION
+	// (Debian's) allow them only on security_* functions.
+	"fmod_ret": func() error { return probeTracing(ebpf.AttachModifyReturn, "security_task_getpgid") },
 	// The BPF LSM enabled (lsm=...,bpf) and an lsm/ program attaching.
 	"lsm": probeLSM,
 	// uprobe and uretprobe perf events (CONFIG_UPROBE_EVENTS).
 	"uprobes": probeUprobe,
+	// ISA v4 instructions (bswap, sign-extending moves, signed division;
+	// Linux 6.6). features.HaveV4ISA tries only gotol, which Debian's 6.1
+	// lets through.
+	"isa_v4": probeV4ISA,
+	// tcx links on network devices (Linux 6.6).
+	"tcx": probeTCX,
+	// The kernel describes perf_event links (kprobe, uprobe, tracepoint)
+	// in their link info (Linux 6.6); before, only type and program.
+	"perf_link_info": probePerfLinkInfo,
+	// The bpf_rcu_read_lock/unlock kfuncs (Linux 6.2).
+	"rcu_kfuncs": func() error { return probeKfunc("bpf_rcu_read_lock") },
 }
 
 // Capabilities lists the names Requires and Lacks know.
@@ -128,6 +142,28 @@ func Requires(tb testing.TB, names ...string) {
 	}
 }
 
+// Has reports whether the kernel has the named capability, for a test of
+// which only a part needs it; the test fails when BPFKIT_REQUIRE names a
+// capability the kernel lacks, and logs what it leaves out otherwise.
+func Has(tb testing.TB, name string) bool {
+	tb.Helper()
+	RequirePrivileged(tb)
+	checkName(tb, name)
+	err := Have(name)
+	if err == nil {
+		return true
+	}
+	required, rerr := Required()
+	if rerr != nil {
+		tb.Fatal(rerr)
+	}
+	if slices.Contains(required, name) {
+		tb.Fatalf("BPFKIT_REQUIRE: kernel %s must have %s: %v", release(), name, err)
+	}
+	tb.Logf("kernel %s lacks %s (%v): that part of the test is left out", release(), name, err)
+	return false
+}
+
 // Lacks skips the test when the kernel has any of the named capabilities:
 // for tests of the error bpfkit gives where the kernel lacks them. The
 // skip is by design; BPFKIT_STRICT=1 keeps it a skip.
@@ -161,10 +197,13 @@ func returnZero() asm.Instructions {
 	return asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()}
 }
 
-// attach loads the program, attaches it and detaches it again.
-func attach(spec *ebpf.ProgramSpec, do func(*ebpf.Program) (link.Link, error)) error {
+// attach loads the program (returning 0 unless it has instructions),
+// attaches it, calls check if any, and detaches it again.
+func attach(spec *ebpf.ProgramSpec, do func(*ebpf.Program) (link.Link, error), check ...func(link.Link) error) error {
 	spec.License = "GPL"
-	spec.Instructions = returnZero()
+	if spec.Instructions == nil {
+		spec.Instructions = returnZero()
+	}
 	prog, err := ebpf.NewProgram(spec)
 	if err != nil {
 		return fmt.Errorf("load %s program: %w", spec.Type, err)
@@ -174,7 +213,72 @@ func attach(spec *ebpf.ProgramSpec, do func(*ebpf.Program) (link.Link, error)) e
 	if err != nil {
 		return fmt.Errorf("attach %s program: %w", spec.Type, err)
 	}
+	defer l.Close()
+	for _, c := range check {
+		if err := c(l); err != nil {
+			return err
+		}
+	}
 	return l.Close()
+}
+
+func probeV4ISA() error {
+	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
+		Type:    ebpf.SocketFilter,
+		License: "GPL",
+		Instructions: asm.Instructions{
+			asm.Mov.Imm(asm.R0, 0),
+			asm.Mov.Imm(asm.R1, 0),
+			{OpCode: asm.OpCode(0xd7), Dst: asm.R0, Constant: 16},           // r0 = bswap16 r0
+			{OpCode: asm.OpCode(0xbf), Dst: asm.R0, Src: asm.R1, Offset: 8}, // r0 = (s8)r1
+			{OpCode: asm.OpCode(0x37), Dst: asm.R0, Offset: 1, Constant: 1}, // r0 s/= 1
+			asm.Return(),
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("bswap, movsx, sdiv: %w", err)
+	}
+	return prog.Close()
+}
+
+func probeTCX() error {
+	lo, err := net.InterfaceByName("lo")
+	if err != nil {
+		return err
+	}
+	// TCX_NEXT (-1): tcx programs other tests attach to lo still run.
+	next := asm.Instructions{asm.Mov.Imm(asm.R0, -1), asm.Return()}
+	return attach(&ebpf.ProgramSpec{Type: ebpf.SchedCLS, Instructions: next}, func(p *ebpf.Program) (link.Link, error) {
+		return link.AttachTCX(link.TCXOptions{Interface: lo.Index, Program: p, Attach: ebpf.AttachTCXIngress})
+	})
+}
+
+func probePerfLinkInfo() error {
+	return attach(&ebpf.ProgramSpec{Type: ebpf.TracePoint}, func(p *ebpf.Program) (link.Link, error) {
+		return link.Tracepoint("syscalls", "sys_enter_getpid", p, nil)
+	}, func(l link.Link) error {
+		info, err := l.Info()
+		if err != nil {
+			return err
+		}
+		if pe := info.PerfEvent(); pe == nil || pe.Type == 0 {
+			return errors.New("the kernel tells a perf_event link's type and program only (Linux < 6.6)")
+		}
+		return nil
+	})
+}
+
+// probeKfunc looks for the kfunc in the kernel's BTF, as a loader does.
+func probeKfunc(name string) error {
+	spec, err := btf.LoadKernelSpec()
+	if err != nil {
+		return err
+	}
+	var fn *btf.Func
+	if err := spec.TypeByName(name, &fn); err != nil {
+		return fmt.Errorf("no kfunc %s in the kernel's BTF: %w", name, err)
+	}
+	return nil
 }
 
 func probeKprobe(ret bool, sym string) error {
