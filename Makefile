@@ -39,6 +39,7 @@ BPF_OBJECTS  := $(BPF_SOURCES:.c=.o)
 testdata: $(BPF_OBJECTS) testdata/malformed/x86_64.o
 	$(MAKE) -C testdata/loader CLANG=$(CLANG)
 	$(MAKE) -C asm/testdata CLANG=$(CLANG)
+	$(MAKE) -C cmd/bpfkit/testdata/kernel CLANG=$(CLANG)
 
 testdata/%.bpf.o: testdata/%.bpf.c testdata/bpfkit.h
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
@@ -49,10 +50,10 @@ testdata/malformed/x86_64.o: testdata/malformed/x86_64.c
 
 # CI: rebuild every object from scratch and fail if any differs from git.
 check-testdata:
-	rm -f $(BPF_OBJECTS) testdata/malformed/x86_64.o testdata/loader/*.bpf.o asm/testdata/*.bpf.o
+	rm -f $(BPF_OBJECTS) testdata/malformed/x86_64.o testdata/loader/*.bpf.o asm/testdata/*.bpf.o cmd/bpfkit/testdata/kernel/*.bpf.o
 	$(MAKE) testdata
-	git diff --exit-code -- testdata asm/testdata
-	@test -z "$$(git status --porcelain -- testdata asm/testdata)" || { git status --short -- testdata asm/testdata; exit 1; }
+	git diff --exit-code -- testdata asm/testdata cmd/bpfkit/testdata/kernel
+	@test -z "$$(git status --porcelain -- testdata asm/testdata cmd/bpfkit/testdata/kernel)" || { git status --short -- testdata asm/testdata cmd/bpfkit/testdata/kernel; exit 1; }
 
 # Fuzz the ELF reader for a fixed time (FUZZTIME=2m make fuzz).
 FUZZTIME ?= 60s
