@@ -255,7 +255,7 @@ func TestTracelog(t *testing.T) {
 
 // TestLinkDetach: `link detach` unhooks an XDP link that stays pinned.
 func TestLinkDetach(t *testing.T) {
-	testutil.RequirePrivileged(t)
+	testutil.Requires(t, "tcx")
 	dir := pinDir(t)
 	obj, err := objects.OpenObject(loaderObj("net"))
 	if err != nil {
