@@ -25,7 +25,7 @@ die() {
 
 say "guest kernel $(uname -r), init at $(cut -d' ' -f1 /proc/uptime)s"
 for m in $BOOT_MODULES; do
-	insmod /boot-modules/$m.ko || die "insmod $m failed"
+	insmod /boot-modules/$m || die "insmod $m failed"
 done
 R=/newroot
 mount -t virtiofs -o ro hostroot $R || die "cannot mount the host's root (virtiofs)"
@@ -44,6 +44,8 @@ mount -t tracefs tracefs $R/sys/kernel/tracing || die "mount tracefs"
 mount -t debugfs debugfs $R/sys/kernel/debug || die "mount debugfs"
 mount -t securityfs securityfs $R/sys/kernel/security || die "mount securityfs"
 mount -t cgroup2 cgroup2 $R/sys/fs/cgroup || die "mount cgroup2"
+# The kernel's own /boot (config, System.map), as a Debian system has it.
+mount -o bind $R$KERNEL_BOOT $R/boot || die "bind /boot"
 ip link set lo up
 hostname vmtest
 

@@ -111,7 +111,7 @@ func writeInitramfs(dst string, k *kernel, env, job string) error {
 		}
 		base := path.Base(m)
 		c.file("boot-modules/"+base, 0o644, data)
-		names = append(names, strings.TrimSuffix(base, ".ko"))
+		names = append(names, base)
 	}
 	// Modules the kernel asks for later (veth, sch_ingress, ...) come from
 	// the unpacked package through the shared root.

@@ -234,8 +234,14 @@ func (k *kernel) bootModules() ([]string, error) {
 	return order, nil
 }
 
+// modName is a module's name from its path (modules may be compressed:
+// 6.12's are .ko.xz).
 func modName(path string) string {
-	return strings.TrimSuffix(filepath.Base(strings.TrimSpace(path)), ".ko")
+	name := filepath.Base(strings.TrimSpace(path))
+	for _, ext := range []string{".xz", ".gz", ".zst"} {
+		name = strings.TrimSuffix(name, ext)
+	}
+	return strings.TrimSuffix(name, ".ko")
 }
 
 // builtin reports whether the kernel has the module built in.

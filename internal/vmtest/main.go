@@ -8,7 +8,7 @@
 // the guest's own. The guest prints its job's exit status on the serial
 // console behind a per-run nonce; vmtest exits with it.
 //
-//	vmtest [flags] test [-pkg 'PATTERNS'] [-run REGEX]
+//	vmtest [flags] test [-pkg 'PATTERNS'] [-run REGEX] [-skip REGEX]
 //	vmtest [flags] run 'COMMAND'
 //
 // Exit status: the tests' or the command's; 124 on the -timeout, 125 when
@@ -43,7 +43,7 @@ func logf(format string, args ...any) {
 }
 
 func usage() {
-	fmt.Fprint(os.Stderr, `usage: vmtest [flags] test [-pkg 'PATTERNS'] [-run REGEX] [-test-timeout D]
+	fmt.Fprint(os.Stderr, `usage: vmtest [flags] test [-pkg 'PATTERNS'] [-run REGEX] [-skip REGEX] [-test-timeout D]
        vmtest [flags] run 'COMMAND'
 flags:
 `)
@@ -94,6 +94,7 @@ func mainErr() int {
 		fs := flag.NewFlagSet("test", flag.ExitOnError)
 		pkgs := fs.String("pkg", "./...", "packages whose tests run in the guest (space-separated patterns)")
 		run := fs.String("run", "", "run only tests matching `REGEX` (go test -run)")
+		skip := fs.String("skip", "", "skip tests matching `REGEX` (go test -skip)")
 		testTimeout := fs.Duration("test-timeout", 25*time.Minute, "each test binary's -test.timeout")
 		fs.Parse(flag.Args()[1:])
 		if _, err := os.Stat(bin); err != nil {
@@ -109,7 +110,7 @@ func mainErr() int {
 			logf("no package in %q has tests", *pkgs)
 			return 2
 		}
-		job = testJob(env, tests, *run, *testTimeout)
+		job = testJob(env, tests, *run, *skip, *testTimeout)
 	case "run":
 		if flag.NArg() != 2 {
 			usage()
@@ -153,7 +154,8 @@ func mainErr() int {
 			" random.trust_cpu=on " + *cmdExtra,
 		visible: []string{repo, cacheDir, bin, filepath.Join(repo, "..", "shared"), goEnv("GOROOT"), goEnv("GOMODCACHE")},
 	}
-	if err := writeInitramfs(m.initramfs, k, "NONCE="+nonce+"\n", job); err != nil {
+	settings := "NONCE=" + nonce + "\nKERNEL_BOOT=" + shellQuote(filepath.Join(k.Root, "boot")) + "\n"
+	if err := writeInitramfs(m.initramfs, k, settings, job); err != nil {
 		logf("initramfs: %v", err)
 		return 2
 	}
@@ -193,12 +195,15 @@ func mainErr() int {
 		}
 		break
 	}
-	if res != nil && (res.passed+res.failed+res.skipped) > 0 {
-		fmt.Printf("vmtest: %d passed, %d failed, %d skipped\n", res.passed, res.failed, res.skipped)
-	}
 	if res != nil && res.status >= 0 {
 		logf("guest %s: boot %.1fs, job %.1fs, exit status %d", k.Release, res.boot.Seconds(), res.job.Seconds(), res.status)
 	}
+	// Last, the plain closing line of the guest's top-level tests.
+	defer func() {
+		if res != nil && (res.passed+res.failed+res.skipped) > 0 {
+			fmt.Printf("vmtest: %d passed, %d failed, %d skipped\n", res.passed, res.failed, res.skipped)
+		}
+	}()
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		logf("timed out after %s: qemu killed", *timeout)
@@ -295,7 +300,7 @@ func buildTests(repo, dir string, patterns []string) ([]testBinary, error) {
 // testJob runs each test binary in its package directory, as go test
 // does, with -test.v and BPFKIT_STRICT=1, and exits non-zero if any
 // failed.
-func testJob(env string, tests []testBinary, run string, timeout time.Duration) string {
+func testJob(env string, tests []testBinary, run, skip string, timeout time.Duration) string {
 	var b strings.Builder
 	b.WriteString("#!/bin/sh\n" + env)
 	b.WriteString("export BPFKIT_STRICT=1\n")
@@ -316,6 +321,9 @@ pkgtest() {
 		args := []string{"-test.v", "-test.count=1", "-test.timeout=" + timeout.String()}
 		if run != "" {
 			args = append(args, "-test.run="+run)
+		}
+		if skip != "" {
+			args = append(args, "-test.skip="+skip)
 		}
 		fmt.Fprintf(&b, "pkgtest %s %s %s", shellQuote(t.Pkg), shellQuote(t.Dir), shellQuote(t.Bin))
 		for _, a := range args {

@@ -199,7 +199,7 @@ for mp; do
 	mount --bind "$mp" "$root$mp"
 	mount -o remount,bind,ro "$root$mp"
 done
-exec ` + virtiofsd + ` --socket-path="$sock" -o source="$root" -o cache=auto -o log_level=warn
+exec ` + virtiofsd + ` --socket-path="$sock" -o source="$root" -o cache=always -o log_level=warn
 `
 	args := []string{"--mount", "--propagation", "private", "--", "/bin/sh", "-c", script, "sh", root, sock}
 	args = append(args, extraMounts(m.visible)...)
