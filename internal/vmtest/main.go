@@ -134,7 +134,8 @@ func mainErr() int {
 		logf("%v", err)
 		return 2
 	}
-	if runDir, err = os.MkdirTemp(runDir, "vmt-"); err != nil {
+	sweepRuns(runDir)
+	if runDir, err = os.MkdirTemp(runDir, fmt.Sprintf("vmt-%d-", os.Getpid())); err != nil {
 		logf("%v", err)
 		return 2
 	}
@@ -219,6 +220,24 @@ func mainErr() int {
 		return 125
 	}
 	return res.status
+}
+
+// sweepRuns removes the run directories of runners that died without
+// cleaning up (SIGKILL): vmt-PID-* whose PID is gone.
+func sweepRuns(dir string) {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		var pid int
+		if _, err := fmt.Sscanf(e.Name(), "vmt-%d-", &pid); err != nil || pid <= 0 {
+			if strings.HasPrefix(e.Name(), "vmt-") {
+				os.RemoveAll(filepath.Join(dir, e.Name())) // before PIDs were in the names
+			}
+			continue
+		}
+		if syscall.Kill(pid, 0) == syscall.ESRCH {
+			os.RemoveAll(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 func goEnv(name string) string {
