@@ -36,9 +36,27 @@ mount -t devtmpfs devtmpfs $R/dev || die "mount devtmpfs"
 mkdir -p $R/dev/pts $R/dev/shm
 mount -t devpts devpts $R/dev/pts
 mount -t tmpfs tmpfs $R/dev/shm
+# Host paths the job needs (the working tree, Go, ../shared) may live
+# where the guest gets tmpfs (a clone under /tmp): hold them aside and
+# move them back over the tmpfs.
+held() {
+	i=0
+	for p in $KEEP; do
+		case $p in
+		/tmp/* | /run/* | /var/tmp/*)
+			i=$((i + 1))
+			$1 "$p" /held/$i || die "keep $p"
+			;;
+		esac
+	done
+}
+hold() { mkdir -p "$2" && mount -o bind "$R$1" "$2"; }
+put_back() { mkdir -p "$R$1" && mount -o move "$2" "$R$1"; }
+held hold
 for d in /tmp /run /var/tmp; do
 	mount -t tmpfs -o mode=1777 tmpfs $R$d || die "mount tmpfs on $d"
 done
+held put_back
 mount -t bpf bpf $R/sys/fs/bpf || die "mount bpffs"
 mount -t tracefs tracefs $R/sys/kernel/tracing || die "mount tracefs"
 mount -t debugfs debugfs $R/sys/kernel/debug || die "mount debugfs"

@@ -25,6 +25,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -153,9 +154,10 @@ func mainErr() int {
 		nonce:     nonce,
 		cmdline: "console=ttyS0 panic=-1 loglevel=4 lsm=" + *lsm +
 			" random.trust_cpu=on " + *cmdExtra,
-		visible: []string{repo, cacheDir, bin, filepath.Join(repo, "..", "shared"), goEnv("GOROOT"), goEnv("GOMODCACHE")},
+		visible: []string{repo, cacheDir, filepath.Dir(bin), filepath.Join(repo, "..", "shared"), goEnv("GOROOT"), goEnv("GOMODCACHE")},
 	}
-	settings := "NONCE=" + nonce + "\nKERNEL_BOOT=" + shellQuote(filepath.Join(k.Root, "boot")) + "\n"
+	settings := "NONCE=" + nonce + "\nKERNEL_BOOT=" + shellQuote(filepath.Join(k.Root, "boot")) + "\n" +
+		"KEEP=" + shellQuote(strings.Join(outermost(m.visible), " ")) + "\n"
 	if err := writeInitramfs(m.initramfs, k, settings, job); err != nil {
 		logf("initramfs: %v", err)
 		return 2
@@ -220,6 +222,36 @@ func mainErr() int {
 		return 125
 	}
 	return res.status
+}
+
+// outermost returns the existing directories among paths that no other
+// of them contains, shortest first (paths with blanks are left out: the
+// guest's init splits the list on them).
+func outermost(paths []string) []string {
+	var dirs []string
+	for _, p := range paths {
+		if p == "" || strings.ContainsAny(p, " \t\n") {
+			continue
+		}
+		if st, err := os.Stat(p); err == nil && st.IsDir() {
+			dirs = append(dirs, filepath.Clean(p))
+		}
+	}
+	slices.SortFunc(dirs, func(a, b string) int { return len(a) - len(b) })
+	var out []string
+	for _, d := range dirs {
+		inside := false
+		for _, o := range out {
+			if d == o || strings.HasPrefix(d, o+"/") {
+				inside = true
+				break
+			}
+		}
+		if !inside {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // sweepRuns removes the run directories of runners that died without
