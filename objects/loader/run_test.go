@@ -223,22 +223,12 @@ func TestRunTpBTF(t *testing.T) {
 	})
 }
 
+// TestRunKprobe runs kprobe and kretprobe programs on a kernel with
+// kprobes (the qemu guest; this host has none).
 func TestRunKprobe(t *testing.T) {
-	testutil.RequirePrivileged(t)
-	obj := openObject(t, "kprobe")
+	testutil.Requires(t, "kprobes", "kretprobes")
 	pid := uint32(os.Getpid())
-	s, err := StartRun(obj, RunOptions{Set: []string{fmt.Sprintf("targ_pid=%d", pid)}, KeepSelf: true})
-	if !haveKprobes() {
-		if err == nil || !strings.Contains(err.Error(), ErrNoKprobes.Error()) {
-			t.Fatalf("kernel without kprobes: got %v", err)
-		}
-		testutil.WaitCountsAtMost(t, testutil.Counts{}, objectNames(obj)...)
-		t.Skip("kernel has no kprobes; the error was clear and nothing was left")
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := startRun(t, openObject(t, "kprobe"), RunOptions{Set: []string{fmt.Sprintf("targ_pid=%d", pid)}, KeepSelf: true})
 	collect(t, s, func() { openFile(t, "/etc/hostname") }, func(evs []event) bool {
 		kinds := map[uint32]bool{}
 		for _, e := range evs {
@@ -248,21 +238,23 @@ func TestRunKprobe(t *testing.T) {
 	})
 }
 
+// TestRunWithoutKprobes: on a kernel without kprobes the error says so and
+// nothing is left.
+func TestRunWithoutKprobes(t *testing.T) {
+	testutil.Lacks(t, "kprobes")
+	obj := openObject(t, "kprobe")
+	_, err := StartRun(obj, RunOptions{})
+	if err == nil || !strings.Contains(err.Error(), ErrNoKprobes.Error()) {
+		t.Fatalf("kernel without kprobes: got %v", err)
+	}
+	testutil.WaitCountsAtMost(t, testutil.Counts{}, objectNames(obj)...)
+}
+
+// TestRunFentry runs fentry and fexit programs on a kernel with BPF
+// trampolines (the qemu guest; this host refuses them).
 func TestRunFentry(t *testing.T) {
-	testutil.RequirePrivileged(t)
-	obj := openObject(t, "fentry")
-	s, err := StartRun(obj, RunOptions{Set: []string{fmt.Sprintf("targ_pid=%d", os.Getpid())}, KeepSelf: true})
-	if tramp := haveTrampolines(); tramp != nil {
-		if err == nil || !strings.Contains(err.Error(), "need BPF trampoline support") {
-			t.Fatalf("kernel without trampolines: got %v", err)
-		}
-		testutil.WaitCountsAtMost(t, testutil.Counts{}, objectNames(obj)...)
-		t.Skipf("kernel refuses BPF trampolines (%v); the error was clear and nothing was left", tramp)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	testutil.Requires(t, "trampolines")
+	s := startRun(t, openObject(t, "fentry"), RunOptions{Set: []string{fmt.Sprintf("targ_pid=%d", os.Getpid())}, KeepSelf: true})
 	collect(t, s, func() { openFile(t, "/etc/hostname") }, func(evs []event) bool {
 		kinds := map[uint32]bool{}
 		for _, e := range evs {
@@ -272,10 +264,22 @@ func TestRunFentry(t *testing.T) {
 	})
 }
 
+// TestRunWithoutTrampolines: on a kernel that refuses BPF trampolines the
+// error says what is missing and nothing is left.
+func TestRunWithoutTrampolines(t *testing.T) {
+	testutil.Lacks(t, "trampolines")
+	obj := openObject(t, "fentry")
+	_, err := StartRun(obj, RunOptions{})
+	if err == nil || !strings.Contains(err.Error(), "need BPF trampoline support") {
+		t.Fatalf("kernel without trampolines: got %v", err)
+	}
+	testutil.WaitCountsAtMost(t, testutil.Counts{}, objectNames(obj)...)
+}
+
 // TestRunNetAndSkips attaches xdp and tcx to lo and a cgroup program to a
 // test cgroup, skips the socket filter with a note, and counts packets.
 func TestRunNetAndSkips(t *testing.T) {
-	testutil.RequirePrivileged(t)
+	testutil.Requires(t, "tcx")
 	cg := filepath.Join("/sys/fs/cgroup/unified", fmt.Sprintf("bpfkit-test-%d", os.Getpid()))
 	if _, err := os.Stat("/sys/fs/cgroup/unified"); err != nil {
 		cg = filepath.Join("/sys/fs/cgroup", fmt.Sprintf("bpfkit-test-%d", os.Getpid()))
