@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -113,7 +114,8 @@ func runAction(c *cli.Context) error {
 				if err != nil {
 					return
 				}
-				if s.Own(l) {
+				// A "\n" ending a bpf_printk format leaves an empty line.
+				if strings.TrimSpace(l.Raw) == "" || s.Own(l) {
 					continue
 				}
 				select {
