@@ -83,7 +83,7 @@ type Printer interface {
 
 	// BTF.
 	BTFRaw(spec *btf.Spec, roots []btf.TypeID) error
-	BTFC(spec *btf.Spec, roots []btf.TypeID) error
+	BTFC(spec *btf.Spec, opts btf.COptions) error
 
 	// Run returns the printer of a `bpfkit run` session.
 	Run() RunPrinter
