@@ -62,7 +62,9 @@ func showAction[T pin.Pinner, I any, PI interface {
 				PI(it).AddPins(pins)
 			}
 		}
-		return print(out(c), items, sel.Unique(), withPins)
+		// bpftool prints one object, not an array, when a selector matched
+		// one object (nb_fds == 1), whatever the selector.
+		return print(out(c), items, !sel.All(), withPins)
 	}
 }
 

@@ -45,9 +45,10 @@ type Printer interface {
 	TextOnly(err error) error
 	Version(v string) error
 
-	// Lists of kernel objects. one prints a single object instead of an
-	// array in JSON (a selector by id or pin); pins adds the pinned paths
-	// (-f).
+	// Lists of kernel objects. one says that a selector picked them: in
+	// JSON, one of them prints as a single object instead of an array, as
+	// bpftool does when one object matched (nb_fds == 1) whatever the
+	// selector; pins adds the pinned paths (-f).
 	Programs(progs []*objects.ProgramInfo, one, pins bool) error
 	Maps(maps []*objects.MapInfo, one, pins bool) error
 	Links(links []*objects.LinkInfo, one, pins bool) error
