@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cilium/ebpf"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 
@@ -122,8 +123,43 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if errors.As(err, &ec) && ec.ExitCode() != 0 {
 		return ec.ExitCode()
 	}
-	return 1
+	return exitFailure
 }
+
+// Exit codes, as bpftool's: a command's return value truncated to 8 bits.
+// Most failures return -1 (255); a verb whose kernel call fails returns
+// the negated errno (kernelError); docs/prog.md lists them.
+const exitFailure = 255
+
+// exitCode is an error that ends bpfkit with a given exit status.
+type exitCode struct {
+	error
+	code int
+}
+
+func (e exitCode) ExitCode() int { return e.code }
+func (e exitCode) Unwrap() error { return e.error }
+
+// kernelError is msg, the report of a verb whose kernel call failed with
+// cause, with bpftool's exit status for it: the negated errno in 8 bits
+// (ENOENT 254, EEXIST 239, EBUSY 240, EPERM 255). Without an errno in
+// cause it is msg as it is.
+func kernelError(cause, msg error) error {
+	var errno unix.Errno
+	switch {
+	case errors.As(cause, &errno) && errno != 0:
+	case errors.Is(cause, ebpf.ErrKeyNotExist):
+		errno = unix.ENOENT
+	case errors.Is(cause, objects.ErrPinExists):
+		errno = unix.EEXIST
+	default:
+		return msg
+	}
+	return exitCode{error: msg, code: errnoExit(errno)}
+}
+
+// errnoExit is bpftool's exit status for a call that failed with errno.
+func errnoExit(errno unix.Errno) int { return int(-errno) & 0xff }
 
 const printerKey = "printer"
 
@@ -142,7 +178,7 @@ func out(c *cli.Context) render.Printer {
 
 // silentExit ends a command with a non-zero exit status once the command
 // has printed its own answer, as bpftool's `map lookup` does for a missing
-// key ("Not found", or null with -j).
+// key ("Not found", or null with -j, and exit status 254).
 type silentExit struct{ code int }
 
 func (e silentExit) Error() string { return fmt.Sprintf("exit status %d", e.code) }

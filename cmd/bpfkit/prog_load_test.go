@@ -112,18 +112,19 @@ func TestProgLoadAllAutoattach(t *testing.T) {
 		t.Errorf("link pin: %v", got)
 	}
 	r = bpfkit(t, "link", "pin", "id", linkID, filepath.Join(dir, "again"))
-	if r.code != 1 || r.stderr != "Error: link pin: pin path "+filepath.Join(dir, "again")+": already exists (bpfkit never overwrites a pin)\n" {
+	// An existing pin is EEXIST: bpftool exits 239.
+	if r.code != 239 || r.stderr != "Error: link pin: pin path "+filepath.Join(dir, "again")+": already exists (bpfkit never overwrites a pin)\n" {
 		t.Errorf("link pin over a pin: %d %q", r.code, r.stderr)
 	}
 	mustBpfkit(t, "prog", "pin", "pinned", filepath.Join(progs, "sock_all"), filepath.Join(dir, "sock2"))
 	r = bpfkit(t, "prog", "pin", "pinned", filepath.Join(progs, "sock_all"), filepath.Join(t.TempDir(), "x"))
-	if r.code != 1 || !strings.Contains(r.stderr, "not on a BPF filesystem (bpffs)") {
+	if r.code != exitFailure || !strings.Contains(r.stderr, "not on a BPF filesystem (bpffs)") {
 		t.Errorf("prog pin outside bpffs: %d %q", r.code, r.stderr)
 	}
 
 	// Raw tracepoint links cannot be detached; the error says so.
 	r = bpfkit(t, "link", "detach", "pinned", filepath.Join(dir, "again"))
-	if r.code != 1 || r.stderr != "Error: link detach: the kernel cannot detach raw_tracepoint links: not supported\n" {
+	if r.code != exitFailure || r.stderr != "Error: link detach: the kernel cannot detach raw_tracepoint links: not supported\n" {
 		t.Errorf("detach raw_tracepoint: %d %q", r.code, r.stderr)
 	}
 
@@ -181,13 +182,13 @@ func TestProgLoadFirst(t *testing.T) {
 		{[]string{"-j", "prog", "load", testutil.Object(t, "loader/bad_verifier"), filepath.Join(dir, "x")}, ""},
 	} {
 		r := bpfkit(t, tc.args...)
-		if r.code != 1 || !strings.Contains(r.stderr, tc.want) {
+		if r.code != exitFailure || !strings.Contains(r.stderr, tc.want) {
 			t.Errorf("%v: exit %d, stderr %q, want %q", tc.args, r.code, r.stderr, tc.want)
 		}
 	}
 	// An unknown section loads with `type`.
 	r = bpfkit(t, "prog", "load", testutil.Object(t, "loader/unknown_section"), filepath.Join(dir, "u"))
-	if r.code != 1 || !strings.HasSuffix(r.stderr, "object file contains no BPF program in a section of known type (sections: bpfkit_custom/filter); give one with type TYPE\n") {
+	if r.code != exitFailure || !strings.HasSuffix(r.stderr, "object file contains no BPF program in a section of known type (sections: bpfkit_custom/filter); give one with type TYPE\n") {
 		t.Errorf("unknown section: %d %q", r.code, r.stderr)
 	}
 	mustBpfkit(t, "prog", "load", testutil.Object(t, "loader/unknown_section"), filepath.Join(dir, "u"), "type", "socket")
@@ -199,7 +200,7 @@ func TestProgLoadFirst(t *testing.T) {
 	trunc := filepath.Join(t.TempDir(), "trunc.o")
 	os.WriteFile(trunc, data[:len(data)/3], 0o644)
 	r = bpfkit(t, "prog", "load", trunc, filepath.Join(dir, "x"))
-	if r.code != 1 || !strings.HasPrefix(r.stderr, "Error: prog load: "+trunc+": not a valid BPF object file: ") {
+	if r.code != exitFailure || !strings.HasPrefix(r.stderr, "Error: prog load: "+trunc+": not a valid BPF object file: ") {
 		t.Errorf("truncated: %d %q", r.code, r.stderr)
 	}
 	// -j errors are JSON on stdout.

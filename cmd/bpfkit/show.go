@@ -88,7 +88,7 @@ func pinCommand[T pin.Pinner, I any](noun *objects.Noun[T, I], word, spec string
 				return fmt.Errorf("%s: %w", verb, err)
 			}
 			if err := noun.Pin(sel, rest[0]); err != nil {
-				return fmt.Errorf("%s: %w", verb, err)
+				return kernelError(err, fmt.Errorf("%s: %w", verb, err))
 			}
 			return out(c).Null()
 		},
