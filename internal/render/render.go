@@ -57,8 +57,9 @@ type Printer interface {
 	// ProgDump prints `prog dump xlated|jited`: one dump, or several
 	// with a header each.
 	ProgDump(dumps []ProgDump) error
-	// TraceLine prints one line of `prog tracelog`.
-	TraceLine(l events.TraceLine) error
+	// TraceLog returns the printer of `prog tracelog`; fields asks for
+	// bpfkit's JSON form (an object per line) instead of bpftool's.
+	TraceLog(fields bool) TracePrinter
 	// VerifierLog prints a program's verifier log on stderr (not in
 	// JSON); head introduces it.
 	VerifierLog(head string, lines []string)
@@ -99,6 +100,13 @@ type ProgDump struct {
 	// Visual prints Xlated as a DOT control-flow graph.
 	Visual bool
 	Opts   bpfasm.PrintOptions
+}
+
+// TracePrinter prints trace_pipe lines as they come, and what ends the
+// output when the stream stops.
+type TracePrinter interface {
+	Line(l events.TraceLine) error
+	End() error
 }
 
 // ELFProgram is one program of `elf dump`.
