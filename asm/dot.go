@@ -221,7 +221,7 @@ func (g *graph) writeFunc(bw *bufio.Writer, fn cfgFunc, opts PrintOptions) {
 // each instruction numbered from the function's start, with the signature
 // and source line bpftool finds for that number, "| " between them.
 func (g *graph) writeBlock(sb *strings.Builder, fn cfgFunc, head, tail int, opts PrintOptions) {
-	record := 0         // the next function signature to look for
+	record := 0        // the next function signature to look for
 	var last *slotLine // the line-info record printed last
 	wide := false
 	for s := head; s <= tail; s++ {
