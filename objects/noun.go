@@ -69,7 +69,7 @@ func (n *Noun[T, I]) Open(sel Selector) ([]T, error) {
 	case SelectID:
 		obj, err := n.fromID(sel.ID)
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("no %s with id %d", n.name, sel.ID)
+			return nil, &NoSuchID{Noun: n.name, ID: sel.ID}
 		}
 		if err != nil {
 			return nil, fmt.Errorf("open %s %d: %w", n.name, sel.ID, PermissionHint(err))
@@ -102,6 +102,18 @@ func (n *Noun[T, I]) Open(sel Selector) ([]T, error) {
 	}
 	return match, nil
 }
+
+// NoSuchID is the error of an id selector that names no object. It is
+// ENOENT, the kernel's answer to a GET_FD_BY_ID of a missing id.
+type NoSuchID struct {
+	Noun string
+	ID   uint32
+}
+
+func (e *NoSuchID) Error() string { return fmt.Sprintf("no %s with id %d", e.Noun, e.ID) }
+
+// Unwrap returns ENOENT.
+func (e *NoSuchID) Unwrap() error { return unix.ENOENT }
 
 // OpenOne opens the one object sel selects.
 func (n *Noun[T, I]) OpenOne(sel Selector) (T, error) {

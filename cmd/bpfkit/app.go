@@ -203,21 +203,38 @@ func (e exitCode) ExitCode() int { return e.code }
 func (e exitCode) Unwrap() error { return e.error }
 
 // kernelError is msg, the report of a verb whose kernel call failed with
-// cause, with bpftool's exit status for it: the negated errno in 8 bits
-// (ENOENT 254, EEXIST 239, EBUSY 240, EPERM 255). Without an errno in
-// cause it is msg as it is.
+// cause, with bpftool v7.8.0's exit status for it: the negated errno in 8
+// bits (ENOENT 254, EEXIST 239, EBUSY 240, EPERM 255). Without an errno in
+// cause it is msg as it is. A pin path that exists is 255 (7.8 checks the
+// path before pinning; 7.1 exits 239), and so is an id that names no
+// program or map; a missing link id is the kernel's ENOENT, 254, as
+// bpftool's link_parse_fd returns it.
 func kernelError(cause, msg error) error {
 	var errno unix.Errno
+	var missing *objects.NoSuchID
 	switch {
+	case errors.As(cause, &missing):
+		if missing.Noun != objects.Links.String() {
+			return msg
+		}
+		errno = unix.ENOENT
 	case errors.As(cause, &errno) && errno != 0:
 	case errors.Is(cause, ebpf.ErrKeyNotExist):
 		errno = unix.ENOENT
-	case errors.Is(cause, objects.ErrPinExists):
-		errno = unix.EEXIST
 	default:
 		return msg
 	}
 	return exitCode{error: msg, code: errnoExit(errno)}
+}
+
+// selectError is err, the failure of a selector, with bpftool's exit
+// status for it: 254 for a link id that names nothing, else 255.
+func selectError(err error) error {
+	var missing *objects.NoSuchID
+	if errors.As(err, &missing) {
+		return kernelError(err, err)
+	}
+	return err
 }
 
 // errnoExit is bpftool's exit status for a call that failed with errno.

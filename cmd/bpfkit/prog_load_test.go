@@ -112,8 +112,8 @@ func TestProgLoadAllAutoattach(t *testing.T) {
 		t.Errorf("link pin: %v", got)
 	}
 	r = bpfkit(t, "link", "pin", "id", linkID, filepath.Join(dir, "again"))
-	// An existing pin is EEXIST: bpftool exits 239.
-	if r.code != 239 || r.stderr != "Error: link pin: pin path "+filepath.Join(dir, "again")+": already exists (bpfkit never overwrites a pin)\n" {
+	// An existing pin: bpftool v7.8.0 exits 255 (v7.1.0 239, EEXIST).
+	if r.code != exitFailure || r.stderr != "Error: link pin: pin path "+filepath.Join(dir, "again")+": already exists (bpfkit never overwrites a pin)\n" {
 		t.Errorf("link pin over a pin: %d %q", r.code, r.stderr)
 	}
 	mustBpfkit(t, "prog", "pin", "pinned", filepath.Join(progs, "sock_all"), filepath.Join(dir, "sock2"))
@@ -122,9 +122,10 @@ func TestProgLoadAllAutoattach(t *testing.T) {
 		t.Errorf("prog pin outside bpffs: %d %q", r.code, r.stderr)
 	}
 
-	// Raw tracepoint links cannot be detached; the error says so.
+	// Raw tracepoint links cannot be detached; the error says so, and the
+	// exit status is 1, as bpftool's for any failed detach.
 	r = bpfkit(t, "link", "detach", "pinned", filepath.Join(dir, "again"))
-	if r.code != exitFailure || r.stderr != "Error: link detach: the kernel cannot detach raw_tracepoint links: not supported\n" {
+	if r.code != 1 || r.stderr != "Error: link detach: the kernel cannot detach raw_tracepoint links: not supported\n" {
 		t.Errorf("detach raw_tracepoint: %d %q", r.code, r.stderr)
 	}
 
@@ -216,32 +217,6 @@ func TestProgLoadFirst(t *testing.T) {
 	os.RemoveAll(dir)
 	testutil.AssertGone(t, ids)
 	testutil.WaitCountsAtMost(t, testutil.Counts{}, "bad_no_null_check", "bad_counts", "core_missing_fie", "core_out")
-}
-
-// TestTracelog: `prog tracelog -j` prints bpf_printk lines as JSON objects
-// while another bpfkit runs the tracepoint program.
-func TestTracelog(t *testing.T) {
-	testutil.RequirePrivileged(t)
-	pid := startOpener(t)
-	tl, lines, stderr := startBpfkit(t, "-j", "prog", "tracelog")
-	run, _, _ := startBpfkit(t, "run", "--set", fmt.Sprintf("targ_pid=%d", pid), testutil.Object(t, "loader/tracepoint"))
-	want := fmt.Sprintf("bpfkit-tp openat pid=%d", pid)
-	waitLine(t, lines, func(l string) bool {
-		var v struct {
-			PID     int    `json:"pid"`
-			Message string `json:"message"`
-		}
-		if err := json.Unmarshal([]byte(l), &v); err != nil {
-			t.Fatalf("line %q: %v", l, err)
-		}
-		return v.Message == want && v.PID == pid
-	})
-	run.Process.Signal(os.Interrupt)
-	run.Wait()
-	tl.Process.Signal(os.Interrupt)
-	if err := tl.Wait(); err != nil {
-		t.Errorf("tracelog exit: %v %s", err, stderr)
-	}
 }
 
 // TestLinkDetach: `link detach` unhooks an XDP link that stays pinned.

@@ -64,7 +64,7 @@ func showAction[T pin.Pinner, I any, PI interface {
 		}
 		items, err := noun.List(sel)
 		if err != nil {
-			return err
+			return selectError(err)
 		}
 		withPins := c.Bool("bpffs")
 		if withPins {
