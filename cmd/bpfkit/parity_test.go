@@ -392,3 +392,23 @@ func TestTracelogJSONLikeBpftool(t *testing.T) {
 		t.Errorf("--fields line %q: %+v %v", first, v, err)
 	}
 }
+
+// TestPrettyLikeBpftool78: -j and -p dumps are v7.8.0's bytes, json_writer's
+// layout for single objects, arrays of objects and arrays of numbers.
+func TestPrettyLikeBpftool78(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	_, id := metadataProgram(t)
+	info := testutil.DecodeJSON[map[string]any](t, []byte(mustBpfkit(t, "-j", "prog", "show", "id", itoa(id))))
+	mapID, btfID := fmt.Sprint(info["map_ids"].([]any)[0]), fmt.Sprint(info["btf_id"])
+	for _, args := range [][]string{
+		{"prog", "dump", "xlated", "id", itoa(id)},
+		{"prog", "dump", "xlated", "id", itoa(id), "opcodes", "linum"},
+		{"map", "show", "id", mapID},
+		{"map", "dump", "id", mapID},
+		{"map", "lookup", "id", mapID, "key", "0", "0", "0", "0"},
+		{"btf", "show", "id", btfID},
+		{"btf", "dump", "id", btfID},
+	} {
+		sameAs78(t, args...)
+	}
+}
