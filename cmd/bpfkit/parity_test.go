@@ -258,8 +258,15 @@ func TestExitCodesMatchBpftool(t *testing.T) {
 	dir := testutil.PinDir(t)
 	h, _ := newMap(t, &ebpf.MapSpec{Name: "i15p_hash", Type: ebpf.Hash, KeySize: 4, ValueSize: 4, MaxEntries: 4})
 	s, _ := newMap(t, &ebpf.MapSpec{Name: "i15p_stack", Type: ebpf.Stack, ValueSize: 4, MaxEntries: 4})
-	hp, sp := filepath.Join(dir, "h"), filepath.Join(dir, "s")
+	full, _ := newMap(t, &ebpf.MapSpec{Name: "i15p_full", Type: ebpf.Hash, KeySize: 4, ValueSize: 4, MaxEntries: 1})
+	hp, sp, fp := filepath.Join(dir, "h"), filepath.Join(dir, "s"), filepath.Join(dir, "full")
 	if err := h.Pin(hp); err != nil {
+		t.Fatal(err)
+	}
+	if err := full.Pin(fp); err != nil {
+		t.Fatal(err)
+	}
+	if err := full.Put(uint32(1), uint32(1)); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Pin(sp); err != nil {
@@ -280,6 +287,7 @@ func TestExitCodesMatchBpftool(t *testing.T) {
 		{254, []string{"map", "pop", "pinned", sp}},
 		{254, []string{"map", "peek", "pinned", sp}},
 		{239, []string{"map", "update", "pinned", hp, "key", "1", "0", "0", "0", "value", "1", "0", "0", "0", "noexist"}},
+		{249, []string{"map", "update", "pinned", fp, "key", "2", "0", "0", "0", "value", "1", "0", "0", "0"}}, // E2BIG
 		{254, []string{"link", "show", "id", none}},
 		{254, []string{"link", "pin", "id", none, filepath.Join(dir, "l")}},
 		{1, []string{"link", "detach", "id", none}},
