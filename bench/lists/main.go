@@ -6,8 +6,11 @@
 // table and with -j, for bpfkit, Debian's bpftool v7.1.0 and upstream
 // bpftool v7.8.0, interleaved in the same run (median of several runs,
 // output to /dev/null). It checks that every tool lists every object it
-// made, and times bpfkit's scan of /proc for the processes holding objects
-// (this process holds all of them). Everything is unloaded on exit.
+// made, and times bpfkit's scan of /proc for the processes holding objects.
+// The objects live as pins in one directory on bpffs, which this process
+// removes when it ends (also on Ctrl-C), not as file descriptors: 20,000
+// of each kind are more than the usual limit of open files. Everything is
+// unloaded on exit.
 //
 // -hold loads the objects of the first count and waits for Ctrl-C, to
 // profile a listing by hand. It needs root.
@@ -21,6 +24,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -41,6 +45,7 @@ var (
 	bpftool78 = flag.String("bpftool78", "../shared/tools/bpftool-7.8/bpftool", "upstream bpftool v7.8.0 (skipped when absent)")
 	prefix    = flag.String("prefix", "bench_", "name prefix of the objects made")
 	hold      = flag.Bool("hold", false, "load the objects of the first count and wait for Ctrl-C")
+	bpffs     = flag.String("bpffs", "/sys/fs/bpf", "the bpffs where the objects are pinned, in a directory named after -prefix")
 )
 
 // The tracepoint the links attach to: it fires only when a module's
@@ -65,17 +70,22 @@ func run() error {
 	} else {
 		fmt.Fprintf(os.Stderr, "bench: no bpftool v7.8.0 at %s: timing v7.1.0 only\n", *bpftool78)
 	}
+	// Ctrl-C or SIGTERM unloads what is loaded: the pins go.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, unix.SIGTERM)
+	go func() {
+		<-sig
+		os.RemoveAll(pinDir())
+		os.Exit(1)
+	}()
 	if *hold {
 		set, err := load(ns[0])
 		if err != nil {
 			return err
 		}
 		defer set.close()
-		fmt.Printf("%d programs, %d maps and %d links loaded (%s*); Ctrl-C unloads them\n", ns[0]+1, ns[0]+1, ns[0], *prefix)
-		sig := make(chan os.Signal, 1)
-		signal.Notify(sig, os.Interrupt, unix.SIGTERM)
-		<-sig
-		return nil
+		fmt.Printf("%d programs, %d maps and %d links loaded (%s*, pinned in %s); Ctrl-C unloads them\n", ns[0]+1, ns[0]+1, ns[0], *prefix, pinDir())
+		select {}
 	}
 
 	fmt.Printf("list benchmark: median of %d runs, output to /dev/null; RATIO is bpftool's time over bpfkit's\n", *reps)
@@ -131,7 +141,7 @@ func measure(n int, nouns []string, tools []tool) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%-8d bpfkit's /proc scan for owners (this process holds %d objects): %.1f ms\n", n, set.held(), timing.Ms(scan))
+	fmt.Printf("%-8d bpfkit's /proc scan for owners: %.1f ms\n", n, timing.Ms(scan))
 	return nil
 }
 
@@ -172,29 +182,37 @@ func listsAll(t tool, noun string, ours map[uint32]bool) error {
 	return nil
 }
 
-// objectSet is what one count loads: programs, maps and links, and their
-// ids by noun.
+// objectSet is what one count loads: programs, maps and links pinned in
+// dir, and their ids by noun.
 type objectSet struct {
-	closers []interface{ Close() error }
-	ids     map[string]map[uint32]bool
+	dir string
+	ids map[string]map[uint32]bool
 }
 
-func (s *objectSet) held() int { return len(s.closers) }
+func (s *objectSet) close() { os.RemoveAll(s.dir) }
 
-func (s *objectSet) close() {
-	for i := len(s.closers) - 1; i >= 0; i-- {
-		s.closers[i].Close()
+// pinDir is where the objects are pinned.
+func pinDir() string { return filepath.Join(*bpffs, *prefix+"lists") }
+
+// keep pins obj in the set's directory and closes this process's handle.
+func (s *objectSet) keep(name string, obj interface {
+	Pin(string) error
+	Close() error
+}) error {
+	defer obj.Close()
+	if err := obj.Pin(filepath.Join(s.dir, name)); err != nil {
+		return fmt.Errorf("pin %s: %w", name, err)
 	}
+	return nil
 }
 
 // load makes n programs (and the map they share), n maps and n links (and
-// the program behind them). The file descriptor limit is raised to hold
-// them all.
+// the program behind them), each pinned in pinDir.
 func load(n int) (*objectSet, error) {
-	if err := raiseFDLimit(uint64(3*n + 1024)); err != nil {
-		return nil, err
+	s := &objectSet{dir: pinDir(), ids: map[string]map[uint32]bool{"prog": {}, "map": {}, "link": {}}}
+	if err := os.Mkdir(s.dir, 0o700); err != nil {
+		return nil, fmt.Errorf("pin directory: %w (remove it if a run was killed)", err)
 	}
-	s := &objectSet{ids: map[string]map[uint32]bool{"prog": {}, "map": {}, "link": {}}}
 	fail := func(err error) (*objectSet, error) {
 		s.close()
 		return nil, err
@@ -203,7 +221,7 @@ func load(n int) (*objectSet, error) {
 	if err != nil {
 		return fail(fmt.Errorf("create map: %w", err))
 	}
-	s.closers = append(s.closers, shared)
+	defer shared.Close()
 	for i := range n {
 		p, err := ebpf.NewProgram(&ebpf.ProgramSpec{
 			Name: fmt.Sprintf("%sp%d", *prefix, i), Type: ebpf.SocketFilter, License: "GPL",
@@ -216,8 +234,11 @@ func load(n int) (*objectSet, error) {
 		if err != nil {
 			return fail(fmt.Errorf("load program %d: %w", i, err))
 		}
-		s.closers = append(s.closers, p)
 		if err := s.addProg(p); err != nil {
+			p.Close()
+			return fail(err)
+		}
+		if err := s.keep(fmt.Sprintf("p%d", i), p); err != nil {
 			return fail(err)
 		}
 	}
@@ -226,8 +247,11 @@ func load(n int) (*objectSet, error) {
 		if err != nil {
 			return fail(fmt.Errorf("create map %d: %w", i, err))
 		}
-		s.closers = append(s.closers, m)
 		if err := s.addMap(m); err != nil {
+			m.Close()
+			return fail(err)
+		}
+		if err := s.keep(fmt.Sprintf("m%d", i), m); err != nil {
 			return fail(err)
 		}
 	}
@@ -238,18 +262,21 @@ func load(n int) (*objectSet, error) {
 	if err != nil {
 		return fail(fmt.Errorf("load link program: %w", err))
 	}
-	s.closers = append(s.closers, lp)
+	defer lp.Close()
 	for i := range n {
 		l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: tracepoint, Program: lp})
 		if err != nil {
 			return fail(fmt.Errorf("attach link %d: %w", i, err))
 		}
-		s.closers = append(s.closers, l)
 		info, err := l.Info()
 		if err != nil {
+			l.Close()
 			return fail(fmt.Errorf("link %d: %w", i, err))
 		}
 		s.ids["link"][uint32(info.ID)] = true
+		if err := s.keep(fmt.Sprintf("l%d", i), l); err != nil {
+			return fail(err)
+		}
 	}
 	return s, nil
 }
@@ -279,24 +306,5 @@ func (s *objectSet) addMap(m *ebpf.Map) error {
 		return errors.New("the kernel gives no map ids")
 	}
 	s.ids["map"][uint32(id)] = true
-	return nil
-}
-
-// raiseFDLimit lets this process hold n file descriptors.
-func raiseFDLimit(n uint64) error {
-	var lim unix.Rlimit
-	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
-		return err
-	}
-	if lim.Cur >= n {
-		return nil
-	}
-	lim.Cur = n
-	if lim.Max < n {
-		lim.Max = n
-	}
-	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
-		return fmt.Errorf("raise the file descriptor limit to %d: %w", n, err)
-	}
 	return nil
 }
