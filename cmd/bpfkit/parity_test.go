@@ -86,19 +86,20 @@ func TestProgMetadataMatchesBpftool(t *testing.T) {
 
 // TestLoadedAtEveryCall: loaded_at is bpftool's on every call, plain and
 // JSON: the conversion from boot time keeps the nanoseconds, so no call
-// is a second off.
+// is a second off (before, 7 and 14 of 20 calls were). Four programs
+// loaded over a second, five rounds: 20 calls against each bpftool.
 func TestLoadedAtEveryCall(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	var ids []uint32
-	for i := range 5 {
+	for i := range 4 {
 		_, id := loadProg(t, &ebpf.ProgramSpec{Name: fmt.Sprintf("i15p_at%d", i), Type: ebpf.SocketFilter,
 			License: "MIT", Instructions: testutil.ReturnZero()})
 		ids = append(ids, id)
-		time.Sleep(37 * time.Millisecond) // spread the load times over a second
+		time.Sleep(250 * time.Millisecond) // spread the load times over a second
 	}
 	plainAt := regexp.MustCompile(`loaded_at (\S+)`)
 	tableAt := regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}`)
-	for call := range 8 {
+	for call := range 5 {
 		for _, id := range ids {
 			args := []string{"-j", "prog", "show", "id", itoa(id)}
 			got := testutil.DecodeJSON[map[string]any](t, []byte(mustBpfkit(t, args...)))["loaded_at"]
@@ -110,12 +111,12 @@ func TestLoadedAtEveryCall(t *testing.T) {
 					t.Errorf("call %d, program %d: loaded_at %v, bpftool %s %v", call, id, got, tool, want)
 				}
 			}
-			m := plainAt.FindStringSubmatch(string(testutil.Bpftool78Output(t, args[1:]...)))
+			m := plainAt.FindStringSubmatch(string(testutil.BpftoolOutput(t, args[1:]...)))
 			if m == nil {
-				t.Fatalf("bpftool v7.8.0 prints no loaded_at for program %d", id)
+				t.Fatalf("bpftool prints no loaded_at for program %d", id)
 			}
 			if at := tableAt.FindString(mustBpfkit(t, args[1:]...)); at != m[1] {
-				t.Errorf("call %d, program %d: plain loaded_at %q, bpftool v7.8.0 %q", call, id, at, m[1])
+				t.Errorf("call %d, program %d: plain loaded_at %q, bpftool %q", call, id, at, m[1])
 			}
 		}
 	}
