@@ -169,19 +169,14 @@ func TestOneMatchShape(t *testing.T) {
 	}
 	info := testutil.DecodeJSON[map[string]any](t, []byte(mustBpfkit(t, "-j", "prog", "show", "id", itoa(id))))
 	tag := fmt.Sprint(info["tag"])
-	var rodata uint32
-	if err := json.Unmarshal([]byte(fmt.Sprint(info["map_ids"].([]any)[0])), &rodata); err != nil {
-		t.Fatal(err)
-	}
-	m, err := ebpf.NewMapFromID(ebpf.MapID(rodata))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	// A map of a name no one else uses (cilium/ebpf names every
+	// collection's .rodata ".rodata").
+	const mapName = "i15p_shape_map"
+	mapSpec := &ebpf.MapSpec{Name: mapName, Type: ebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: 1}
+	m, mapID := newMap(t, mapSpec)
 	if err := m.Pin(filepath.Join(dir, "map")); err != nil {
 		t.Fatal(err)
 	}
-	mapName := fmt.Sprint(testutil.DecodeJSON[map[string]any](t, []byte(mustBpfkit(t, "-j", "map", "show", "id", itoa(rodata))))["name"])
 	raw, _ := loadProg(t, &ebpf.ProgramSpec{Name: "i15p_rawtp", Type: ebpf.RawTracepoint, License: "GPL", Instructions: testutil.ReturnZero()})
 	l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: "sched_switch", Program: raw})
 	if err != nil {
@@ -198,7 +193,7 @@ func TestOneMatchShape(t *testing.T) {
 		{"prog", "show", "name", "metadata_prog"},
 		{"prog", "show", "tag", tag},
 		{"prog", "show", "pinned", filepath.Join(dir, "prog")},
-		{"map", "show", "id", itoa(rodata)},
+		{"map", "show", "id", itoa(mapID)},
 		{"map", "show", "name", mapName},
 		{"map", "show", "pinned", filepath.Join(dir, "map")},
 		{"link", "show", "id", itoa(linkID)},
@@ -210,8 +205,9 @@ func TestOneMatchShape(t *testing.T) {
 		}
 	}
 
-	// A second copy: the same name and tag, and a second .rodata map.
+	// A second copy: the same name and tag, and a second map of its name.
 	_, id2 := metadataProgram(t)
+	newMap(t, mapSpec)
 	for _, args := range [][]string{
 		{"prog", "show", "name", "metadata_prog"},
 		{"prog", "show", "tag", tag},
