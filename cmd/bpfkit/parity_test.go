@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -312,47 +311,56 @@ func TestExitCodesMatchBpftool(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a buffer one goroutine writes while another reads.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // tracelog runs the tool at path with args until it has printed want,
 // then interrupts it as Ctrl-C does and returns all it printed.
 func tracelog(t *testing.T, want, path string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command(path, args...)
-	var out, stderr lockedBuffer
-	cmd.Stdout, cmd.Stderr = &out, &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
-	deadline := time.Now().Add(15 * time.Second)
-	for !strings.Contains(out.String(), want) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s %v printed no %q in 15 s: %s %s", path, args, want, out.String(), stderr.String())
+	chunks := make(chan []byte)
+	go func() {
+		defer close(chunks)
+		buf := make([]byte, 4096)
+		for {
+			n, err := stdout.Read(buf)
+			if n > 0 {
+				chunks <- bytes.Clone(buf[:n])
+			}
+			if err != nil {
+				return
+			}
 		}
-		time.Sleep(20 * time.Millisecond)
+	}()
+	var out []byte
+	timeout := time.After(15 * time.Second)
+	for !bytes.Contains(out, []byte(want)) {
+		select {
+		case c, ok := <-chunks:
+			if !ok {
+				t.Fatalf("%s %v ended without printing %q: %s", path, args, want, out)
+			}
+			out = append(out, c...)
+		case <-timeout:
+			t.Fatalf("%s %v printed no %q in 15 s: %s", path, args, want, out)
+		}
 	}
 	cmd.Process.Signal(os.Interrupt)
+	for c := range chunks {
+		out = append(out, c...)
+	}
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("%s %v after Ctrl-C: %v %s", path, args, err, stderr.String())
 	}
-	return out.String()
+	return string(out)
 }
 
 // TestTracelogJSONLikeBpftool: `-j prog tracelog` is bpftool v7.8.0's
