@@ -64,10 +64,11 @@ fuzz:
 		done; \
 	done
 
-# The map dump benchmark: bpfkit vs bpftool on 1M-entry maps (needs root).
+# The benchmarks: map dump, prog/map/link list and btf dump, bpfkit vs
+# bpftool in the same run (needs root; bench/README.md).
 bench: build
 	$(GO) run ./bench/mapdump -bpfkit $(BIN)
-	$(GO) run ./bench/proglist -bpfkit $(BIN)
+	$(GO) run ./bench/lists -bpfkit $(BIN)
 	$(GO) run ./bench/btfdump -bpfkit $(BIN)
 
 # Only the BTF benchmark: vmlinux.h (format c) and the raw dump vs bpftool.

@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/cilium/ebpf"
 
@@ -115,8 +114,9 @@ func marshalCompact(t *testing.T, v any) []byte {
 }
 
 // TestXlatedMatchesBpftool compares the xlated dump of every corpus program
-// with bpftool's, plain, with linum, with opcodes, as JSON and as a DOT
-// graph, byte for byte after accounting for v7.1.0's known mis-renderings.
+// with bpftool's, plain, with linum, with opcodes and as JSON byte for byte
+// after accounting for v7.1.0's known mis-renderings, and as a DOT graph
+// with v7.8.0's.
 func TestXlatedMatchesBpftool(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	testutil.RequireTool(t, "bpftool")
@@ -161,35 +161,23 @@ func TestXlatedMatchesBpftool(t *testing.T) {
 				}
 				compared += len(lines)
 			}
-			// v7.1.0 draws no source lines in the graph (later versions do).
-			graph, err := bpfasm.XlatedGraph(info, ks)
-			if err != nil {
-				t.Fatal(err)
-			}
-			noSrc, _ := asV71(t, graph)
-			for i := range noSrc {
-				noSrc[i].Source = nil
-				if noSrc[i].Raw.Code == 0x06 {
-					// v7.1.0 takes gotol's target from the offset field.
-					noSrc[i].Raw.Imm = int32(noSrc[i].Raw.Off)
+			// The graph is v7.8.0's: v7.1.0 drew no source lines and no
+			// subprogram names, and crashed on callbacks.
+			for _, mode := range []struct {
+				words []string
+				opts  bpfasm.PrintOptions
+			}{
+				{nil, bpfasm.PrintOptions{}},
+				{[]string{"opcodes", "linum"}, bpfasm.PrintOptions{Opcodes: true, Linum: true}},
+			} {
+				var dot bytes.Buffer
+				if err := bpfasm.FprintDOT(&dot, lines, mode.opts); err != nil {
+					t.Fatal(err)
 				}
-			}
-			var dot bytes.Buffer
-			if err := bpfasm.FprintDOT(&dot, noSrc, bpfasm.PrintOptions{}); err != nil {
-				t.Fatal(err)
-			}
-			vstart := time.Now()
-			want, code := testutil.Bpftool(t, "prog", "dump", "xlated", "id", fmt.Sprint(id), "visual")
-			t.Logf("bpftool visual took %v", time.Since(vstart))
-			switch {
-			case code < 0:
-				// v7.1.0's CFG builder crashes on some programs with
-				// callbacks; nothing to compare with.
-				t.Logf("bpftool visual: killed by a signal")
-			case code != 0:
-				t.Fatalf("bpftool visual: exit %d", code)
-			case !bytes.Equal(dot.Bytes(), want):
-				t.Errorf("visual differs at %s", testutil.FirstDiff(dot.Bytes(), want))
+				args := append([]string{"prog", "dump", "xlated", "id", fmt.Sprint(id), "visual"}, mode.words...)
+				if want := testutil.Bpftool78Output(t, args...); !bytes.Equal(dot.Bytes(), want) {
+					t.Errorf("visual %v differs from bpftool v7.8.0 at %s", mode.words, testutil.FirstDiff(dot.Bytes(), want))
+				}
 			}
 		})
 	}

@@ -12,22 +12,12 @@ import (
 // is unreadable), bpf-to-bpf calls through the program's JITed symbols,
 // maps by id, BTF function headers and line info.
 func Xlated(info *ebpf.ProgramInfo, syms SymbolTable) ([]Line, error) {
-	return xlated(info, syms, true)
-}
-
-// XlatedGraph is Xlated for "visual" output: like bpftool's graph, it names
-// bpf-to-bpf calls by relative offset only.
-func XlatedGraph(info *ebpf.ProgramInfo, syms SymbolTable) ([]Line, error) {
-	return xlated(info, syms, false)
-}
-
-func xlated(info *ebpf.ProgramInfo, syms SymbolTable, jitedSyms bool) ([]Line, error) {
 	insns, err := info.Instructions()
 	if err != nil {
 		return nil, fmt.Errorf("error retrieving insn dump: kernel.kptr_restrict set?: %w", err)
 	}
 	ks := KernelSymbolizer{Syms: syms}
-	if addrs, ok := info.JitedKsymAddrs(); ok && jitedSyms {
+	if addrs, ok := info.JitedKsymAddrs(); ok {
 		for _, a := range addrs {
 			ks.JitedKsyms = append(ks.JitedKsyms, uint64(a))
 		}

@@ -1,25 +1,36 @@
 package objects
 
 import (
-	"sync"
-	"time"
-
 	"golang.org/x/sys/unix"
 )
 
-// bootOffset is CLOCK_REALTIME - CLOCK_BOOTTIME in whole seconds, read once:
-// a listing of thousands of programs needs it for each.
-var bootOffset = sync.OnceValue(func() int64 {
-	var real, boot unix.Timespec
-	_ = unix.ClockGettime(unix.CLOCK_REALTIME, &real)
-	_ = unix.ClockGettime(unix.CLOCK_BOOTTIME, &boot)
-	return int64(real.Sec - boot.Sec)
-})
+// bootClock converts times since boot, as the kernel reports load times,
+// to wall-clock epoch seconds exactly as bpftool does.
+type bootClock struct {
+	// offset is CLOCK_REALTIME - CLOCK_BOOTTIME in nanoseconds, split as
+	// bpftool splits it.
+	sec, nsec int64
+	ok        bool
+}
 
-// wallClock converts a time since boot, as the kernel reports load times, to
-// wall-clock epoch seconds the way bpftool does: the difference between
-// CLOCK_REALTIME and CLOCK_BOOTTIME in whole seconds plus the whole seconds
-// since boot.
-func wallClock(sinceBoot time.Duration) int64 {
-	return bootOffset() + int64(sinceBoot/time.Second)
+// readBootClock reads both clocks. A listing reads them once for all its
+// programs: their difference only moves when the clock is set.
+func readBootClock() bootClock {
+	var real, boot unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_REALTIME, &real) != nil || unix.ClockGettime(unix.CLOCK_BOOTTIME, &boot) != nil {
+		return bootClock{}
+	}
+	return bootClock{sec: real.Sec - boot.Sec, nsec: real.Nsec - boot.Nsec, ok: true}
+}
+
+// epoch returns the wall-clock second of a time since boot in
+// nanoseconds: the whole seconds between the clocks plus the nanoseconds
+// between them and the time since boot, in whole seconds (bpftool's
+// print_boot_time, which keeps the nanoseconds).
+func (c bootClock) epoch(sinceBoot uint64) int64 {
+	if !c.ok {
+		return int64(sinceBoot / 1e9)
+	}
+	// bpftool adds the second term in unsigned 64-bit arithmetic.
+	return c.sec + int64((uint64(c.nsec)+sinceBoot)/1e9)
 }

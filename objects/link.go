@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"runtime"
 	"strconv"
+	"unsafe"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
@@ -75,6 +77,7 @@ const (
 // Links are the BPF links in the kernel.
 var Links = &Noun[link.Link, LinkInfo]{
 	name:    "link",
+	kind:    KindLink,
 	pinKind: "link",
 	kinds:   []SelectorKind{SelectID, SelectPinned},
 	nextID:  unix.BPF_LINK_GET_NEXT_ID,
@@ -88,135 +91,161 @@ var Links = &Noun[link.Link, LinkInfo]{
 		}
 		return uint32(info.ID), nil
 	},
-	describe:  DescribeLink,
+	getFD:     unix.BPF_LINK_GET_FD_BY_ID,
+	fd:        func(l link.Link) int { fd, _ := linkFD(l); return fd },
+	describer: func(n int) func(int) (*LinkInfo, error) { return newLinkLister(n).describe },
 	addOwners: func(l *LinkInfo, o *Owners) { l.PIDs = o.Links[l.ID] },
 }
 
-// DescribeLink describes l; some details need raw calls on its file
-// descriptor.
-func DescribeLink(l link.Link) (*LinkInfo, error) {
-	info, err := l.Info()
+// linkLister describes the links of one listing: their descriptions come
+// from one allocation, and the strings they repeat (tracepoint names) are
+// made once.
+type linkLister struct {
+	infos   []LinkInfo
+	raw     rawLinkInfo
+	name    [256]byte
+	strings map[string]string
+}
+
+func newLinkLister(n int) *linkLister {
+	return &linkLister{infos: make([]LinkInfo, 0, n), strings: map[string]string{}}
+}
+
+// str returns b as a string, the same string for the same bytes.
+func (l *linkLister) str(b []byte) string {
+	if s, ok := l.strings[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	l.strings[s] = s
+	return s
+}
+
+// nameOf reads the link's info again with the name buffer at offset off
+// of the union (the kernel writes the tracepoint, target, function or
+// file name there) and returns the name.
+func (l *linkLister) nameOf(fd, off int) (string, error) {
+	l.name[0] = 0
+	l.raw.setPointer(off, unsafe.Pointer(&l.name[0]), len(l.name))
+	err := objInfo(fd, unsafe.Pointer(&l.raw), unsafe.Sizeof(l.raw))
+	runtime.KeepAlive(l)
+	l.raw.setPointer(off, nil, 0)
 	if err != nil {
+		return "", err
+	}
+	return l.str(l.name[:clen(l.name[:])]), nil
+}
+
+// describe describes the link behind fd with bpftool's details of its type.
+func (l *linkLister) describe(fd int) (*LinkInfo, error) {
+	l.raw = rawLinkInfo{}
+	if err := objInfo(fd, unsafe.Pointer(&l.raw), unsafe.Sizeof(l.raw)); err != nil {
 		return nil, fmt.Errorf("get link info: %w", err)
 	}
-	out := &LinkInfo{ID: uint32(info.ID), Type: LinkTypeName(info.Type), ProgID: uint32(info.Program)}
+	if len(l.infos) == cap(l.infos) {
+		l.infos = make([]LinkInfo, 0, max(16, cap(l.infos)))
+	}
+	l.infos = l.infos[:len(l.infos)+1]
+	out := &l.infos[len(l.infos)-1]
+	r := &l.raw
+	*out = LinkInfo{ID: r.ID, Type: LinkTypeName(link.Type(r.Type)), ProgID: r.ProgID}
 	add := func(k string, v any) { out.Details = append(out.Details, Field{k, v}) }
 	attach := func(t uint32) { add("attach_type", AttachTypeName(ebpf.AttachType(t))) }
+	named := func(off int) (string, bool) {
+		name, err := l.nameOf(fd, off)
+		return name, err == nil
+	}
 
-	switch info.Type {
+	switch link.Type(r.Type) {
 	case link.RawTracepointType:
-		if fd, ok := linkFD(l); ok {
-			if name, cookie, err := rawTPLinkInfoRaw(fd); err == nil {
-				add("tp_name", name)
-				add("cookie", cookie)
-			}
-		} else if rt := info.RawTracepoint(); rt != nil {
-			add("tp_name", rt.Name)
+		cookie := r.u64(16)
+		if name, ok := named(0); ok {
+			add("tp_name", name)
+			add("cookie", cookie)
 		}
 	case link.TracingType:
-		if tr := info.Tracing(); tr != nil {
-			if p, err := ebpf.NewProgramFromID(info.Program); err == nil {
-				if raw, err := progInfoRaw(p.FD()); raw != nil && err == nil {
-					add("prog_type", ProgTypeName(ebpf.ProgramType(raw.Type)))
-				}
-				p.Close()
+		if pfd, err := getFDByID(unix.BPF_PROG_GET_FD_BY_ID, r.ProgID); err == nil {
+			if raw, err := progInfoRaw(pfd); raw != nil && err == nil {
+				add("prog_type", ProgTypeName(ebpf.ProgramType(raw.Type)))
 			}
-			attach(uint32(tr.AttachType))
-			add("target_obj_id", tr.TargetObjectId)
-			add("target_btf_id", uint32(tr.TargetBtfId))
+			unix.Close(pfd)
 		}
+		attach(r.u32(0))
+		add("target_obj_id", r.u32(4))
+		add("target_btf_id", r.u32(8))
 	case link.CgroupType:
-		if cg := info.Cgroup(); cg != nil {
-			add("cgroup_id", cg.CgroupId)
-			attach(uint32(cg.AttachType))
-		}
+		add("cgroup_id", r.u64(0))
+		attach(r.u32(8))
 	case link.IterType:
-		if fd, ok := linkFD(l); ok {
-			if target, mapID, err := iterLinkInfoRaw(fd); err == nil {
-				add("target_name", target)
-				if target == "bpf_map_elem" || target == "bpf_sk_storage_map" {
-					add("map_id", mapID)
-				}
+		mapID := r.u32(12)
+		if target, ok := named(0); ok {
+			add("target_name", target)
+			if target == "bpf_map_elem" || target == "bpf_sk_storage_map" {
+				add("map_id", mapID)
 			}
 		}
 	case link.NetNsType:
-		if ns := info.NetNs(); ns != nil {
-			add("netns_ino", ns.NetnsInode)
-			attach(uint32(ns.AttachType))
-		}
+		add("netns_ino", r.u32(0))
+		attach(r.u32(4))
 	case link.NetfilterType:
-		if nf := info.Netfilter(); nf != nil {
-			add("pf", uint32(nf.ProtocolFamily))
-			add("hook", uint32(nf.Hook))
-			add("prio", nf.Priority)
-			add("flags", nf.Flags)
-		}
-	case link.TCXType:
-		if tc := info.TCX(); tc != nil {
-			add("devname", ifName(tc.Ifindex))
-			add("ifindex", tc.Ifindex)
-			attach(uint32(tc.AttachType))
-		}
-	case link.NetkitType:
-		if nk := info.Netkit(); nk != nil {
-			add("devname", ifName(nk.Ifindex))
-			add("ifindex", nk.Ifindex)
-			attach(uint32(nk.AttachType))
-		}
+		add("pf", r.u32(0))
+		add("hook", r.u32(4))
+		add("prio", int32(r.u32(8)))
+		add("flags", r.u32(12))
+	case link.TCXType, link.NetkitType:
+		add("devname", ifName(r.u32(0)))
+		add("ifindex", r.u32(0))
+		attach(r.u32(4))
 	case link.XDPType:
-		if x := info.XDP(); x != nil {
-			add("devname", ifName(x.Ifindex))
-			add("ifindex", x.Ifindex)
-		}
+		add("devname", ifName(r.u32(0)))
+		add("ifindex", r.u32(0))
 	case link.KprobeMultiType:
-		if km := info.KprobeMulti(); km != nil {
-			add("retprobe", km.Flags&1 != 0)
-			add("func_cnt", km.Count)
-			add("missed", km.Missed)
-		}
+		add("retprobe", r.u32(12)&1 != 0)
+		add("func_cnt", r.u32(8))
+		add("missed", r.u64(16))
 	case link.UprobeMultiType:
-		if um := info.UprobeMulti(); um != nil {
-			add("retprobe", um.Flags&1 != 0)
-			add("func_cnt", um.Count)
-		}
+		add("retprobe", r.u32(40)&1 != 0)
+		add("func_cnt", r.u32(36))
 	case link.PerfEventType:
-		perfEventDetails(info.PerfEvent(), add)
+		l.perfEventDetails(fd, add)
 	}
 	return out, nil
 }
 
-func perfEventDetails(pe *link.PerfEventInfo, add func(string, any)) {
-	if pe == nil {
-		return
-	}
-	switch pe.Type {
+// perfEventDetails adds the details of a perf_event link (r.u32(0) is
+// its kind; the rest of the union follows at offset 8).
+func (l *linkLister) perfEventDetails(fd int, add func(string, any)) {
+	r := &l.raw
+	kind := r.u32(0)
+	switch kind {
 	case perfEventKprobe, perfEventKretprobe:
-		if k := pe.Kprobe(); k != nil {
-			add("retprobe", pe.Type == perfEventKretprobe)
-			add("addr", k.Address)
-			add("func", k.Function)
-			add("offset", k.Offset)
-			add("missed", k.Missed)
+		addr, offset, missed := r.u64(24), r.u32(20), r.u64(32)
+		if name, err := l.nameOf(fd, 8); err == nil {
+			add("retprobe", kind == perfEventKretprobe)
+			add("addr", addr)
+			add("func", name)
+			add("offset", offset)
+			add("missed", missed)
 		}
 	case perfEventUprobe, perfEventUretprobe:
-		if u := pe.Uprobe(); u != nil {
-			add("retprobe", pe.Type == perfEventUretprobe)
-			add("file", u.File)
-			add("offset", u.Offset)
-			add("cookie", u.Cookie)
-			add("ref_ctr_offset", u.OffsetReferenceCount)
+		offset, cookie, refCtr := r.u32(20), r.u64(24), r.u64(32)
+		if name, err := l.nameOf(fd, 8); err == nil {
+			add("retprobe", kind == perfEventUretprobe)
+			add("file", name)
+			add("offset", offset)
+			add("cookie", cookie)
+			add("ref_ctr_offset", refCtr)
 		}
 	case perfEventTP:
-		if tp := pe.Tracepoint(); tp != nil {
-			add("tracepoint", tp.Tracepoint)
-			add("cookie", tp.Cookie)
+		cookie := r.u64(24)
+		if name, err := l.nameOf(fd, 8); err == nil {
+			add("tracepoint", name)
+			add("cookie", cookie)
 		}
 	case perfEventEvent:
-		if ev := pe.Event(); ev != nil {
-			add("event_type", ev.Type)
-			add("event_config", ev.Config)
-			add("cookie", ev.Cookie)
-		}
+		add("event_type", r.u32(16))
+		add("event_config", r.u64(8))
+		add("cookie", r.u64(24))
 	}
 }
 

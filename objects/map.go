@@ -2,7 +2,7 @@ package objects
 
 import (
 	"fmt"
-	"strconv"
+	"unsafe"
 
 	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
@@ -39,6 +39,7 @@ type MapInfo struct {
 // Maps are the BPF maps in the kernel.
 var Maps = &Noun[*ebpf.Map, MapInfo]{
 	name:    "map",
+	kind:    KindMap,
 	pinKind: "map",
 	kinds:   []SelectorKind{SelectID, SelectPinned, SelectName},
 	nextID:  unix.BPF_MAP_GET_NEXT_ID,
@@ -52,7 +53,9 @@ var Maps = &Noun[*ebpf.Map, MapInfo]{
 		}
 		return raw.ID, nil
 	},
-	describe:  DescribeMap,
+	getFD:     unix.BPF_MAP_GET_FD_BY_ID,
+	fd:        (*ebpf.Map).FD,
+	describer: func(n int) func(int) (*MapInfo, error) { return newMapLister(n).describe },
 	addOwners: func(m *MapInfo, o *Owners) { m.PIDs = o.Maps[m.ID] },
 	matches: func(m *ebpf.Map, sel Selector) bool {
 		raw, err := mapInfoRaw(m.FD())
@@ -62,11 +65,41 @@ var Maps = &Noun[*ebpf.Map, MapInfo]{
 
 // DescribeMap describes m. Each call asks the kernel afresh.
 func DescribeMap(m *ebpf.Map) (*MapInfo, error) {
-	raw, err := mapInfoRaw(m.FD())
-	if err != nil {
+	return newMapLister(1).describe(m.FD())
+}
+
+// mapLister describes the maps of one listing: their descriptions and
+// the values they point to come from one allocation.
+type mapLister struct {
+	slots  []mapSlot
+	raw    rawMapInfo
+	fdinfo [1024]byte
+}
+
+// mapSlot is one map's description and what its pointers point to.
+type mapSlot struct {
+	info       MapInfo
+	memlock    int64
+	owner      TypeName
+	ownerJited bool
+}
+
+func newMapLister(n int) *mapLister { return &mapLister{slots: make([]mapSlot, 0, n)} }
+
+// describe describes the map behind fd.
+func (l *mapLister) describe(fd int) (*MapInfo, error) {
+	l.raw = rawMapInfo{}
+	raw := &l.raw
+	if err := objInfo(fd, unsafe.Pointer(raw), unsafe.Sizeof(*raw)); err != nil {
 		return nil, fmt.Errorf("get map info: %w", err)
 	}
-	info := &MapInfo{
+	if len(l.slots) == cap(l.slots) {
+		l.slots = make([]mapSlot, 0, max(16, cap(l.slots)))
+	}
+	l.slots = l.slots[:len(l.slots)+1]
+	slot := &l.slots[len(l.slots)-1]
+	info := &slot.info
+	*info = MapInfo{
 		ID:                    raw.ID,
 		Type:                  MapTypeName(ebpf.MapType(raw.Type)),
 		Name:                  unix.ByteSliceToString(raw.Name[:]),
@@ -80,21 +113,22 @@ func DescribeMap(m *ebpf.Map) (*MapInfo, error) {
 		BTFVmlinuxValueTypeID: raw.BTFVmlinuxValueTypeID,
 		MapExtra:              raw.MapExtra,
 	}
-	fields, err := fdInfo(m.FD())
-	if err != nil {
-		return nil, fmt.Errorf("get map info: %w", err)
+	fields := readFDInfo(fd, l.fdinfo[:])
+	if fields == nil {
+		return nil, fmt.Errorf("get map info: read fdinfo of map %d", raw.ID)
 	}
-	if v, err := strconv.ParseInt(fields["memlock"], 10, 64); err == nil {
-		info.BytesMemlock = &v
+	if v, ok := fdinfoInt(fields, "memlock"); ok {
+		slot.memlock = v
+		info.BytesMemlock = &slot.memlock
 	}
-	if fields["frozen"] == "1" {
+	if v, ok := fdinfoInt(fields, "frozen"); ok && v == 1 {
 		info.Frozen = 1
 	}
 	if ebpf.MapType(raw.Type) == ebpf.ProgramArray {
-		if v, err := strconv.ParseUint(fields["owner_prog_type"], 10, 32); err == nil {
-			t := ProgTypeName(ebpf.ProgramType(v))
-			jited := fields["owner_jited"] == "1"
-			info.OwnerProgType, info.OwnerJited = &t, &jited
+		if v, ok := fdinfoInt(fields, "owner_prog_type"); ok {
+			jited, _ := fdinfoInt(fields, "owner_jited")
+			slot.owner, slot.ownerJited = ProgTypeName(ebpf.ProgramType(v)), jited == 1
+			info.OwnerProgType, info.OwnerJited = &slot.owner, &slot.ownerJited
 		}
 	}
 	return info, nil

@@ -17,6 +17,8 @@ import (
 type Noun[T pin.Pinner, I any] struct {
 	// name is the noun in messages: "program", "map", "link".
 	name string
+	// kind is the noun's kind of object, for the scan of their owners.
+	kind ObjectKind
 	// pinKind is bpftool's word for the object behind a pin: "prog",
 	// "map", "link".
 	pinKind string
@@ -28,12 +30,16 @@ type Noun[T pin.Pinner, I any] struct {
 	fromID func(uint32) (T, error)
 	// id returns an open object's id.
 	id func(T) (uint32, error)
-	// describe describes an open object.
-	describe func(T) (*I, error)
-	// describeID, when set, describes the object with an id without a
-	// cilium/ebpf handle (plain system calls keep long listings fast);
-	// os.ErrNotExist when it is gone.
-	describeID func(uint32) (*I, error)
+	// fd returns an open object's file descriptor.
+	fd func(T) int
+	// getFD is the bpf(2) command that opens an object by id.
+	getFD uintptr
+	// describer returns the function that describes the object behind a
+	// file descriptor, for a listing of about n objects: the descriptions
+	// of one listing share allocations, buffers and caches. Listings open
+	// objects by id with plain system calls and never make cilium/ebpf
+	// handles, which keeps listing thousands of objects fast.
+	describer func(n int) func(fd int) (*I, error)
 	// matches reports whether an object fits a tag or name selector.
 	matches func(T, Selector) bool
 	// addOwners sets the processes holding the object described.
@@ -63,7 +69,7 @@ func (n *Noun[T, I]) Open(sel Selector) ([]T, error) {
 	case SelectID:
 		obj, err := n.fromID(sel.ID)
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("no %s with id %d", n.name, sel.ID)
+			return nil, &NoSuchID{Noun: n.name, ID: sel.ID}
 		}
 		if err != nil {
 			return nil, fmt.Errorf("open %s %d: %w", n.name, sel.ID, PermissionHint(err))
@@ -97,6 +103,18 @@ func (n *Noun[T, I]) Open(sel Selector) ([]T, error) {
 	return match, nil
 }
 
+// NoSuchID is the error of an id selector that names no object. It is
+// ENOENT, the kernel's answer to a GET_FD_BY_ID of a missing id.
+type NoSuchID struct {
+	Noun string
+	ID   uint32
+}
+
+func (e *NoSuchID) Error() string { return fmt.Sprintf("no %s with id %d", e.Noun, e.ID) }
+
+// Unwrap returns ENOENT.
+func (e *NoSuchID) Unwrap() error { return unix.ENOENT }
+
 // OpenOne opens the one object sel selects.
 func (n *Noun[T, I]) OpenOne(sel Selector) (T, error) {
 	objs, err := n.Open(sel)
@@ -119,7 +137,7 @@ func (n *Noun[T, I]) DescribeOne(sel Selector) (*I, error) {
 		return nil, err
 	}
 	defer obj.Close()
-	return n.describe(obj)
+	return n.describer(1)(n.fd(obj))
 }
 
 // List describes the objects sel selects, with the processes that hold
@@ -128,7 +146,7 @@ func (n *Noun[T, I]) DescribeOne(sel Selector) (*I, error) {
 func (n *Noun[T, I]) List(sel Selector) ([]*I, error) {
 	scan := make(chan *Owners, 1)
 	go func() {
-		o, _ := ScanOwners()
+		o, _ := ScanOwners(n.kind)
 		scan <- o
 	}()
 	infos, err := n.list(sel)
@@ -141,22 +159,50 @@ func (n *Noun[T, I]) List(sel Selector) ([]*I, error) {
 }
 
 func (n *Noun[T, I]) list(sel Selector) ([]*I, error) {
-	if sel.All() && n.describeID != nil {
-		return gather(n.nextID, n.name, n.describeID)
+	if sel.All() {
+		return n.listAll()
 	}
 	objs, err := n.Open(sel)
 	if err != nil {
 		return nil, err
 	}
 	defer closeAll(objs)
+	describe := n.describer(len(objs))
 	infos := make([]*I, 0, len(objs))
 	for _, obj := range objs {
-		info, err := n.describe(obj)
+		info, err := describe(n.fd(obj))
 		if err != nil {
-			if sel.All() {
-				continue
-			}
 			return nil, err
+		}
+		infos = append(infos, info)
+	}
+	return infos, nil
+}
+
+// listAll describes every object of the noun; objects that vanish
+// meanwhile are skipped.
+func (n *Noun[T, I]) listAll() ([]*I, error) {
+	var ids []uint32
+	if err := eachID(n.nextID, n.name, func(id uint32) error {
+		ids = append(ids, id)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	describe := n.describer(len(ids))
+	infos := make([]*I, 0, len(ids))
+	for _, id := range ids {
+		fd, err := getFDByID(n.getFD, id)
+		if errors.Is(err, unix.ENOENT) {
+			continue // it went away
+		}
+		if err != nil {
+			return infos, fmt.Errorf("open %s %d: %w", n.name, id, PermissionHint(err))
+		}
+		info, err := describe(fd)
+		unix.Close(fd)
+		if err != nil {
+			continue // it went away while we looked (or cannot be read)
 		}
 		infos = append(infos, info)
 	}

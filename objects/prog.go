@@ -1,10 +1,9 @@
 package objects
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
-	"strconv"
 	"time"
 
 	"github.com/cilium/ebpf"
@@ -41,6 +40,9 @@ type ProgramInfo struct {
 	BTFID        uint32    `json:"btf_id,omitempty"`
 	Pinned       *[]string `json:"pinned,omitempty"`
 	PIDs         []Owner   `json:"pids,omitempty"`
+	// Metadata are the program's bpf_metadata_* variables (bpftool's
+	// "metadata").
+	Metadata []MetadataVar `json:"-"`
 
 	// KernelName is the name as the kernel stores it (at most 15 bytes).
 	KernelName string `json:"-"`
@@ -55,9 +57,12 @@ type ProgramInfo struct {
 // Programs are the loaded BPF programs.
 var Programs = &Noun[*ebpf.Program, ProgramInfo]{
 	name:    "program",
+	kind:    KindProgram,
 	pinKind: "prog",
 	kinds:   []SelectorKind{SelectID, SelectPinned, SelectTag, SelectName},
 	nextID:  unix.BPF_PROG_GET_NEXT_ID,
+	getFD:   unix.BPF_PROG_GET_FD_BY_ID,
+	fd:      (*ebpf.Program).FD,
 	fromID: func(id uint32) (*ebpf.Program, error) {
 		return ebpf.NewProgramFromID(ebpf.ProgramID(id))
 	},
@@ -68,44 +73,64 @@ var Programs = &Noun[*ebpf.Program, ProgramInfo]{
 		}
 		return raw.ID, nil
 	},
-	describe:   DescribeProgram,
-	describeID: describeProgramID,
-	matches:    programMatches,
-	addOwners:  func(p *ProgramInfo, o *Owners) { p.PIDs = o.Programs[p.ID] },
+	describer: func(n int) func(int) (*ProgramInfo, error) { return newProgLister(n).describe },
+	matches:   programMatches,
+	addOwners: func(p *ProgramInfo, o *Owners) { p.PIDs = o.Programs[p.ID] },
 }
 
 // DescribeProgram describes p. Each call asks the kernel afresh.
 func DescribeProgram(p *ebpf.Program) (*ProgramInfo, error) {
-	return describeProgramFD(p.FD())
+	return newProgLister(1).describe(p.FD())
 }
 
-// describeProgramID describes the program with id through plain system
-// calls, which keeps `prog show` on a busy machine as fast as bpftool.
-func describeProgramID(id uint32) (*ProgramInfo, error) {
-	fd, err := getFDByID(unix.BPF_PROG_GET_FD_BY_ID, id)
-	if err != nil {
-		return nil, err
-	}
-	defer unix.Close(fd)
-	info, err := describeProgramFD(fd)
-	if err != nil {
-		return nil, fmt.Errorf("program %d went away: %w", id, os.ErrNotExist)
-	}
-	return info, nil
+// progLister describes the programs of one listing: their descriptions
+// and the values they point to come from one allocation, their map ids
+// share one array, and the maps and BTF that metadata comes from are read
+// once for all the programs that use them.
+type progLister struct {
+	clock  bootClock
+	slots  []progSlot
+	mapIDs []uint32
+	meta   metadataCache
+	fdinfo [1024]byte
 }
 
-func describeProgramFD(fd int) (*ProgramInfo, error) {
-	raw, mapIDs, err := progInfoWithMaps(fd)
+// progSlot is one program's description and what its pointers point to.
+type progSlot struct {
+	info                ProgramInfo
+	loadedAt, memlock   int64
+	uid, jited          uint32
+	runTimeNs, runCount uint64
+}
+
+func newProgLister(n int) *progLister {
+	return &progLister{clock: readBootClock(), slots: make([]progSlot, 0, n), mapIDs: make([]uint32, 0, n)}
+}
+
+// describe describes the program behind fd.
+func (l *progLister) describe(fd int) (*ProgramInfo, error) {
+	if cap(l.mapIDs)-len(l.mapIDs) < 16 {
+		l.mapIDs = make([]uint32, 0, max(1024, cap(l.mapIDs)))
+	}
+	free := l.mapIDs[len(l.mapIDs):cap(l.mapIDs)]
+	raw, mapIDs, err := progInfoWithMaps(fd, free)
 	orphaned := errors.Is(err, unix.ENODEV)
 	if err != nil && !orphaned {
 		return nil, fmt.Errorf("get program info: %w", err)
 	}
-	prog := &ProgramInfo{
+	if len(l.slots) == cap(l.slots) {
+		l.slots = make([]progSlot, 0, max(16, cap(l.slots)))
+	}
+	l.slots = l.slots[:len(l.slots)+1]
+	slot := &l.slots[len(l.slots)-1]
+	prog := &slot.info
+	*prog = ProgramInfo{
 		ProgramHeader: ProgramHeader{
-			ID:            raw.ID,
-			Type:          ProgTypeName(ebpf.ProgramType(raw.Type)),
-			Tag:           fmt.Sprintf("%x", raw.Tag[:]),
-			GPLCompatible: raw.Flags&1 != 0,
+			ID:              raw.ID,
+			Type:            ProgTypeName(ebpf.ProgramType(raw.Type)),
+			Tag:             hex.EncodeToString(raw.Tag[:]),
+			GPLCompatible:   raw.Flags&1 != 0,
+			RecursionMisses: raw.RecursionMisses,
 		},
 		Orphaned:       orphaned,
 		KernelName:     unix.ByteSliceToString(raw.Name[:]),
@@ -116,27 +141,35 @@ func describeProgramFD(fd int) (*ProgramInfo, error) {
 		AttachBTFID:    raw.AttachBTFID,
 		VerifiedInsns:  raw.VerifiedInsns,
 	}
-	prog.Name = programName(fd, raw)
-	if raw.RunTimeNs != 0 {
-		rt, rc := raw.RunTimeNs, raw.RunCnt
-		prog.RunTimeNs, prog.RunCnt = &rt, &rc
+	prog.Name = prog.KernelName
+	if len(prog.KernelName) == len(raw.Name)-1 && raw.BTFID != 0 && raw.NrFuncInfo > 0 {
+		if full, err := fullProgName(fd, raw); err == nil {
+			prog.Name = full
+		}
 	}
-	prog.RecursionMisses = raw.RecursionMisses
+	if raw.RunTimeNs != 0 {
+		slot.runTimeNs, slot.runCount = raw.RunTimeNs, raw.RunCnt
+		prog.RunTimeNs, prog.RunCnt = &slot.runTimeNs, &slot.runCount
+	}
 	if raw.LoadTime != 0 {
-		at := wallClock(time.Duration(raw.LoadTime))
-		uid := raw.CreatedByUID
-		prog.LoadedAt, prog.UID = &at, &uid
+		slot.loadedAt, slot.uid = l.clock.epoch(raw.LoadTime), raw.CreatedByUID
+		prog.LoadedAt, prog.UID = &slot.loadedAt, &slot.uid
 	}
 	if prog.Jited {
-		n := raw.JitedProgLen
-		prog.BytesJited = &n
+		slot.jited = raw.JitedProgLen
+		prog.BytesJited = &slot.jited
 	}
 	if len(mapIDs) > 0 {
-		prog.MapIDs = mapIDs
+		if &mapIDs[0] == &free[0] { // they are in the shared array
+			l.mapIDs = l.mapIDs[:len(l.mapIDs)+len(mapIDs)]
+		}
+		prog.MapIDs = mapIDs[:len(mapIDs):len(mapIDs)]
+		prog.Metadata = l.meta.of(mapIDs)
 	}
-	if info, err := fdInfo(fd); err == nil {
-		if v, err := strconv.ParseInt(info["memlock"], 10, 64); err == nil {
-			prog.BytesMemlock = &v
+	if info := readFDInfo(fd, l.fdinfo[:]); info != nil {
+		if v, ok := fdinfoInt(info, "memlock"); ok {
+			slot.memlock = v
+			prog.BytesMemlock = &slot.memlock
 		}
 	}
 	return prog, nil
@@ -152,18 +185,6 @@ func (p *ProgramInfo) LoadTime() (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return time.Unix(*p.LoadedAt, 0), true
-}
-
-// programName is the program's full name: the kernel keeps the first 15
-// bytes, and the BTF function at instruction 0 has the rest.
-func programName(fd int, raw *rawProgInfo) string {
-	name := unix.ByteSliceToString(raw.Name[:])
-	if len(name) == len(raw.Name)-1 && raw.BTFID != 0 && raw.NrFuncInfo > 0 {
-		if full, err := fullProgName(fd, raw); err == nil {
-			return full
-		}
-	}
-	return name
 }
 
 // fullProgName returns the name of the BTF function at instruction 0, the
@@ -207,7 +228,13 @@ func programMatches(p *ebpf.Program, sel Selector) bool {
 	case SelectTag:
 		return fmt.Sprintf("%x", raw.Tag[:]) == sel.Value
 	case SelectName:
-		return programName(p.FD(), raw) == sel.Value
+		name := unix.ByteSliceToString(raw.Name[:])
+		if len(name) == len(raw.Name)-1 && raw.BTFID != 0 && raw.NrFuncInfo > 0 {
+			if full, err := fullProgName(p.FD(), raw); err == nil {
+				name = full
+			}
+		}
+		return name == sel.Value
 	}
 	return false
 }

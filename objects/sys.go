@@ -1,12 +1,15 @@
 package objects
 
-// The raw bpf(2) calls that cilium/ebpf does not expose: the gpl flag and
-// attach BTF ids of programs, the key/value BTF type ids of maps, and the
-// target of iterator links. Each call gets a zeroed struct: since Linux 6.18
+// The raw bpf(2) calls that cilium/ebpf does not expose, or that listings
+// make without cilium/ebpf handles: the gpl flag and attach BTF ids of
+// programs, the key/value BTF type ids of maps, the target of iterator
+// links, and the lookup of a program's metadata. Each call gets a zeroed struct: since Linux 6.18
 // the kernel copies the caller's buffer in first and echoes back fields it
 // does not set (bpftool's stale btf_id in `map list`).
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"runtime"
@@ -91,30 +94,27 @@ type rawBTFInfo struct {
 	KernelBTF uint32
 }
 
-// rawIterLinkInfo mirrors struct bpf_link_info for iterator links.
-type rawIterLinkInfo struct {
-	Type          uint32
-	ID            uint32
-	ProgID        uint32
-	_             uint32
-	TargetName    unsafe.Pointer
-	TargetNameLen uint32
-	MapID         uint32
-	Union         [2]uint64 // cgroup_id+order or tid+pid
-	_             [64]byte  // the rest of the largest union member
+// rawLinkInfo mirrors struct bpf_link_info: the common fields, then the
+// union of the type-specific ones, read with u32 and u64 at their offsets
+// in the union.
+type rawLinkInfo struct {
+	Type   uint32
+	ID     uint32
+	ProgID uint32
+	_      uint32
+	union  [64]byte
 }
 
-// rawRawTPLinkInfo mirrors struct bpf_link_info for raw tracepoint links.
-type rawRawTPLinkInfo struct {
-	Type      uint32
-	ID        uint32
-	ProgID    uint32
-	_         uint32
-	TPName    unsafe.Pointer
-	TPNameLen uint32
-	_         uint32
-	Cookie    uint64
-	_         [64]byte // the rest of the largest union member
+func (r *rawLinkInfo) u32(off int) uint32 { return binary.NativeEndian.Uint32(r.union[off:]) }
+func (r *rawLinkInfo) u64(off int) uint64 { return binary.NativeEndian.Uint64(r.union[off:]) }
+
+// setPointer sets the buffer pointer at offset off of the union and its
+// length right after it, as every in/out name field of the union is laid
+// out. The buffer must not be on a stack: the pointer is stored as a
+// number, which the garbage collector does not see.
+func (r *rawLinkInfo) setPointer(off int, p unsafe.Pointer, n int) {
+	binary.NativeEndian.PutUint64(r.union[off:], uint64(uintptr(p)))
+	binary.NativeEndian.PutUint32(r.union[off+8:], uint32(n))
 }
 
 // objInfo issues BPF_OBJ_GET_INFO_BY_FD for fd into info, a pointer to one of
@@ -162,12 +162,15 @@ func progFuncInfos(fd int, n uint32) ([]uint32, error) {
 }
 
 // progInfoWithMaps returns the program's info and the ids of the maps it
-// uses, in one call for programs with up to 16 maps.
-func progInfoWithMaps(fd int) (*rawProgInfo, []uint32, error) {
-	ids := make([]uint32, 16)
+// uses, in one call when ids has room for them (else in a new array).
+func progInfoWithMaps(fd int, ids []uint32) (*rawProgInfo, []uint32, error) {
 	for {
-		info := rawProgInfo{NrMapIDs: uint32(len(ids)), MapIDs: unsafe.Pointer(&ids[0])}
+		info := rawProgInfo{NrMapIDs: uint32(len(ids))}
+		if len(ids) > 0 {
+			info.MapIDs = unsafe.Pointer(&ids[0])
+		}
 		err := objInfo(fd, unsafe.Pointer(&info), unsafe.Sizeof(info))
+		runtime.KeepAlive(ids)
 		if err != nil && !errors.Is(err, unix.ENODEV) {
 			return nil, nil, err
 		}
@@ -225,26 +228,28 @@ func btfInfoRaw(fd int) (*rawBTFInfo, string, error) {
 	return &info, unix.ByteSliceToString(name), nil
 }
 
-// iterLinkInfoRaw returns an iterator link's target name and map id.
-func iterLinkInfoRaw(fd int) (target string, mapID uint32, err error) {
-	buf := make([]byte, 256)
-	info := rawIterLinkInfo{TargetName: unsafe.Pointer(&buf[0]), TargetNameLen: uint32(len(buf))}
-	err = objInfo(fd, unsafe.Pointer(&info), unsafe.Sizeof(info))
-	runtime.KeepAlive(buf)
-	if err != nil {
-		return "", 0, err
+// mapLookupRaw looks key up in the map behind fd into value, which must
+// hold the map's value size.
+func mapLookupRaw(fd int, key unsafe.Pointer, value []byte) error {
+	attr := struct {
+		FD    uint32
+		_     uint32
+		Key   unsafe.Pointer
+		Value unsafe.Pointer
+		Flags uint64
+	}{FD: uint32(fd), Key: key, Value: unsafe.Pointer(unsafe.SliceData(value))}
+	_, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_MAP_LOOKUP_ELEM, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
+	runtime.KeepAlive(value)
+	if errno != 0 {
+		return fmt.Errorf("map lookup: %w", errno)
 	}
-	return unix.ByteSliceToString(buf), info.MapID, nil
+	return nil
 }
 
-// rawTPLinkInfoRaw returns a raw tracepoint link's tracepoint and cookie.
-func rawTPLinkInfoRaw(fd int) (name string, cookie uint64, err error) {
-	buf := make([]byte, 256)
-	info := rawRawTPLinkInfo{TPName: unsafe.Pointer(&buf[0]), TPNameLen: uint32(len(buf))}
-	err = objInfo(fd, unsafe.Pointer(&info), unsafe.Sizeof(info))
-	runtime.KeepAlive(buf)
-	if err != nil {
-		return "", 0, err
+// clen is the length of the NUL-terminated string in b.
+func clen(b []byte) int {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return i
 	}
-	return unix.ByteSliceToString(buf), info.Cookie, nil
+	return len(b)
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cilium/ebpf"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 
@@ -184,8 +185,60 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if errors.As(err, &ec) && ec.ExitCode() != 0 {
 		return ec.ExitCode()
 	}
-	return 1
+	return exitFailure
 }
+
+// Exit codes, as bpftool's: a command's return value truncated to 8 bits.
+// Most failures return -1 (255); a verb whose kernel call fails returns
+// the negated errno (kernelError); docs/prog.md lists them.
+const exitFailure = 255
+
+// exitCode is an error that ends bpfkit with a given exit status.
+type exitCode struct {
+	error
+	code int
+}
+
+func (e exitCode) ExitCode() int { return e.code }
+func (e exitCode) Unwrap() error { return e.error }
+
+// kernelError is msg, the report of a verb whose kernel call failed with
+// cause, with bpftool v7.8.0's exit status for it: the negated errno in 8
+// bits (ENOENT 254, EEXIST 239, EBUSY 240, EPERM 255). Without an errno in
+// cause it is msg as it is. A pin path that exists is 255 (7.8 checks the
+// path before pinning; 7.1 exits 239), and so is an id that names no
+// program or map; a missing link id is the kernel's ENOENT, 254, as
+// bpftool's link_parse_fd returns it.
+func kernelError(cause, msg error) error {
+	var errno unix.Errno
+	var missing *objects.NoSuchID
+	switch {
+	case errors.As(cause, &missing):
+		if missing.Noun != objects.Links.String() {
+			return msg
+		}
+		errno = unix.ENOENT
+	case errors.As(cause, &errno) && errno != 0:
+	case errors.Is(cause, ebpf.ErrKeyNotExist):
+		errno = unix.ENOENT
+	default:
+		return msg
+	}
+	return exitCode{error: msg, code: errnoExit(errno)}
+}
+
+// selectError is err, the failure of a selector, with bpftool's exit
+// status for it: 254 for a link id that names nothing, else 255.
+func selectError(err error) error {
+	var missing *objects.NoSuchID
+	if errors.As(err, &missing) {
+		return kernelError(err, err)
+	}
+	return err
+}
+
+// errnoExit is bpftool's exit status for a call that failed with errno.
+func errnoExit(errno unix.Errno) int { return int(-errno) & 0xff }
 
 const printerKey = "printer"
 
@@ -204,7 +257,7 @@ func out(c *cli.Context) render.Printer {
 
 // silentExit ends a command with a non-zero exit status once the command
 // has printed its own answer, as bpftool's `map lookup` does for a missing
-// key ("Not found", or null with -j).
+// key ("Not found", or null with -j, and exit status 254).
 type silentExit struct{ code int }
 
 func (e silentExit) Error() string { return fmt.Sprintf("exit status %d", e.code) }

@@ -89,10 +89,10 @@ func TestELFPrefixesAndDefault(t *testing.T) {
 	if !strings.Contains(rel, "call is_blocked") || strings.Contains(rel, "DWARF") {
 		t.Errorf("elf relocations section xdp:\n%s", rel)
 	}
-	if r := bpfkit(t, "elf", "relocations", path, "section", "nosuch"); r.code != 1 || !strings.Contains(r.stderr, "no relocations for section 'nosuch'") {
+	if r := bpfkit(t, "elf", "relocations", path, "section", "nosuch"); r.code != exitFailure || !strings.Contains(r.stderr, "no relocations for section 'nosuch'") {
 		t.Errorf("unknown section: exit %d, %q", r.code, r.stderr)
 	}
-	if r := bpfkit(t, "elf", "maps"); r.code != 1 || r.stderr != "Error: elf maps: expected FILE\n" {
+	if r := bpfkit(t, "elf", "maps"); r.code != exitFailure || r.stderr != "Error: elf maps: expected FILE\n" {
 		t.Errorf("missing FILE: exit %d, %q", r.code, r.stderr)
 	}
 }
@@ -115,8 +115,8 @@ func TestELFMalformedCLI(t *testing.T) {
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			err := cmd.Run()
 			code := cmd.ProcessState.ExitCode()
-			if err == nil || code != 1 {
-				t.Errorf("elf %s %s: exit %d, want 1", verb, path, code)
+			if err == nil || code != exitFailure {
+				t.Errorf("elf %s %s: exit %d, want %d", verb, path, code, exitFailure)
 			}
 			msg := stderr.String()
 			if stdout.Len() != 0 || strings.Count(msg, "\n") != 1 || !strings.HasPrefix(msg, "Error: elf "+verb+": "+path+": ") ||

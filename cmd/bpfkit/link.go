@@ -27,8 +27,16 @@ func linkCommand() *cli.Command {
 var linkShow = showAction(objects.Links, render.Printer.Links)
 
 // linkDetach is `link detach LINK`: the kernel unhooks the link's program
-// now, whoever holds the link.
+// now, whoever holds the link. Every failure exits 1, as bpftool's do_detach
+// returns.
 func linkDetach(c *cli.Context) error {
+	if err := detachLink(c); err != nil {
+		return exitCode{error: err, code: 1}
+	}
+	return nil
+}
+
+func detachLink(c *cli.Context) error {
 	sel, rest, err := objects.Links.ParseSelector(c.Args().Slice())
 	if err != nil {
 		return fmt.Errorf("link detach: %w", err)

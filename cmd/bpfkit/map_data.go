@@ -103,7 +103,7 @@ func mapDump(c *cli.Context) error {
 		p.BeginMap(layouts[i])
 		if err := mapdata.Dump(m, nil, p.Entry); err != nil {
 			p.Flush()
-			return fmt.Errorf("dump map %d: %w", layouts[i].ID, err)
+			return kernelError(err, fmt.Errorf("dump map %d: %w", layouts[i].ID, err))
 		}
 		p.EndMap()
 	}
@@ -164,10 +164,10 @@ func mapLookup(c *cli.Context) error {
 	if errors.Is(err, ebpf.ErrKeyNotExist) {
 		// bpftool's answer: the key and "Not found", or null.
 		out(c).MapEntryMissing(in.Key)
-		return silentExit{code: 1}
+		return silentExit{code: errnoExit(unix.ENOENT)}
 	}
 	if err != nil {
-		return fmt.Errorf("lookup failed: %s", errText(err))
+		return kernelError(err, fmt.Errorf("lookup failed: %s", errText(err)))
 	}
 	return out(c).MapEntry(l, e)
 }
@@ -184,10 +184,10 @@ func mapPop(c *cli.Context) error {
 	}
 	e, err := mapdata.Lookup(m, l, nil, true)
 	if errors.Is(err, ebpf.ErrKeyNotExist) {
-		return fmt.Errorf("empty map")
+		return kernelError(err, errors.New("empty map"))
 	}
 	if err != nil {
-		return fmt.Errorf("pop failed: %s", errText(err))
+		return kernelError(err, fmt.Errorf("pop failed: %s", errText(err)))
 	}
 	return out(c).MapEntry(l, e)
 }
@@ -209,7 +209,7 @@ func mapGetNext(c *cli.Context) error {
 	}
 	next := make([]byte, l.KeySize)
 	if err := m.NextKey(key, next); err != nil {
-		return fmt.Errorf("can't get next key: %s", errText(err))
+		return kernelError(err, fmt.Errorf("can't get next key: %s", errText(err)))
 	}
 	return out(c).NextKey(in.Key, in.HasKey, next)
 }
@@ -259,9 +259,9 @@ func mapUpdate(c *cli.Context) error {
 	}
 	if err := m.Update(key, value, in.Flags); err != nil {
 		if info, ierr := objects.DescribeMap(m); ierr == nil && info.Frozen != 0 && errors.Is(err, unix.EPERM) {
-			return fmt.Errorf("update failed: %s: the map is frozen, user space can no longer change it", errText(err))
+			return kernelError(err, fmt.Errorf("update failed: %s: the map is frozen, user space can no longer change it", errText(err)))
 		}
-		return fmt.Errorf("update failed: %s", errText(err))
+		return kernelError(err, fmt.Errorf("update failed: %s", errText(err)))
 	}
 	return out(c).Null()
 }
@@ -278,7 +278,7 @@ func mapDelete(c *cli.Context) error {
 		return fmt.Errorf("delete map: %w", err)
 	}
 	if err := m.Delete(in.Key); err != nil {
-		return fmt.Errorf("delete failed: %s", errText(err))
+		return kernelError(err, fmt.Errorf("delete failed: %s", errText(err)))
 	}
 	return out(c).Null()
 }
@@ -294,7 +294,7 @@ func mapFreeze(c *cli.Context) error {
 		return err
 	}
 	if err := m.Freeze(); err != nil {
-		return fmt.Errorf("failed to freeze map: %s", errText(err))
+		return kernelError(err, fmt.Errorf("failed to freeze map: %s", errText(err)))
 	}
 	return out(c).Null()
 }

@@ -112,11 +112,7 @@ func progDump(c *cli.Context, kind string) error {
 				return fmt.Errorf("error retrieving jit dump: %w", err)
 			}
 		} else {
-			build := bpfasm.Xlated
-			if args.visual {
-				build = bpfasm.XlatedGraph
-			}
-			if d.Xlated, err = build(info, syms); err != nil {
+			if d.Xlated, err = bpfasm.Xlated(info, syms); err != nil {
 				return err
 			}
 		}

@@ -44,7 +44,9 @@ func progLoadCommands() []*cli.Command {
 			Name:      "tracelog",
 			Usage:     "print bpf_printk output (trace_pipe) until Ctrl-C",
 			ArgsUsage: " ",
-			Action:    progTracelog,
+			Flags: []cli.Flag{&cli.BoolFlag{Name: "fields",
+				Usage: "with -j, print each line as an object of its fields (task, pid, cpu, timestamp, message) instead of bpftool's array of lines"}},
+			Action: progTracelog,
 		},
 	}
 }
@@ -205,15 +207,17 @@ func progTracelog(c *cli.Context) error {
 		<-ctx.Done()
 		tp.Close()
 	}()
+	p := out(c).TraceLog(c.Bool("fields"))
 	for {
 		l, err := tp.Next()
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, os.ErrClosed) {
-				return nil
+				return p.End()
 			}
+			p.End()
 			return fmt.Errorf("prog tracelog: %w", err)
 		}
-		if werr := out(c).TraceLine(l); werr != nil {
+		if werr := p.Line(l); werr != nil {
 			return nil // stdout closed
 		}
 	}

@@ -112,16 +112,18 @@ func TestProgLoadAllAutoattach(t *testing.T) {
 		t.Errorf("link pin: %v", got)
 	}
 	r = bpfkit(t, "link", "pin", "id", linkID, filepath.Join(dir, "again"))
-	if r.code != 1 || r.stderr != "Error: link pin: pin path "+filepath.Join(dir, "again")+": already exists (bpfkit never overwrites a pin)\n" {
+	// An existing pin: bpftool v7.8.0 exits 255 (v7.1.0 239, EEXIST).
+	if r.code != exitFailure || r.stderr != "Error: link pin: pin path "+filepath.Join(dir, "again")+": already exists (bpfkit never overwrites a pin)\n" {
 		t.Errorf("link pin over a pin: %d %q", r.code, r.stderr)
 	}
 	mustBpfkit(t, "prog", "pin", "pinned", filepath.Join(progs, "sock_all"), filepath.Join(dir, "sock2"))
 	r = bpfkit(t, "prog", "pin", "pinned", filepath.Join(progs, "sock_all"), filepath.Join(t.TempDir(), "x"))
-	if r.code != 1 || !strings.Contains(r.stderr, "not on a BPF filesystem (bpffs)") {
+	if r.code != exitFailure || !strings.Contains(r.stderr, "not on a BPF filesystem (bpffs)") {
 		t.Errorf("prog pin outside bpffs: %d %q", r.code, r.stderr)
 	}
 
-	// Raw tracepoint links cannot be detached; the error says so.
+	// Raw tracepoint links cannot be detached; the error says so, and the
+	// exit status is 1, as bpftool's for any failed detach.
 	r = bpfkit(t, "link", "detach", "pinned", filepath.Join(dir, "again"))
 	if r.code != 1 || r.stderr != "Error: link detach: the kernel cannot detach raw_tracepoint links: not supported\n" {
 		t.Errorf("detach raw_tracepoint: %d %q", r.code, r.stderr)
@@ -181,13 +183,13 @@ func TestProgLoadFirst(t *testing.T) {
 		{[]string{"-j", "prog", "load", testutil.Object(t, "loader/bad_verifier"), filepath.Join(dir, "x")}, ""},
 	} {
 		r := bpfkit(t, tc.args...)
-		if r.code != 1 || !strings.Contains(r.stderr, tc.want) {
+		if r.code != exitFailure || !strings.Contains(r.stderr, tc.want) {
 			t.Errorf("%v: exit %d, stderr %q, want %q", tc.args, r.code, r.stderr, tc.want)
 		}
 	}
 	// An unknown section loads with `type`.
 	r = bpfkit(t, "prog", "load", testutil.Object(t, "loader/unknown_section"), filepath.Join(dir, "u"))
-	if r.code != 1 || !strings.HasSuffix(r.stderr, "object file contains no BPF program in a section of known type (sections: bpfkit_custom/filter); give one with type TYPE\n") {
+	if r.code != exitFailure || !strings.HasSuffix(r.stderr, "object file contains no BPF program in a section of known type (sections: bpfkit_custom/filter); give one with type TYPE\n") {
 		t.Errorf("unknown section: %d %q", r.code, r.stderr)
 	}
 	mustBpfkit(t, "prog", "load", testutil.Object(t, "loader/unknown_section"), filepath.Join(dir, "u"), "type", "socket")
@@ -199,7 +201,7 @@ func TestProgLoadFirst(t *testing.T) {
 	trunc := filepath.Join(t.TempDir(), "trunc.o")
 	os.WriteFile(trunc, data[:len(data)/3], 0o644)
 	r = bpfkit(t, "prog", "load", trunc, filepath.Join(dir, "x"))
-	if r.code != 1 || !strings.HasPrefix(r.stderr, "Error: prog load: "+trunc+": not a valid BPF object file: ") {
+	if r.code != exitFailure || !strings.HasPrefix(r.stderr, "Error: prog load: "+trunc+": not a valid BPF object file: ") {
 		t.Errorf("truncated: %d %q", r.code, r.stderr)
 	}
 	// -j errors are JSON on stdout.
@@ -215,32 +217,6 @@ func TestProgLoadFirst(t *testing.T) {
 	os.RemoveAll(dir)
 	testutil.AssertGone(t, ids)
 	testutil.WaitCountsAtMost(t, testutil.Counts{}, "bad_no_null_check", "bad_counts", "core_missing_fie", "core_out")
-}
-
-// TestTracelog: `prog tracelog -j` prints bpf_printk lines as JSON objects
-// while another bpfkit runs the tracepoint program.
-func TestTracelog(t *testing.T) {
-	testutil.RequirePrivileged(t)
-	pid := startOpener(t)
-	tl, lines, stderr := startBpfkit(t, "-j", "prog", "tracelog")
-	run, _, _ := startBpfkit(t, "run", "--set", fmt.Sprintf("targ_pid=%d", pid), testutil.Object(t, "loader/tracepoint"))
-	want := fmt.Sprintf("bpfkit-tp openat pid=%d", pid)
-	waitLine(t, lines, func(l string) bool {
-		var v struct {
-			PID     int    `json:"pid"`
-			Message string `json:"message"`
-		}
-		if err := json.Unmarshal([]byte(l), &v); err != nil {
-			t.Fatalf("line %q: %v", l, err)
-		}
-		return v.Message == want && v.PID == pid
-	})
-	run.Process.Signal(os.Interrupt)
-	run.Wait()
-	tl.Process.Signal(os.Interrupt)
-	if err := tl.Wait(); err != nil {
-		t.Errorf("tracelog exit: %v %s", err, stderr)
-	}
 }
 
 // TestLinkDetach: `link detach` unhooks an XDP link that stays pinned.

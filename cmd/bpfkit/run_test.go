@@ -293,7 +293,7 @@ func TestRunEnds(t *testing.T) {
 func TestRunErrors(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	r := bpfkit(t, "run", testutil.Object(t, "loader/bad_verifier"))
-	if r.code != 1 || !strings.Contains(r.stderr, "Verifier log of bad_no_null_check:") ||
+	if r.code != exitFailure || !strings.Contains(r.stderr, "Verifier log of bad_no_null_check:") ||
 		!strings.Contains(r.stderr, "Error: run: program bad_no_null_check (section tracepoint/syscalls/sys_enter_openat) rejected by the verifier: permission denied: R0 invalid mem access 'map_value_or_null'") {
 		t.Errorf("verifier: exit %d\n%s", r.code, r.stderr)
 	}
@@ -310,7 +310,7 @@ func TestRunErrors(t *testing.T) {
 		{[]string{"run", testutil.Object(t, "loader/missing_target")}, "Error: run: attach missing_tracepoint: no such attach point: tracepoint bpfkit/no_such_event ("},
 	} {
 		r := bpfkit(t, tc.args...)
-		if r.code != 1 || !strings.Contains(r.stderr, tc.want) {
+		if r.code != exitFailure || !strings.Contains(r.stderr, tc.want) {
 			t.Errorf("%v: exit %d, stderr %q, want %q", tc.args[1:], r.code, r.stderr, tc.want)
 		}
 	}

@@ -64,7 +64,7 @@ func showAction[T pin.Pinner, I any, PI interface {
 		}
 		items, err := noun.List(sel)
 		if err != nil {
-			return err
+			return selectError(err)
 		}
 		withPins := c.Bool("bpffs")
 		if withPins {
@@ -76,7 +76,9 @@ func showAction[T pin.Pinner, I any, PI interface {
 				PI(it).AddPins(pins)
 			}
 		}
-		return print(out(c), items, sel.Unique(), withPins)
+		// bpftool prints one object, not an array, when a selector matched
+		// one object (nb_fds == 1), whatever the selector.
+		return print(out(c), items, !sel.All(), withPins)
 	}
 }
 
@@ -100,7 +102,7 @@ func pinCommand[T pin.Pinner, I any](noun *objects.Noun[T, I], word, spec string
 				return fmt.Errorf("%s: %w", verb, err)
 			}
 			if err := noun.Pin(sel, rest[0]); err != nil {
-				return fmt.Errorf("%s: %w", verb, err)
+				return kernelError(err, fmt.Errorf("%s: %w", verb, err))
 			}
 			return out(c).Null()
 		},

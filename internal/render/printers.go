@@ -1,10 +1,11 @@
 package render
 
 import (
-	"bytes"
-	"encoding/json"
+	"bufio"
 	"fmt"
 	"io"
+
+	"github.com/bpfkit/bpfkit/internal/jsonw"
 )
 
 // textPrinter prints bpftool's plain text, and tables for lists.
@@ -53,20 +54,15 @@ func (p *jsonPrinter) print(v any) error {
 	return writeJSON(p.w, v, p.pretty)
 }
 
-// writeJSON writes v to w as one JSON document, indented when pretty, and
-// a newline.
+// writeJSON writes v to w as one JSON document, laid out as bpftool's
+// json_writer lays out its compact or pretty output, and a newline.
 func writeJSON(w io.Writer, v any, pretty bool) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if pretty {
-		enc.SetIndent("", "    ")
-	}
-	if err := enc.Encode(v); err != nil {
+	bw := bufio.NewWriter(w)
+	if err := jsonw.New(bw, pretty).Value(v); err != nil {
 		return err
 	}
-	_, err := w.Write(buf.Bytes())
-	return err
+	bw.WriteByte('\n')
+	return bw.Flush()
 }
 
 // list prints items as one object when one is set, else as an array.

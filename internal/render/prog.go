@@ -1,9 +1,12 @@
 package render
 
 import (
+	"bufio"
 	"fmt"
+	"io"
 
 	bpfasm "github.com/bpfkit/bpfkit/asm"
+	"github.com/bpfkit/bpfkit/internal/jsonw"
 	"github.com/bpfkit/bpfkit/objects"
 	"github.com/bpfkit/bpfkit/objects/events"
 )
@@ -87,8 +90,52 @@ func progHeaderPlain(p *objects.ProgramInfo) string {
 	return s
 }
 
-// traceJSON is one trace_pipe line in JSON.
-type traceJSON struct {
+// TraceLog: the lines as trace_pipe has them.
+func (p *textPrinter) TraceLog(bool) TracePrinter { return &textTrace{w: p.w} }
+
+type textTrace struct{ w io.Writer }
+
+func (t *textTrace) Line(l events.TraceLine) error {
+	_, err := io.WriteString(t.w, l.Raw+"\n")
+	return err
+}
+
+func (t *textTrace) End() error { return nil }
+
+// TraceLog: bpftool's JSON, an array of the lines as strings (with their
+// newlines) that ends when the stream does; each line is written out as
+// it comes. With fields, bpfkit's own form instead: one object per line
+// with the task, pid, cpu, timestamp and message, compact even with -p.
+func (p *jsonPrinter) TraceLog(fields bool) TracePrinter {
+	bw := bufio.NewWriter(p.w)
+	if fields {
+		return &fieldsTrace{bw: bw}
+	}
+	j := jsonw.New(bw, p.pretty)
+	j.StartArray()
+	return &jsonTrace{bw: bw, j: j}
+}
+
+type jsonTrace struct {
+	bw *bufio.Writer
+	j  *jsonw.Writer
+}
+
+func (t *jsonTrace) Line(l events.TraceLine) error {
+	t.j.String(l.Raw + "\n")
+	return t.bw.Flush()
+}
+
+func (t *jsonTrace) End() error {
+	t.j.EndArray()
+	t.bw.WriteByte('\n')
+	return t.bw.Flush()
+}
+
+type fieldsTrace struct{ bw *bufio.Writer }
+
+// traceFields is one trace_pipe line in bpfkit's JSON form.
+type traceFields struct {
 	Task      string `json:"task,omitempty"`
 	PID       int    `json:"pid"`
 	CPU       int    `json:"cpu"`
@@ -96,20 +143,18 @@ type traceJSON struct {
 	Message   string `json:"message"`
 }
 
-func traceOf(l events.TraceLine) traceJSON {
-	return traceJSON{Task: l.Task, PID: l.PID, CPU: l.CPU, Timestamp: l.Timestamp, Message: l.Message}
+func traceFieldsOf(l events.TraceLine) traceFields {
+	return traceFields{Task: l.Task, PID: l.PID, CPU: l.CPU, Timestamp: l.Timestamp, Message: l.Message}
 }
 
-// TraceLine: the line as trace_pipe has it.
-func (p *textPrinter) TraceLine(l events.TraceLine) error {
-	_, err := fmt.Fprintln(p.w, l.Raw)
-	return err
+func (t *fieldsTrace) Line(l events.TraceLine) error {
+	if err := writeJSON(t.bw, traceFieldsOf(l), false); err != nil {
+		return err
+	}
+	return t.bw.Flush()
 }
 
-// TraceLine: one JSON object per line, also with -p.
-func (p *jsonPrinter) TraceLine(l events.TraceLine) error {
-	return writeJSON(p.w, traceOf(l), false)
-}
+func (t *fieldsTrace) End() error { return nil }
 
 func (p *textPrinter) VerifierLog(head string, lines []string) {
 	fmt.Fprintln(p.errw, head)

@@ -46,9 +46,10 @@ type Printer interface {
 	TextOnly(err error) error
 	Version(v string) error
 
-	// Lists of kernel objects. one prints a single object instead of an
-	// array in JSON (a selector by id or pin); pins adds the pinned paths
-	// (-f).
+	// Lists of kernel objects. one says that a selector picked them: in
+	// JSON, one of them prints as a single object instead of an array, as
+	// bpftool does when one object matched (nb_fds == 1) whatever the
+	// selector; pins adds the pinned paths (-f).
 	Programs(progs []*objects.ProgramInfo, one, pins bool) error
 	Maps(maps []*objects.MapInfo, one, pins bool) error
 	Links(links []*objects.LinkInfo, one, pins bool) error
@@ -57,8 +58,9 @@ type Printer interface {
 	// ProgDump prints `prog dump xlated|jited`: one dump, or several
 	// with a header each.
 	ProgDump(dumps []ProgDump) error
-	// TraceLine prints one line of `prog tracelog`.
-	TraceLine(l events.TraceLine) error
+	// TraceLog returns the printer of `prog tracelog`; fields asks for
+	// bpfkit's JSON form (an object per line) instead of bpftool's.
+	TraceLog(fields bool) TracePrinter
 	// VerifierLog prints a program's verifier log on stderr (not in
 	// JSON); head introduces it.
 	VerifierLog(head string, lines []string)
@@ -101,6 +103,13 @@ type ProgDump struct {
 	// Visual prints Xlated as a DOT control-flow graph.
 	Visual bool
 	Opts   bpfasm.PrintOptions
+}
+
+// TracePrinter prints trace_pipe lines as they come, and what ends the
+// output when the stream stops.
+type TracePrinter interface {
+	Line(l events.TraceLine) error
+	End() error
 }
 
 // ELFProgram is one program of `elf dump`.

@@ -93,7 +93,7 @@ type lostJSON struct {
 }
 
 type traceLineJSON struct {
-	Trace traceJSON `json:"trace"`
+	Trace traceFields `json:"trace"`
 }
 
 type progSummaryJSON struct {
@@ -266,7 +266,7 @@ func (r *textRun) Trace(l events.TraceLine) error {
 }
 
 func (r *jsonRun) Trace(l events.TraceLine) error {
-	return r.line(traceLineJSON{Trace: traceOf(l)})
+	return r.line(traceLineJSON{Trace: traceFieldsOf(l)})
 }
 
 // Summary: each program's run count and time, each source's count, what

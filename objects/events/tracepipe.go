@@ -2,6 +2,7 @@ package events
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -100,6 +101,7 @@ func OpenTracePipe(mount bool) (*TracePipe, error) {
 	f := os.NewFile(uintptr(fd), path)
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
+	sc.Split(splitLines)
 	return &TracePipe{f: f, sc: sc}, nil
 }
 
@@ -136,4 +138,16 @@ func (t *TracePipe) DiscardBacklog(d time.Duration) error {
 			return err
 		}
 	}
+}
+
+// splitLines splits at newlines and keeps the rest of each line as it is
+// (bufio.ScanLines would drop a carriage return that ends a message).
+func splitLines(data []byte, atEOF bool) (int, []byte, error) {
+	if i := bytes.IndexByte(data, '\n'); i >= 0 {
+		return i + 1, data[:i], nil
+	}
+	if atEOF && len(data) > 0 {
+		return len(data), data, nil
+	}
+	return 0, nil, nil
 }

@@ -53,10 +53,15 @@ func Medians(reps int, cmds ...[]string) ([]time.Duration, error) {
 	}
 	medians := make([]time.Duration, len(cmds))
 	for i, t := range times {
-		slices.Sort(t)
-		medians[i] = t[len(t)/2]
+		medians[i] = Median(t)
 	}
 	return medians, nil
+}
+
+// Median is the median of times (which it sorts).
+func Median(times []time.Duration) time.Duration {
+	slices.Sort(times)
+	return times[len(times)/2]
 }
 
 // Ms is d in milliseconds.
