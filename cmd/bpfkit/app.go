@@ -49,6 +49,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			runCommand(),
 			netCommand(),
 			cgroupCommand(),
+			perfCommand(),
 			completionCommand(),
 		},
 		// The output format is chosen here, once, for every command.

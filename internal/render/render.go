@@ -59,6 +59,8 @@ type Printer interface {
 	// `cgroup show` and `cgroup tree`; effective leaves out the flags.
 	Cgroup(progs []attachments.CgroupProgram, effective bool) error
 	CgroupTree(cgroups []attachments.CgroupPrograms, effective bool) error
+	// `perf show`.
+	Perf(ps []attachments.PerfAttachment) error
 
 	// ProgDump prints `prog dump xlated|jited`: one dump, or several
 	// with a header each.
