@@ -50,6 +50,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			netCommand(),
 			cgroupCommand(),
 			perfCommand(),
+			iterCommand(),
 			completionCommand(),
 		},
 		// The output format is chosen here, once, for every command.
