@@ -109,7 +109,7 @@ func NetAttach(h NetHook, prog *ebpf.Program, dev string, opts NetAttachOptions)
 	}
 	err = link.RawAttachProgram(attach)
 	if errors.Is(err, unix.EEXIST) {
-		return fmt.Errorf("interface %s attach failed: the program is already attached to %s: %w", h.Name, dev, err)
+		return fmt.Errorf("interface %s attach failed: the program is already attached to %s: %w", h.Name, dev, errnoOf(err))
 	}
 	if err != nil {
 		return fmt.Errorf("interface %s attach failed: %w", h.Name, objects.PermissionHint(errnoOf(err)))
@@ -149,7 +149,7 @@ func checkProgType(prog *ebpf.Program, want ebpf.ProgramType, hook string) error
 	}
 	if info.Type != want {
 		id, _ := info.ID()
-		return fmt.Errorf("program %d is a %s program: %s takes %s programs", id,
+		return fmt.Errorf("program %d has type %s: %s takes %s programs", id,
 			objects.ProgTypeName(info.Type), hook, objects.ProgTypeName(want))
 	}
 	return nil
