@@ -11,7 +11,8 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
 
-	"github.com/bpfkit/bpfkit/internal/testutil")
+	"github.com/bpfkit/bpfkit/internal/testutil"
+)
 
 // detachLater detaches prog from the cgroup at path as typ when the test
 // ends, whatever the test left attached.
