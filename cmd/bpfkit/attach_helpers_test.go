@@ -21,6 +21,7 @@ import (
 	"github.com/vishvananda/netns"
 
 	"github.com/bpfkit/bpfkit/internal/testutil"
+	"github.com/bpfkit/bpfkit/objects"
 )
 
 // testNetns makes a network namespace i10ns<suffix> with a veth pair
@@ -146,4 +147,13 @@ func rawSections(t *testing.T, data string) map[string]json.RawMessage {
 		t.Fatalf("decode %q: %v", data, err)
 	}
 	return out
+}
+
+// queryMap returns the programs attached to map m as typ.
+func queryMap(m *ebpf.Map, typ ebpf.AttachType) ([]uint32, error) {
+	q, err := objects.ProgQuery(m.FD(), uint32(typ), 0)
+	if err != nil {
+		return nil, err
+	}
+	return q.ProgIDs, nil
 }
