@@ -157,3 +157,15 @@ func queryMap(m *ebpf.Map, typ ebpf.AttachType) ([]uint32, error) {
 	}
 	return q.ProgIDs, nil
 }
+
+// execOutput runs path with args and returns its stdout; the error has its
+// stderr.
+func execOutput(path string, args ...string) ([]byte, error) {
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(path, args...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("%w: %s", err, stderr.String())
+	}
+	return stdout.Bytes(), nil
+}

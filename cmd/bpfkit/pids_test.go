@@ -22,7 +22,8 @@ func holder(t *testing.T, fds ...int) *os.Process {
 	t.Helper()
 	cmd := exec.Command("sleep", "60")
 	for _, fd := range fds {
-		dup, err := unix.Dup(fd)
+		// A close-on-exec copy: the helper gets it as 3, 4, ... only.
+		dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
