@@ -188,7 +188,10 @@ func TestPerfShow(t *testing.T) {
 			t.Errorf("%s now lists perf_event links held alone: %v", name, linked)
 		}
 	}
-	links := perfEntries(t, out, func(m map[string]any) bool { _, ok := m["link_id"]; return ok && (m["prog_id"] == float64(ulID) || m["prog_id"] == float64(tlID)) })
+	links := perfEntries(t, out, func(m map[string]any) bool {
+		_, ok := m["link_id"]
+		return ok && (m["prog_id"] == float64(ulID) || m["prog_id"] == float64(tlID))
+	})
 	holders := fmt.Sprintf(`"pids":[{"pid":%d,"comm":"sleep"}`, sleeper.Pid)
 	wantLinks := []string{
 		fmt.Sprintf(`{"link_id":%d,"prog_id":%d,"fd_type":"uprobe","filename":"%s","offset":%d,`, uLinkID, ulID, exe, fileOffset(t, exe, "a64l")),
