@@ -181,6 +181,12 @@ func DescribeLink(l link.Link) (*LinkInfo, error) {
 		}
 	case link.PerfEventType:
 		perfEventDetails(info.PerfEvent(), add)
+	case link.StructOpsType:
+		if fd, ok := linkFD(l); ok {
+			if id, err := StructOpsLinkMapID(fd); err == nil {
+				add("map_id", id)
+			}
+		}
 	}
 	return out, nil
 }

@@ -363,3 +363,28 @@ func TaskFDQuery(pid, fd int, buf []byte) (*TaskFDInfo, error) {
 	return &TaskFDInfo{ProgID: attr.ProgID, FDType: attr.FDType, Name: unix.ByteSliceToString(buf),
 		ProbeOffset: attr.ProbeOffset, ProbeAddr: attr.ProbeAddr}, nil
 }
+
+// MapInfoBytes returns the kernel's struct bpf_map_info of the map open at
+// fd as the kernel wrote it, size bytes long (the kernel's own size of the
+// struct, from its BTF, so that fields newer than bpfkit come along).
+func MapInfoBytes(fd int, size int) ([]byte, error) {
+	buf := make([]byte, max(size, int(unsafe.Sizeof(rawMapInfo{}))))
+	if err := objInfo(fd, unsafe.Pointer(&buf[0]), uintptr(len(buf))); err != nil {
+		return nil, err
+	}
+	return buf[:size], nil
+}
+
+// StructOpsLinkMapID returns the struct_ops map of the struct_ops link
+// open at fd (cilium/ebpf's link info leaves it out).
+func StructOpsLinkMapID(fd int) (uint32, error) {
+	var info struct {
+		Type, ID, ProgID, _ uint32
+		MapID               uint32
+		_                   [92]byte // the rest of the largest union member
+	}
+	if err := objInfo(fd, unsafe.Pointer(&info), unsafe.Sizeof(info)); err != nil {
+		return 0, err
+	}
+	return info.MapID, nil
+}

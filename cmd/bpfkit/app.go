@@ -51,6 +51,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			cgroupCommand(),
 			perfCommand(),
 			iterCommand(),
+			structOpsCommand(),
 			completionCommand(),
 		},
 		// The output format is chosen here, once, for every command.

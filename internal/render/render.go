@@ -16,6 +16,7 @@ import (
 	"github.com/bpfkit/bpfkit/objects/events"
 	"github.com/bpfkit/bpfkit/objects/loader"
 	"github.com/bpfkit/bpfkit/objects/mapdata"
+	"github.com/bpfkit/bpfkit/objects/structops"
 )
 
 // Format is how a command prints: bpftool's plain text and tables, or
@@ -61,6 +62,9 @@ type Printer interface {
 	CgroupTree(cgroups []attachments.CgroupPrograms, effective bool) error
 	// `perf show`.
 	Perf(ps []attachments.PerfAttachment) error
+	// `struct_ops show` and `struct_ops dump`.
+	StructOps(maps []structops.Map) error
+	StructOpsDump(dumps []structops.Dump) error
 
 	// ProgDump prints `prog dump xlated|jited`: one dump, or several
 	// with a header each.
