@@ -92,7 +92,9 @@ func ParseCgroupAttachType(word string) (ebpf.AttachType, error) {
 		}
 	}
 	if word != "" {
-		for _, t := range CgroupAttachTypes {
+		// Prefixes go in the kernel's order of attach types, as bpftool
+		// walks them.
+		for _, t := range slices.Sorted(slices.Values(CgroupAttachTypes)) {
 			name, ok := cgroupInputNames[t]
 			if !ok {
 				name = objects.AttachTypeName(t).Name
