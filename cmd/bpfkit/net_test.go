@@ -165,7 +165,7 @@ func TestNetShow(t *testing.T) {
 		{"xdp", "i10v1(", "driver", itoa(xdpLinkID)},
 		{"tc", "i10v0(", "tcx/egress", itoa(tcxID), "i10_tcx", itoa(tcxLinkID)},
 		{"tc", "i10v0(", "clsact/ingress", itoa(clsID), "tc.bpf.o:[tc]"},
-		{"netfilter", "-", "ip input prio -123", itoa(nfID), "-", itoa(nfLinkID)},
+		{"netfilter", "-", "ip input prio -123", itoa(nfID), "i10_nf", itoa(nfLinkID)},
 	} {
 		if !hasRow(text, row...) {
 			t.Errorf("net show: no row %q:\n%s", row, text)

@@ -90,7 +90,7 @@ func TestProgAttachFlowDissector(t *testing.T) {
 	if !strings.Contains(plain, fmt.Sprintf("flow_dissector:\nid %d\n", id)) {
 		t.Errorf("bpftool 7.8 net:\n%s\nwant flow_dissector id %d", plain, id)
 	}
-	if text := mustInNetns(t, ns, binPath, "net"); !hasRow(text, "flow_dissector", "-", "-", itoa(id)) {
+	if text := mustInNetns(t, ns, binPath, "net"); !hasRow(text, "flow_dissector", "-", "-", itoa(id), "i10_flow") {
 		t.Errorf("net show table:\n%s", text)
 	}
 	mustInNetns(t, ns, binPath, "prog", "detach", "id", itoa(id), "flow_dissector")

@@ -28,11 +28,11 @@ func (p *textPrinter) Net(n *attachments.NetAttachments) error {
 		}
 		rows = append(rows, []string{"tc", devCell(t.Devname, t.Ifindex), t.Kind, idOrDash(t.ProgID), orDash(t.Name), link})
 	}
-	for _, id := range n.FlowDissector {
-		rows = append(rows, []string{"flow_dissector", "-", "-", idOrDash(id), "-", "-"})
+	for _, f := range n.FlowDissector {
+		rows = append(rows, []string{"flow_dissector", "-", "-", idOrDash(f.ProgID), orDash(f.Name), "-"})
 	}
 	for _, f := range n.Netfilter {
-		rows = append(rows, []string{"netfilter", "-", netfilterCell(f), idOrDash(f.ProgID), "-", idOrDash(f.LinkID)})
+		rows = append(rows, []string{"netfilter", "-", netfilterCell(f), idOrDash(f.ProgID), orDash(f.Name), idOrDash(f.LinkID)})
 	}
 	return table(p.w, []string{"HOOK", "DEV", "KIND", "PROG", "NAME", "LINK"}, rows)
 }
@@ -138,8 +138,8 @@ func (p *jsonPrinter) Net(n *attachments.NetAttachments) error {
 		}
 		out.TC = append(out.TC, j)
 	}
-	for _, id := range n.FlowDissector {
-		out.FlowDissector = append(out.FlowDissector, flowJSON{id})
+	for _, f := range n.FlowDissector {
+		out.FlowDissector = append(out.FlowDissector, flowJSON{f.ProgID})
 	}
 	for _, f := range n.Netfilter {
 		out.Netfilter = append(out.Netfilter, netfilterJSON{f.PF, f.Hook, f.Prio, f.Flags, f.ProgID})

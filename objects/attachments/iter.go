@@ -24,6 +24,10 @@ func IterPin(path, pin string, m *ebpf.Map) (err error) {
 	if err != nil {
 		return err
 	}
+	name := obj.Programs[0]
+	if ps := obj.Spec.Programs[name]; ps.Type != ebpf.Tracing || ps.AttachType != ebpf.AttachTraceIter {
+		return fmt.Errorf("program %s is not an iterator (its section is %s, not iter/...)", name, ps.SectionName)
+	}
 	loaded, err := loader.Load(obj, loader.LoadOptions{})
 	if err != nil {
 		return err
@@ -35,11 +39,7 @@ func IterPin(path, pin string, m *ebpf.Map) (err error) {
 			loaded.Close()
 		}
 	}()
-	name := obj.Programs[0]
 	prog := loaded.Collection.Programs[name]
-	if prog.Type() != ebpf.Tracing || obj.Spec.Programs[name].AttachType != ebpf.AttachTraceIter {
-		return fmt.Errorf("program %s is not an iterator (its section is %s, not iter/...)", name, obj.Spec.Programs[name].SectionName)
-	}
 	it, err := link.AttachIter(link.IterOptions{Program: prog, Map: m})
 	if err != nil {
 		return fmt.Errorf("attach_iter failed for program %s: %w", name, objects.PermissionHint(errnoOf(err)))

@@ -25,7 +25,7 @@ import (
 type NetAttachments struct {
 	XDP           []XDPAttachment
 	TC            []TCAttachment
-	FlowDissector []uint32 // program ids (at most one)
+	FlowDissector []FlowDissector // at most one
 	Netfilter     []NetfilterAttachment
 }
 
@@ -70,10 +70,17 @@ type TCAttachment struct {
 	LinkFlags []uint32
 }
 
+// FlowDissector is the flow dissector program of the network namespace.
+type FlowDissector struct {
+	ProgID uint32
+	Name   string
+}
+
 // NetfilterAttachment is a netfilter link.
 type NetfilterAttachment struct {
 	LinkID uint32
 	ProgID uint32
+	Name   string // the program's
 	PF     uint32
 	Hook   uint32
 	Prio   int32
@@ -141,7 +148,7 @@ func Net(dev int) (*NetAttachments, error) {
 	if id, err := flowDissector(); err != nil {
 		return nil, err
 	} else if id != 0 {
-		out.FlowDissector = []uint32{id}
+		out.FlowDissector = []FlowDissector{{ProgID: id, Name: progName(id)}}
 	}
 	nf, err := netfilterLinks()
 	if err != nil {
@@ -330,7 +337,7 @@ func netfilterLinks() ([]NetfilterAttachment, error) {
 			continue
 		}
 		if nf := info.Netfilter(); nf != nil {
-			out = append(out, NetfilterAttachment{LinkID: uint32(info.ID), ProgID: uint32(info.Program),
+			out = append(out, NetfilterAttachment{LinkID: uint32(info.ID), ProgID: uint32(info.Program), Name: progName(uint32(info.Program)),
 				PF: uint32(nf.ProtocolFamily), Hook: uint32(nf.Hook), Prio: nf.Priority, Flags: nf.Flags})
 		}
 	}

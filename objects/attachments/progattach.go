@@ -57,10 +57,10 @@ func ProgAttach(prog *ebpf.Program, t ebpf.AttachType, m *ebpf.Map) error {
 	}
 	err := link.RawAttachProgram(link.RawAttachProgramOptions{Target: target, Program: prog, Attach: t})
 	if errors.Is(err, unix.EEXIST) && t == ebpf.AttachFlowDissector {
-		return fmt.Errorf("failed prog attach: this network namespace's flow dissector is held by a link, or another namespace has one and this is the root namespace: %w", errnoOf(err))
+		return fmt.Errorf("this network namespace's flow dissector is held by a link, or another namespace has one and this is the root namespace: %w", errnoOf(err))
 	}
 	if err != nil {
-		return fmt.Errorf("failed prog attach: %w", objects.PermissionHint(errnoOf(err)))
+		return fmt.Errorf("%w", objects.PermissionHint(errnoOf(err)))
 	}
 	return nil
 }
@@ -76,10 +76,10 @@ func ProgDetach(prog *ebpf.Program, t ebpf.AttachType, m *ebpf.Map) error {
 	}
 	err := link.RawDetachProgram(link.RawDetachProgramOptions{Target: target, Program: prog, Attach: t})
 	if errors.Is(err, unix.ENOENT) {
-		return fmt.Errorf("failed prog detach: the program is not attached there as %s: %w", objects.AttachTypeName(t), errnoOf(err))
+		return fmt.Errorf("the program is not attached there as %s: %w", objects.AttachTypeName(t), errnoOf(err))
 	}
 	if err != nil {
-		return fmt.Errorf("failed prog detach: %w", objects.PermissionHint(errnoOf(err)))
+		return fmt.Errorf("%w", objects.PermissionHint(errnoOf(err)))
 	}
 	return nil
 }
