@@ -62,14 +62,15 @@ func (l *LinkInfo) MarshalJSON() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// perf_event link subtypes (enum bpf_perf_event_type).
+// The perf_event link subtypes (enum bpf_perf_event_type), which
+// cilium/ebpf leaves unnamed.
 const (
-	perfEventUprobe    = 1
-	perfEventUretprobe = 2
-	perfEventKprobe    = 3
-	perfEventKretprobe = 4
-	perfEventTP        = 5
-	perfEventEvent     = 6
+	PerfEventUprobe    = 1
+	PerfEventUretprobe = 2
+	PerfEventKprobe    = 3
+	PerfEventKretprobe = 4
+	PerfEventTP        = 5
+	PerfEventEvent     = 6
 )
 
 // Links are the BPF links in the kernel.
@@ -196,28 +197,28 @@ func perfEventDetails(pe *link.PerfEventInfo, add func(string, any)) {
 		return
 	}
 	switch pe.Type {
-	case perfEventKprobe, perfEventKretprobe:
+	case PerfEventKprobe, PerfEventKretprobe:
 		if k := pe.Kprobe(); k != nil {
-			add("retprobe", pe.Type == perfEventKretprobe)
+			add("retprobe", pe.Type == PerfEventKretprobe)
 			add("addr", k.Address)
 			add("func", k.Function)
 			add("offset", k.Offset)
 			add("missed", k.Missed)
 		}
-	case perfEventUprobe, perfEventUretprobe:
+	case PerfEventUprobe, PerfEventUretprobe:
 		if u := pe.Uprobe(); u != nil {
-			add("retprobe", pe.Type == perfEventUretprobe)
+			add("retprobe", pe.Type == PerfEventUretprobe)
 			add("file", u.File)
 			add("offset", u.Offset)
 			add("cookie", u.Cookie)
 			add("ref_ctr_offset", u.OffsetReferenceCount)
 		}
-	case perfEventTP:
+	case PerfEventTP:
 		if tp := pe.Tracepoint(); tp != nil {
 			add("tracepoint", tp.Tracepoint)
 			add("cookie", tp.Cookie)
 		}
-	case perfEventEvent:
+	case PerfEventEvent:
 		if ev := pe.Event(); ev != nil {
 			add("event_type", ev.Type)
 			add("event_config", ev.Config)

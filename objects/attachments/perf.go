@@ -135,17 +135,17 @@ func perfLinks() ([]PerfAttachment, error) {
 			a.Holders = owners.Links[a.LinkID]
 		}
 		switch pe.Type {
-		case perfEventKprobe, perfEventKretprobe:
-			a.FDType = map[bool]string{false: "kprobe", true: "kretprobe"}[pe.Type == perfEventKretprobe]
+		case objects.PerfEventKprobe, objects.PerfEventKretprobe:
+			a.FDType = map[bool]string{false: "kprobe", true: "kretprobe"}[pe.Type == objects.PerfEventKretprobe]
 			if k := pe.Kprobe(); k != nil {
 				a.Name, a.Offset, a.Addr = k.Function, uint64(k.Offset), k.Address
 			}
-		case perfEventUprobe, perfEventUretprobe:
-			a.FDType = map[bool]string{false: "uprobe", true: "uretprobe"}[pe.Type == perfEventUretprobe]
+		case objects.PerfEventUprobe, objects.PerfEventUretprobe:
+			a.FDType = map[bool]string{false: "uprobe", true: "uretprobe"}[pe.Type == objects.PerfEventUretprobe]
 			if u := pe.Uprobe(); u != nil {
 				a.Name, a.Offset = u.File, uint64(u.Offset)
 			}
-		case perfEventTP:
+		case objects.PerfEventTP:
 			a.FDType = "tracepoint"
 			if tp := pe.Tracepoint(); tp != nil {
 				a.Name = tp.Tracepoint
@@ -160,12 +160,3 @@ func perfLinks() ([]PerfAttachment, error) {
 	}
 	return out, nil
 }
-
-// perf_event link subtypes (enum bpf_perf_event_type).
-const (
-	perfEventUprobe    = 1
-	perfEventUretprobe = 2
-	perfEventKprobe    = 3
-	perfEventKretprobe = 4
-	perfEventTP        = 5
-)

@@ -48,14 +48,11 @@ func NeedsMap(t ebpf.AttachType) bool { return t != ebpf.AttachFlowDissector }
 // flow_dissector (m nil), to the current network namespace, with
 // BPF_PROG_ATTACH as bpftool's `prog attach` does.
 func ProgAttach(prog *ebpf.Program, t ebpf.AttachType, m *ebpf.Map) error {
-	if err := checkProgAttach(prog, t, m); err != nil {
+	target, err := checkProgAttach(prog, t, m)
+	if err != nil {
 		return err
 	}
-	target := 0
-	if m != nil {
-		target = m.FD()
-	}
-	err := link.RawAttachProgram(link.RawAttachProgramOptions{Target: target, Program: prog, Attach: t})
+	err = link.RawAttachProgram(link.RawAttachProgramOptions{Target: target, Program: prog, Attach: t})
 	if errors.Is(err, unix.EEXIST) && t == ebpf.AttachFlowDissector {
 		return fmt.Errorf("this network namespace's flow dissector is held by a link, or another namespace has one and this is the root namespace: %w", errnoOf(err))
 	}
@@ -67,14 +64,11 @@ func ProgAttach(prog *ebpf.Program, t ebpf.AttachType, m *ebpf.Map) error {
 
 // ProgDetach detaches prog from m (or the network namespace) as t.
 func ProgDetach(prog *ebpf.Program, t ebpf.AttachType, m *ebpf.Map) error {
-	if err := checkProgAttach(prog, t, m); err != nil {
+	target, err := checkProgAttach(prog, t, m)
+	if err != nil {
 		return err
 	}
-	target := 0
-	if m != nil {
-		target = m.FD()
-	}
-	err := link.RawDetachProgram(link.RawDetachProgramOptions{Target: target, Program: prog, Attach: t})
+	err = link.RawDetachProgram(link.RawDetachProgramOptions{Target: target, Program: prog, Attach: t})
 	if errors.Is(err, unix.ENOENT) {
 		return fmt.Errorf("the program is not attached there as %s: %w", objects.AttachTypeName(t), errnoOf(err))
 	}
@@ -84,24 +78,25 @@ func ProgDetach(prog *ebpf.Program, t ebpf.AttachType, m *ebpf.Map) error {
 	return nil
 }
 
-// checkProgAttach checks what the kernel would refuse with a bare EINVAL:
-// the program's type and the map's.
-func checkProgAttach(prog *ebpf.Program, t ebpf.AttachType, m *ebpf.Map) error {
+// checkProgAttach checks what the kernel would refuse with a bare EINVAL
+// (the program's type and the map's) and returns the attach target: the
+// map, or 0 (the current network namespace) for the flow dissector.
+func checkProgAttach(prog *ebpf.Program, t ebpf.AttachType, m *ebpf.Map) (int, error) {
 	for _, a := range progAttachTypes {
 		if a.typ == t {
 			if err := checkProgType(prog, a.ptype, objects.AttachTypeName(t).String()); err != nil {
-				return err
+				return 0, err
 			}
 		}
 	}
 	if !NeedsMap(t) {
-		return nil
+		return 0, nil
 	}
 	if m == nil {
-		return fmt.Errorf("%s needs a MAP (a sockmap or sockhash)", objects.AttachTypeName(t))
+		return 0, fmt.Errorf("%s needs a MAP (a sockmap or sockhash)", objects.AttachTypeName(t))
 	}
 	if m.Type() != ebpf.SockMap && m.Type() != ebpf.SockHash {
-		return fmt.Errorf("%s attaches to a sockmap or sockhash, not a %s map", objects.AttachTypeName(t), objects.MapTypeName(m.Type()))
+		return 0, fmt.Errorf("%s attaches to a sockmap or sockhash, not a %s map", objects.AttachTypeName(t), objects.MapTypeName(m.Type()))
 	}
-	return nil
+	return m.FD(), nil
 }
