@@ -287,18 +287,24 @@ func ProgQuery(target int, typ uint32, flags uint32) (*ProgQueryResult, error) {
 		pflags := make([]uint32, n)
 		links := make([]uint32, n)
 		lflags := make([]uint32, n)
-		attr := rawProgQuery{TargetFD: uint32(target), AttachType: typ, QueryFlags: flags,
-			ProgIDs: unsafe.Pointer(&ids[0]), Count: n, ProgAttachFlags: unsafe.Pointer(&pflags[0])}
-		// Only mprog hooks fill link ids; others refuse them with flags set.
-		withLinks := attr
-		withLinks.LinkIDs, withLinks.LinkAttachFlags = unsafe.Pointer(&links[0]), unsafe.Pointer(&lflags[0])
-		_, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_PROG_QUERY, uintptr(unsafe.Pointer(&withLinks)), unsafe.Sizeof(withLinks))
-		if errno == unix.EINVAL && flags&1 != 0 {
-			// Effective queries take no per-program flags.
-			plain := rawProgQuery{TargetFD: uint32(target), AttachType: typ, QueryFlags: flags,
-				ProgIDs: unsafe.Pointer(&ids[0]), Count: n}
-			withLinks = plain
+		// Only mprog hooks (Linux 6.6) fill link ids; older kernels refuse
+		// the fields they do not know with EINVAL, effective queries take
+		// no per-program flags, and hooks before Linux 6.0 none either:
+		// ask again with less until the kernel answers.
+		attrs := []rawProgQuery{
+			{ProgAttachFlags: unsafe.Pointer(&pflags[0]), LinkIDs: unsafe.Pointer(&links[0]), LinkAttachFlags: unsafe.Pointer(&lflags[0])},
+			{ProgAttachFlags: unsafe.Pointer(&pflags[0])},
+			{},
+		}
+		var withLinks rawProgQuery
+		var errno unix.Errno
+		for _, a := range attrs {
+			a.TargetFD, a.AttachType, a.QueryFlags, a.ProgIDs, a.Count = uint32(target), typ, flags, unsafe.Pointer(&ids[0]), n
+			withLinks = a
 			_, _, errno = unix.Syscall(unix.SYS_BPF, unix.BPF_PROG_QUERY, uintptr(unsafe.Pointer(&withLinks)), unsafe.Sizeof(withLinks))
+			if errno != unix.EINVAL {
+				break
+			}
 		}
 		runtime.KeepAlive(ids)
 		runtime.KeepAlive(pflags)

@@ -19,10 +19,27 @@ import (
 	"github.com/cilium/ebpf"
 	ebpfasm "github.com/cilium/ebpf/asm"
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 
 	"github.com/bpfkit/bpfkit/internal/testutil"
 	"github.com/bpfkit/bpfkit/objects"
+	"github.com/bpfkit/bpfkit/objects/attachments"
 )
+
+// cgroupV1 mounts a named cgroup v1 hierarchy without controllers (which
+// every kernel with cgroup v1 allows beside v2) at a temporary directory
+// and unmounts it when the test ends; the hierarchy goes with it.
+func cgroupV1(t *testing.T) string {
+	t.Helper()
+	testutil.RequirePrivileged(t)
+	dir := t.TempDir()
+	name := fmt.Sprintf("i10_v1_%d", time.Now().UnixNano()%1000000)
+	if err := unix.Mount("cgroup", dir, "cgroup", 0, "none,name="+name); err != nil {
+		t.Fatalf("mount a cgroup v1 hierarchy at %s: %v", dir, err)
+	}
+	t.Cleanup(func() { unix.Unmount(dir, 0) })
+	return dir
+}
 
 // testNetns makes a network namespace i10ns<suffix> with a veth pair
 // i10v0/i10v1 (both up) and deletes it, with every device, filter and
@@ -114,14 +131,20 @@ func i10PinDir(t *testing.T) string {
 	return dir
 }
 
-// testCgroup makes the cgroup v2 directory i10_<test> and removes it when
-// the test ends (the kernel detaches what is left on it).
+// testCgroup makes the cgroup v2 directory i10_<test> under the cgroup2
+// mount (/sys/fs/cgroup/unified on a hybrid system, /sys/fs/cgroup on the
+// qemu guest) and removes it when the test ends (the kernel detaches what
+// is left on it).
 func testCgroup(t *testing.T) string {
 	t.Helper()
 	testutil.RequirePrivileged(t)
-	dir, err := os.MkdirTemp("/sys/fs/cgroup/unified", "i10_"+strings.ReplaceAll(t.Name(), "/", "_")+"_")
+	root, err := attachments.Cgroup2Root()
 	if err != nil {
-		t.Fatalf("make a test cgroup (cgroup v2 at /sys/fs/cgroup/unified): %v", err)
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp(root, "i10_"+strings.ReplaceAll(t.Name(), "/", "_")+"_")
+	if err != nil {
+		t.Fatalf("make a test cgroup (cgroup v2 at %s): %v", root, err)
 	}
 	t.Cleanup(func() {
 		for i := 0; i < 50 && os.Remove(dir) != nil; i++ {

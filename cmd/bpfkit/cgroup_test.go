@@ -26,7 +26,8 @@ func detachLater(t *testing.T, path string, typ ebpf.AttachType, prog *ebpf.Prog
 }
 
 // TestCgroupShow: a cgroup the test makes, with a legacy attachment made
-// by bpfkit, one made by bpftool and a link on a unix socket hook, shows
+// by bpfkit, one made by bpftool and a link on a unix socket hook (on
+// inet4_connect where the kernel has no unix hooks, before 6.7), shows
 // them in `cgroup show`, `show effective` (in a child cgroup) and `tree`
 // with bpftool 7.8's JSON byte for byte, and 7.1's for the hooks 7.1
 // knows.
@@ -39,13 +40,17 @@ func TestCgroupShow(t *testing.T) {
 	t.Cleanup(func() { os.Remove(child) })
 	in, inID := returnProg(t, "i10_cg_in", ebpf.CGroupSKB, ebpf.AttachCGroupInetIngress, 1)
 	eg, egID := returnProg(t, "i10_cg_eg", ebpf.CGroupSKB, ebpf.AttachCGroupInetEgress, 1)
-	ux, uxID := returnProg(t, "i10_cg_unix", ebpf.CGroupSockAddr, ebpf.AttachCgroupUnixConnect, 1)
+	linkType, linkName := ebpf.AttachCgroupUnixConnect, "cgroup_unix_connect"
+	if !testutil.Has(t, "unix_cgroup") {
+		linkType, linkName = ebpf.AttachCGroupInet4Connect, "cgroup_inet4_connect"
+	}
+	ux, uxID := returnProg(t, "i10_cg_unix", ebpf.CGroupSockAddr, linkType, 1)
 	detachLater(t, cg, ebpf.AttachCGroupInetIngress, in)
 	detachLater(t, cg, ebpf.AttachCGroupInetEgress, eg)
 
 	mustBpfkit(t, "cgroup", "attach", cg, "ingress", "id", itoa(inID), "multi")
 	testutil.Bpftool78Output(t, "cgroup", "attach", cg, "cgroup_inet_egress", "id", itoa(egID))
-	l, err := link.AttachCgroup(link.CgroupOptions{Path: cg, Attach: ebpf.AttachCgroupUnixConnect, Program: ux})
+	l, err := link.AttachCgroup(link.CgroupOptions{Path: cg, Attach: linkType, Program: ux})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +72,7 @@ func TestCgroupShow(t *testing.T) {
 	for _, want := range []string{
 		fmt.Sprintf(`{"id":%d,"attach_type":"cgroup_inet_ingress","attach_flags":"multi","name":"i10_cg_in",`, inID),
 		fmt.Sprintf(`{"id":%d,"attach_type":"cgroup_inet_egress","attach_flags":"","name":"i10_cg_eg",`, egID),
-		fmt.Sprintf(`{"id":%d,"attach_type":"cgroup_unix_connect","attach_flags":"multi","name":"i10_cg_unix",`, uxID),
+		fmt.Sprintf(`{"id":%d,"attach_type":"%s","attach_flags":"multi","name":"i10_cg_unix",`, uxID, linkName),
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("cgroup show -j: no %s in\n%s", want, got)
@@ -91,7 +96,7 @@ func TestCgroupShow(t *testing.T) {
 	for _, row := range [][]string{
 		{itoa(inID), "cgroup_inet_ingress", "multi", "i10_cg_in"},
 		{itoa(egID), "cgroup_inet_egress", "-", "i10_cg_eg"},
-		{itoa(uxID), "cgroup_unix_connect", "multi", "i10_cg_unix"},
+		{itoa(uxID), linkName, "multi", "i10_cg_unix"},
 	} {
 		if !hasRow(text, row...) {
 			t.Errorf("cgroup show: no row %q:\n%s", row, text)
@@ -144,7 +149,7 @@ func TestCgroupAttachDetach(t *testing.T) {
 
 	fails("/tmp is not a cgroup", "cgroup", "show", "/tmp")
 	fails("/tmp is not a cgroup", "cgroup", "attach", "/tmp", "ingress", "id", itoa(id))
-	fails("is a cgroup v1 directory", "cgroup", "show", "/sys/fs/cgroup/memory")
+	fails("is a cgroup v1 directory", "cgroup", "show", cgroupV1(t))
 	fails("can't open cgroup /nonexistent: no such file or directory", "cgroup", "show", "/nonexistent")
 	fails("has type xdp: cgroup_inet_ingress takes cgroup_skb programs", "cgroup", "attach", cg, "ingress", "id", itoa(xdp))
 	fails("invalid attach type: xdp is not a cgroup attach type", "cgroup", "attach", cg, "xdp", "id", itoa(id))

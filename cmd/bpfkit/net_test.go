@@ -61,42 +61,44 @@ func TestNetShow(t *testing.T) {
 		}
 	}
 	xdpLinkProg, xdpLinkID := returnProg(t, "i10_xdp_link", ebpf.XDP, ebpf.AttachNone, 2)
-	tcxProg, tcxID := returnProg(t, "i10_tcx", ebpf.SchedCLS, ebpf.AttachNone, 0)
-	nfProg, nfID := returnProg(t, "i10_nf", ebpf.Netfilter, ebpf.AttachNetfilter, 1)
-	var links []link.Link
-	withNetns(t, ns, func() {
-		v0, err := net.InterfaceByName("i10v0")
-		if err != nil {
-			panic(err)
-		}
-		v1, err := net.InterfaceByName("i10v1")
-		if err != nil {
-			panic(err)
-		}
-		for _, attach := range []func() (link.Link, error){
-			func() (link.Link, error) {
-				return link.AttachXDP(link.XDPOptions{Program: xdpLinkProg, Interface: v1.Index, Flags: link.XDPDriverMode})
-			},
-			func() (link.Link, error) {
-				return link.AttachTCX(link.TCXOptions{Program: tcxProg, Interface: v0.Index, Attach: ebpf.AttachTCXEgress})
-			},
-			func() (link.Link, error) {
-				return link.AttachNetfilter(link.NetfilterOptions{Program: nfProg, ProtocolFamily: link.NetfilterProtoIPv4,
-					Hook: link.NetfilterInetLocalIn, Priority: -123})
-			},
-		} {
-			l, err := attach()
-			if err != nil {
-				panic(err)
-			}
-			links = append(links, l)
-		}
-	})
-	for _, l := range links {
-		defer l.Close()
+	tcx, nf := testutil.Has(t, "tcx"), testutil.Has(t, "netfilter_link")
+	var tcxID, nfID, tcxLinkID, nfLinkID uint32
+	v0, v1 := ifindexIn(t, ns, "i10v0"), ifindexIn(t, ns, "i10v1")
+	attaches := []func() (link.Link, error){func() (link.Link, error) {
+		return link.AttachXDP(link.XDPOptions{Program: xdpLinkProg, Interface: v1, Flags: link.XDPDriverMode})
+	}}
+	if tcx {
+		var tcxProg *ebpf.Program
+		tcxProg, tcxID = returnProg(t, "i10_tcx", ebpf.SchedCLS, ebpf.AttachNone, 0)
+		attaches = append(attaches, func() (link.Link, error) {
+			return link.AttachTCX(link.TCXOptions{Program: tcxProg, Interface: v0, Attach: ebpf.AttachTCXEgress})
+		})
 	}
-	tcxLinkID := mustID(t, objects.Links, links[1])
-	nfLinkID := mustID(t, objects.Links, links[2])
+	if nf {
+		var nfProg *ebpf.Program
+		nfProg, nfID = returnProg(t, "i10_nf", ebpf.Netfilter, ebpf.AttachNetfilter, 1)
+		attaches = append(attaches, func() (link.Link, error) {
+			return link.AttachNetfilter(link.NetfilterOptions{Program: nfProg, ProtocolFamily: link.NetfilterProtoIPv4,
+				Hook: link.NetfilterInetLocalIn, Priority: -123})
+		})
+	}
+	var links []link.Link
+	for _, attach := range attaches {
+		var l link.Link
+		var err error
+		withNetns(t, ns, func() { l, err = attach() })
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		links = append(links, l)
+	}
+	if tcx {
+		tcxLinkID = mustID(t, objects.Links, links[1])
+	}
+	if nf {
+		nfLinkID = mustID(t, objects.Links, links[len(links)-1])
+	}
 
 	got := mustInNetns(t, ns, binPath, "-j", "net", "show")
 	want78 := mustInNetns(t, ns, testutil.Bpftool78Path(t), "-j", "net", "show")
@@ -128,45 +130,58 @@ func TestNetShow(t *testing.T) {
 
 	// The right programs, each where it was attached.
 	// Devices come in ifindex order.
-	v0 := fmt.Sprintf(`{"devname":"i10v0","ifindex":%d,"mode":"generic","id":%d}`, ifindexIn(t, ns, "i10v0"), xdpID)
-	v1 := fmt.Sprintf(`{"devname":"i10v1","ifindex":%d,"mode":"driver","id":%d}`, ifindexIn(t, ns, "i10v1"), xdpLinkID)
-	wantXDP := "[" + v0 + "," + v1 + "]"
-	if ifindexIn(t, ns, "i10v1") < ifindexIn(t, ns, "i10v0") {
-		wantXDP = "[" + v1 + "," + v0 + "]"
+	x0 := fmt.Sprintf(`{"devname":"i10v0","ifindex":%d,"mode":"generic","id":%d}`, v0, xdpID)
+	x1 := fmt.Sprintf(`{"devname":"i10v1","ifindex":%d,"mode":"driver","id":%d}`, v1, xdpLinkID)
+	wantXDP := "[" + x0 + "," + x1 + "]"
+	if v1 < v0 {
+		wantXDP = "[" + x1 + "," + x0 + "]"
 	}
 	if string(g["xdp"]) != wantXDP {
 		t.Errorf("xdp: %s\nwant %s", g["xdp"], wantXDP)
 	}
 	tc := entries(t, g["tc"])
-	if len(tc) != 2 {
-		t.Fatalf("tc: want the tcx link and the classifier: %s", g["tc"])
+	if tcx {
+		if len(tc) != 2 {
+			t.Fatalf("tc: want the tcx link and the classifier: %s", g["tc"])
+		}
+		if tc[0]["kind"] != "tcx/egress" || tc[0]["prog_id"] != float64(tcxID) || tc[0]["link_id"] != float64(tcxLinkID) || tc[0]["name"] != "i10_tcx" {
+			t.Errorf("tcx link: %v, want prog %d link %d", tc[0], tcxID, tcxLinkID)
+		}
+		tc = tc[1:]
 	}
-	if tc[0]["kind"] != "tcx/egress" || tc[0]["prog_id"] != float64(tcxID) || tc[0]["link_id"] != float64(tcxLinkID) || tc[0]["name"] != "i10_tcx" {
-		t.Errorf("tcx link: %v, want prog %d link %d", tc[0], tcxID, tcxLinkID)
+	if len(tc) != 1 {
+		t.Fatalf("tc: want the classifier: %s", g["tc"])
 	}
-	clsID := uint32(tc[1]["id"].(float64))
-	if tc[1]["kind"] != "clsact/ingress" || tc[1]["name"] != "tc.bpf.o:[tc]" {
-		t.Errorf("classifier: %v", tc[1])
+	clsID := uint32(tc[0]["id"].(float64))
+	if tc[0]["kind"] != "clsact/ingress" || tc[0]["name"] != "tc.bpf.o:[tc]" {
+		t.Errorf("classifier: %v", tc[0])
 	}
 	if p := mustBpfkit(t, "-j", "prog", "show", "id", itoa(clsID)); !strings.Contains(p, `"type":"sched_cls","name":"tc_ingress"`) {
 		t.Errorf("the classifier's program %d is not tc.bpf.o's tc_ingress: %s", clsID, p)
 	}
-	wantNF := fmt.Sprintf(`{"pf":2,"hook":1,"prio":-123,"flags":0,"id":%d}`, nfID)
-	for who, out := range map[string]string{"bpfkit": string(g["netfilter"]), "bpftool 7.8": string(w78["netfilter"])} {
-		if !strings.Contains(out, wantNF) {
-			t.Errorf("%s netfilter: %s, want %s among them", who, out, wantNF)
+	if nf {
+		wantNF := fmt.Sprintf(`{"pf":2,"hook":1,"prio":-123,"flags":0,"id":%d}`, nfID)
+		for who, out := range map[string]string{"bpfkit": string(g["netfilter"]), "bpftool 7.8": string(w78["netfilter"])} {
+			if !strings.Contains(out, wantNF) {
+				t.Errorf("%s netfilter: %s, want %s among them", who, out, wantNF)
+			}
 		}
 	}
 
 	// The table: one row per program.
 	text := mustInNetns(t, ns, binPath, "net")
-	for _, row := range [][]string{
+	rows := [][]string{
 		{"xdp", "i10v0(", "generic", itoa(xdpID)},
 		{"xdp", "i10v1(", "driver", itoa(xdpLinkID)},
-		{"tc", "i10v0(", "tcx/egress", itoa(tcxID), "i10_tcx", itoa(tcxLinkID)},
 		{"tc", "i10v0(", "clsact/ingress", itoa(clsID), "tc.bpf.o:[tc]"},
-		{"netfilter", "-", "ip input prio -123", itoa(nfID), "i10_nf", itoa(nfLinkID)},
-	} {
+	}
+	if tcx {
+		rows = append(rows, []string{"tc", "i10v0(", "tcx/egress", itoa(tcxID), "i10_tcx", itoa(tcxLinkID)})
+	}
+	if nf {
+		rows = append(rows, []string{"netfilter", "-", "ip input prio -123", itoa(nfID), "i10_nf", itoa(nfLinkID)})
+	}
+	for _, row := range rows {
 		if !hasRow(text, row...) {
 			t.Errorf("net show: no row %q:\n%s", row, text)
 		}
@@ -263,27 +278,29 @@ func TestNetAttachDetach(t *testing.T) {
 		t.Errorf("after net detach: %s", xdp)
 	}
 
-	mustInNetns(t, ns, binPath, "net", "attach", "tcx_ingress", "id", itoa(t1), "dev", "i10v0")
-	mustInNetns(t, ns, binPath, "net", "attach", "tcx_ingress", "id", itoa(t2), "dev", "i10v0", "prepend")
-	_, tc := state()
-	var order []uint32
-	for _, e := range entries(t, json.RawMessage(tc)) {
-		order = append(order, uint32(e["prog_id"].(float64)))
+	if testutil.Has(t, "tcx") {
+		mustInNetns(t, ns, binPath, "net", "attach", "tcx_ingress", "id", itoa(t1), "dev", "i10v0")
+		mustInNetns(t, ns, binPath, "net", "attach", "tcx_ingress", "id", itoa(t2), "dev", "i10v0", "prepend")
+		_, tc := state()
+		var order []uint32
+		for _, e := range entries(t, json.RawMessage(tc)) {
+			order = append(order, uint32(e["prog_id"].(float64)))
+		}
+		if fmt.Sprint(order) != fmt.Sprint([]uint32{t2, t1}) {
+			t.Errorf("tcx programs %v, want %d prepended to %d: %s", order, t2, t1, tc)
+		}
+		fails("already attached", "net", "attach", "tcx_ingress", "id", itoa(t1), "dev", "i10v0")
+		// Detach removes the last one first.
+		mustInNetns(t, ns, binPath, "net", "detach", "tcx_ingress", "dev", "i10v0")
+		if _, tc := state(); !strings.Contains(tc, fmt.Sprintf(`"prog_id":%d`, t2)) || strings.Contains(tc, fmt.Sprintf(`"prog_id":%d`, t1)) {
+			t.Errorf("after one tcx detach: %s, want only %d", tc, t2)
+		}
+		mustInNetns(t, ns, binPath, "net", "detach", "tcx_ingress", "dev", "i10v0")
+		if _, tc := state(); tc != "[]" {
+			t.Errorf("after tcx detach: %s", tc)
+		}
+		fails("no program attached", "net", "detach", "tcx_ingress", "dev", "i10v0")
 	}
-	if fmt.Sprint(order) != fmt.Sprint([]uint32{t2, t1}) {
-		t.Errorf("tcx programs %v, want %d prepended to %d: %s", order, t2, t1, tc)
-	}
-	fails("already attached", "net", "attach", "tcx_ingress", "id", itoa(t1), "dev", "i10v0")
-	// Detach removes the last one first.
-	mustInNetns(t, ns, binPath, "net", "detach", "tcx_ingress", "dev", "i10v0")
-	if _, tc := state(); !strings.Contains(tc, fmt.Sprintf(`"prog_id":%d`, t2)) || strings.Contains(tc, fmt.Sprintf(`"prog_id":%d`, t1)) {
-		t.Errorf("after one tcx detach: %s, want only %d", tc, t2)
-	}
-	mustInNetns(t, ns, binPath, "net", "detach", "tcx_ingress", "dev", "i10v0")
-	if _, tc := state(); tc != "[]" {
-		t.Errorf("after tcx detach: %s", tc)
-	}
-	fails("no program attached", "net", "detach", "tcx_ingress", "dev", "i10v0")
 
 	// Bad input.
 	fails("no network device nosuch", "net", "attach", "xdp", "id", itoa(x1), "dev", "nosuch")

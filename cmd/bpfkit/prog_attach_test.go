@@ -21,36 +21,40 @@ func TestProgAttachSockmap(t *testing.T) {
 	_, parserID := returnProg(t, "i10_parser", ebpf.SkSKB, ebpf.AttachSkSKBStreamParser, 0)
 	_, verdictID := returnProg(t, "i10_verdict", ebpf.SkSKB, ebpf.AttachSkSKBVerdict, 1)
 	_, xdpID := returnProg(t, "i10_not_skb", ebpf.XDP, ebpf.AttachNone, 2)
-	attachedTo := func(typ ebpf.AttachType) []uint32 {
+	// Before Linux 6.4 the kernel cannot list a sockmap's programs:
+	// then detach, which fails for a program not attached, is the check.
+	query := testutil.Has(t, "sockmap_query")
+	attachedTo := func(typ ebpf.AttachType, want ...uint32) {
 		t.Helper()
+		if !query {
+			return
+		}
 		q, err := queryMap(sockmap, typ)
 		if err != nil {
 			t.Fatalf("query sockmap: %v", err)
 		}
-		return q
+		if fmt.Sprint(q) != fmt.Sprint(want) {
+			t.Errorf("the map has %v as %s, want %v", q, typ, want)
+		}
 	}
 	cases := []struct {
-		word string
-		typ  ebpf.AttachType
-		id   uint32
+		word, name string
+		typ        ebpf.AttachType
+		id         uint32
 	}{
-		{"sk_msg_verdict", ebpf.AttachSkMsgVerdict, msgID},
-		{"stream_p", ebpf.AttachSkSKBStreamParser, parserID},
-		{"skb_verdict", ebpf.AttachSkSKBVerdict, verdictID},
+		{"sk_msg_verdict", "sk_msg_verdict", ebpf.AttachSkMsgVerdict, msgID},
+		{"stream_p", "sk_skb_stream_parser", ebpf.AttachSkSKBStreamParser, parserID},
+		{"skb_verdict", "sk_skb_verdict", ebpf.AttachSkSKBVerdict, verdictID},
 	}
 	for _, c := range cases {
 		if out := mustBpfkit(t, "-j", "prog", "attach", "id", itoa(c.id), c.word, "id", itoa(mapID)); out != "null\n" {
 			t.Errorf("prog attach -j: %q", out)
 		}
-		if got := attachedTo(c.typ); fmt.Sprint(got) != fmt.Sprint([]uint32{c.id}) {
-			t.Errorf("after prog attach %s: the map has %v", c.word, got)
-		}
+		attachedTo(c.typ, c.id)
 	}
 	for _, c := range cases {
 		mustBpfkit(t, "prog", "detach", "id", itoa(c.id), c.word, "id", itoa(mapID))
-		if got := attachedTo(c.typ); len(got) != 0 {
-			t.Errorf("after prog detach %s: the map has %v", c.word, got)
-		}
+		attachedTo(c.typ)
 	}
 	fails := func(want string, args ...string) {
 		t.Helper()
@@ -67,9 +71,8 @@ func TestProgAttachSockmap(t *testing.T) {
 	fails("map specifier is missing", "prog", "attach", "id", itoa(msgID), "sk_msg_verdict")
 	fails("no map with id 4294967295", "prog", "attach", "id", itoa(msgID), "sk_msg_verdict", "id", "4294967295")
 	for _, c := range cases {
-		if got := attachedTo(c.typ); len(got) != 0 {
-			t.Errorf("bad input left %v attached as %s", got, c.word)
-		}
+		attachedTo(c.typ)
+		fails("not attached there as "+c.name, "prog", "detach", "id", itoa(c.id), c.word, "id", itoa(mapID))
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 // detaches the link (bpftool cannot) and everything goes away. Bad input
 // fails in one line and leaves nothing.
 func TestStructOps(t *testing.T) {
+	testutil.Requires(t, "struct_ops_link_detach")
 	dir := filepath.Join(i10PinDir(t), "links")
 	obj := testutil.Testdata(t, "attach/tcp_ca.bpf.o")
 	r := bpfkit(t, "struct_ops", "register", obj, dir)
