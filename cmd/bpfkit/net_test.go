@@ -317,3 +317,15 @@ func TestNetAttachDetach(t *testing.T) {
 		t.Errorf("bad input left something attached: %s %s", xdp, tc)
 	}
 }
+
+// TestNetAttachWithoutTCX: on a kernel without tcx (Debian 12's 6.1, in
+// the qemu guest) net attach tcx_* says so in one line.
+func TestNetAttachWithoutTCX(t *testing.T) {
+	testutil.Lacks(t, "tcx")
+	ns := testNetns(t)
+	_, id := returnProg(t, "i10_no_tcx", ebpf.SchedCLS, ebpf.AttachNone, 0)
+	out, errOut, code := inNetns(t, ns, binPath, "net", "attach", "tcx_ingress", "id", itoa(id), "dev", "i10v0")
+	if code == 0 || out != "" || errOut != "Error: net attach: interface tcx_ingress attach failed: this kernel has no tcx hooks (Linux 6.6 added them): invalid argument\n" {
+		t.Errorf("net attach tcx_ingress without tcx: exit %d, %q, %q", code, out, errOut)
+	}
+}

@@ -111,6 +111,12 @@ func NetAttach(h NetHook, prog *ebpf.Program, dev string, opts NetAttachOptions)
 	if errors.Is(err, unix.EEXIST) {
 		return fmt.Errorf("interface %s attach failed: the program is already attached to %s: %w", h.Name, dev, errnoOf(err))
 	}
+	if errors.Is(err, unix.EINVAL) {
+		// A kernel without tcx (before Linux 6.6) cannot list them either.
+		if _, qerr := objects.ProgQuery(index, uint32(h.tcx), 0); errors.Is(qerr, unix.EINVAL) {
+			return fmt.Errorf("interface %s attach failed: this kernel has no tcx hooks (Linux 6.6 added them): %w", h.Name, errnoOf(err))
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("interface %s attach failed: %w", h.Name, objects.PermissionHint(errnoOf(err)))
 	}
