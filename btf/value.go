@@ -41,18 +41,35 @@ var ErrUnsupportedKind = errors.New("unsupported BTF kind")
 // data shorter than the type is padded with zeros. Floats, which bpftool
 // v7 cannot print, are printed as numbers.
 func WriteValue(j *jsonw.Writer, t ebpfbtf.Type, data []byte, mode ValueMode) error {
+	return WriteValueWith(j, t, data, mode, ValueOptions{})
+}
+
+// ValueOptions are the renderings bpftool chooses for some dumps only.
+type ValueOptions struct {
+	// FuncPointer, when set, renders pointers to functions whose value
+	// fits 32 bits (struct_ops members hold program ids there) as the
+	// string it returns; ok false falls back to the plain pointer.
+	FuncPointer func(proto *ebpfbtf.FuncProto, v uint64) (s string, ok bool)
+	// QuotePointers prints plain-mode pointers as strings ("0x10",
+	// "(nil)"), as bpftool 7.8 does; 7.1 printed them bare.
+	QuotePointers bool
+}
+
+// WriteValueWith is WriteValue with the renderings of opts.
+func WriteValueWith(j *jsonw.Writer, t ebpfbtf.Type, data []byte, mode ValueMode, opts ValueOptions) error {
 	if size, err := ebpfbtf.Sizeof(t); err == nil && size > len(data) {
 		padded := make([]byte, size)
 		copy(padded, data)
 		data = padded
 	}
-	d := dumper{j: j, plain: mode == ValuePlain}
+	d := dumper{j: j, plain: mode == ValuePlain, opts: opts}
 	return d.value(t, 0, data)
 }
 
 type dumper struct {
 	j     *jsonw.Writer
 	plain bool
+	opts  ValueOptions
 	buf   []byte
 }
 
@@ -82,7 +99,7 @@ func (d *dumper) value(t ebpfbtf.Type, bitOff uint32, data []byte) error {
 	case *ebpfbtf.Int:
 		return d.integer(v, bitOff, data)
 	case *ebpfbtf.Pointer:
-		d.pointer(data)
+		d.pointer(v, data)
 		return nil
 	case *ebpfbtf.Enum:
 		d.enum(v, data)
@@ -250,18 +267,43 @@ func (d *dumper) integer(t *ebpfbtf.Int, bitOff uint32, data []byte) error {
 	return nil
 }
 
-func (d *dumper) pointer(data []byte) {
+func (d *dumper) pointer(p *ebpfbtf.Pointer, data []byte) {
 	v := binary.LittleEndian.Uint64(at(data, 0, 8))
+	if d.opts.FuncPointer != nil && v <= math.MaxUint32 {
+		if proto, ok := skipQualifiers(p.Target).(*ebpfbtf.FuncProto); ok {
+			if s, ok := d.opts.FuncPointer(proto, v); ok {
+				d.j.String(s)
+				return
+			}
+		}
+	}
 	if !d.plain {
 		d.j.Uint(v)
 		return
 	}
 	// glibc's %p
-	if v == 0 {
-		d.j.Raw("(nil)")
-		return
+	s := "(nil)"
+	if v != 0 {
+		s = "0x" + strconv.FormatUint(v, 16)
 	}
-	d.j.Raw("0x" + strconv.FormatUint(v, 16))
+	if d.opts.QuotePointers {
+		d.j.String(s)
+	} else {
+		d.j.Raw(s)
+	}
+}
+
+// skipQualifiers resolves typedefs and qualifiers, as libbpf's
+// btf__resolve_type does.
+func skipQualifiers(t ebpfbtf.Type) ebpfbtf.Type {
+	for range 64 {
+		td, ok := skipCV(t).(*ebpfbtf.Typedef)
+		if !ok {
+			return skipCV(t)
+		}
+		t = td.Type
+	}
+	return t
 }
 
 func (d *dumper) enum(t *ebpfbtf.Enum, data []byte) {

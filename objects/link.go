@@ -64,14 +64,15 @@ func (l *LinkInfo) MarshalJSON() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// perf_event link subtypes (enum bpf_perf_event_type).
+// The perf_event link subtypes (enum bpf_perf_event_type), which
+// cilium/ebpf leaves unnamed.
 const (
-	perfEventUprobe    = 1
-	perfEventUretprobe = 2
-	perfEventKprobe    = 3
-	perfEventKretprobe = 4
-	perfEventTP        = 5
-	perfEventEvent     = 6
+	PerfEventUprobe    = 1
+	PerfEventUretprobe = 2
+	PerfEventKprobe    = 3
+	PerfEventKretprobe = 4
+	PerfEventTP        = 5
+	PerfEventEvent     = 6
 )
 
 // Links are the BPF links in the kernel.
@@ -208,6 +209,10 @@ func (l *linkLister) describe(fd int) (*LinkInfo, error) {
 		add("func_cnt", r.u32(36))
 	case link.PerfEventType:
 		l.perfEventDetails(fd, add)
+	case link.StructOpsType:
+		if id, err := StructOpsLinkMapID(fd); err == nil {
+			add("map_id", id)
+		}
 	}
 	return out, nil
 }
@@ -218,31 +223,31 @@ func (l *linkLister) perfEventDetails(fd int, add func(string, any)) {
 	r := &l.raw
 	kind := r.u32(0)
 	switch kind {
-	case perfEventKprobe, perfEventKretprobe:
+	case PerfEventKprobe, PerfEventKretprobe:
 		addr, offset, missed := r.u64(24), r.u32(20), r.u64(32)
 		if name, err := l.nameOf(fd, 8); err == nil {
-			add("retprobe", kind == perfEventKretprobe)
+			add("retprobe", kind == PerfEventKretprobe)
 			add("addr", addr)
 			add("func", name)
 			add("offset", offset)
 			add("missed", missed)
 		}
-	case perfEventUprobe, perfEventUretprobe:
+	case PerfEventUprobe, PerfEventUretprobe:
 		offset, cookie, refCtr := r.u32(20), r.u64(24), r.u64(32)
 		if name, err := l.nameOf(fd, 8); err == nil {
-			add("retprobe", kind == perfEventUretprobe)
+			add("retprobe", kind == PerfEventUretprobe)
 			add("file", name)
 			add("offset", offset)
 			add("cookie", cookie)
 			add("ref_ctr_offset", refCtr)
 		}
-	case perfEventTP:
+	case PerfEventTP:
 		cookie := r.u64(24)
 		if name, err := l.nameOf(fd, 8); err == nil {
 			add("tracepoint", name)
 			add("cookie", cookie)
 		}
-	case perfEventEvent:
+	case PerfEventEvent:
 		add("event_type", r.u32(16))
 		add("event_config", r.u64(8))
 		add("cookie", r.u64(24))

@@ -197,3 +197,6 @@ func CheckPinPath(path string) error {
 	}
 	return nil
 }
+
+// UnescapeMount undoes the octal escapes of a /proc/mounts field.
+func UnescapeMount(s string) string { return unescapeMount(s) }

@@ -42,6 +42,10 @@ type Selector struct {
 // All reports whether the selector selects every object.
 func (s Selector) All() bool { return s.Kind == SelectAll }
 
+// Unique reports whether the selector names one object by construction (an
+// id or a pin), as opposed to a tag or name that several objects may share.
+func (s Selector) Unique() bool { return s.Kind == SelectID || s.Kind == SelectPinned }
+
 // String returns the selector as the user typed it.
 func (s Selector) String() string {
 	if s.All() {

@@ -253,3 +253,149 @@ func clen(b []byte) int {
 	}
 	return len(b)
 }
+
+// ProgQueryResult is what BPF_PROG_QUERY says of one hook: the programs
+// attached there, in order, with the flags each was attached with and the
+// links that hold them (mprog hooks: tcx, netkit).
+type ProgQueryResult struct {
+	// AttachFlags are the hook's flags (legacy cgroup attachments).
+	AttachFlags uint32
+	ProgIDs     []uint32
+	ProgFlags   []uint32
+	LinkIDs     []uint32
+	LinkFlags   []uint32
+	Revision    uint64
+}
+
+// rawProgQuery mirrors the query member of union bpf_attr.
+type rawProgQuery struct {
+	TargetFD        uint32
+	AttachType      uint32
+	QueryFlags      uint32
+	AttachFlags     uint32
+	ProgIDs         unsafe.Pointer
+	Count           uint32
+	_               uint32
+	ProgAttachFlags unsafe.Pointer
+	LinkIDs         unsafe.Pointer
+	LinkAttachFlags unsafe.Pointer
+	Revision        uint64
+}
+
+// ProgQuery issues BPF_PROG_QUERY for the programs attached at target (a
+// cgroup or netns file descriptor, or an ifindex for tcx and netkit) with
+// attach type typ. flags is 0 or BPF_F_QUERY_EFFECTIVE (1).
+func ProgQuery(target int, typ uint32, flags uint32) (*ProgQueryResult, error) {
+	n := uint32(16)
+	for {
+		ids := make([]uint32, n)
+		pflags := make([]uint32, n)
+		links := make([]uint32, n)
+		lflags := make([]uint32, n)
+		// Only mprog hooks (Linux 6.6) fill link ids; older kernels refuse
+		// the fields they do not know with EINVAL, effective queries take
+		// no per-program flags, and hooks before Linux 6.0 none either:
+		// ask again with less until the kernel answers.
+		attrs := []rawProgQuery{
+			{ProgAttachFlags: unsafe.Pointer(&pflags[0]), LinkIDs: unsafe.Pointer(&links[0]), LinkAttachFlags: unsafe.Pointer(&lflags[0])},
+			{ProgAttachFlags: unsafe.Pointer(&pflags[0])},
+			{},
+		}
+		var withLinks rawProgQuery
+		var errno unix.Errno
+		for _, a := range attrs {
+			a.TargetFD, a.AttachType, a.QueryFlags, a.ProgIDs, a.Count = uint32(target), typ, flags, unsafe.Pointer(&ids[0]), n
+			withLinks = a
+			_, _, errno = unix.Syscall(unix.SYS_BPF, unix.BPF_PROG_QUERY, uintptr(unsafe.Pointer(&withLinks)), unsafe.Sizeof(withLinks))
+			if errno != unix.EINVAL {
+				break
+			}
+		}
+		runtime.KeepAlive(ids)
+		runtime.KeepAlive(pflags)
+		runtime.KeepAlive(links)
+		runtime.KeepAlive(lflags)
+		if errno == unix.ENOSPC && withLinks.Count > n {
+			n = withLinks.Count
+			continue
+		}
+		if errno != 0 {
+			return nil, errno
+		}
+		c := min(withLinks.Count, n)
+		return &ProgQueryResult{AttachFlags: withLinks.AttachFlags, ProgIDs: ids[:c], ProgFlags: pflags[:c],
+			LinkIDs: links[:c], LinkFlags: lflags[:c], Revision: withLinks.Revision}, nil
+	}
+}
+
+// ProgDetach issues BPF_PROG_DETACH of attach type typ at target. progFD
+// is the program to detach, or 0 where the hook takes none (xdp-less
+// legacy hooks, the last program of a tcx hook).
+func ProgDetach(target, progFD int, typ uint32) error {
+	attr := struct {
+		Target, AttachBPFFD, AttachType, AttachFlags, ReplaceBPFFD, RelativeFD uint32
+		ExpectedRevision                                                       uint64
+	}{Target: uint32(target), AttachBPFFD: uint32(progFD), AttachType: typ}
+	_, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_PROG_DETACH, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
+	if errno != 0 {
+		return errno
+	}
+	return nil
+}
+
+// TaskFDInfo is what BPF_TASK_FD_QUERY says of a process's file descriptor
+// that holds a BPF program on a perf event or raw tracepoint.
+type TaskFDInfo struct {
+	ProgID uint32
+	// FDType is enum bpf_task_fd_type: raw_tracepoint (0), tracepoint,
+	// kprobe, kretprobe, uprobe, uretprobe (5).
+	FDType uint32
+	// Name is the tracepoint, the kprobe's function or the uprobe's file.
+	Name        string
+	ProbeOffset uint64
+	ProbeAddr   uint64
+}
+
+// TaskFDQuery issues BPF_TASK_FD_QUERY for file descriptor fd of process
+// pid. It fails (ENOENT, ENOTSUPP, EBADF) for descriptors that hold no
+// attached program.
+func TaskFDQuery(pid, fd int, buf []byte) (*TaskFDInfo, error) {
+	attr := struct {
+		PID, FD, Flags, BufLen uint32
+		Buf                    unsafe.Pointer
+		ProgID, FDType         uint32
+		ProbeOffset, ProbeAddr uint64
+	}{PID: uint32(pid), FD: uint32(fd), BufLen: uint32(len(buf)), Buf: unsafe.Pointer(&buf[0])}
+	_, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_TASK_FD_QUERY, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
+	runtime.KeepAlive(buf)
+	if errno != 0 {
+		return nil, errno
+	}
+	return &TaskFDInfo{ProgID: attr.ProgID, FDType: attr.FDType, Name: unix.ByteSliceToString(buf),
+		ProbeOffset: attr.ProbeOffset, ProbeAddr: attr.ProbeAddr}, nil
+}
+
+// MapInfoBytes returns the kernel's struct bpf_map_info of the map open at
+// fd as the kernel wrote it, size bytes long (the kernel's own size of the
+// struct, from its BTF, so that fields newer than bpfkit come along).
+func MapInfoBytes(fd int, size int) ([]byte, error) {
+	buf := make([]byte, max(size, int(unsafe.Sizeof(rawMapInfo{}))))
+	if err := objInfo(fd, unsafe.Pointer(&buf[0]), uintptr(len(buf))); err != nil {
+		return nil, err
+	}
+	return buf[:size], nil
+}
+
+// StructOpsLinkMapID returns the struct_ops map of the struct_ops link
+// open at fd (cilium/ebpf's link info leaves it out).
+func StructOpsLinkMapID(fd int) (uint32, error) {
+	var info struct {
+		Type, ID, ProgID, _ uint32
+		MapID               uint32
+		_                   [92]byte // the rest of the largest union member
+	}
+	if err := objInfo(fd, unsafe.Pointer(&info), unsafe.Sizeof(info)); err != nil {
+		return 0, err
+	}
+	return info.MapID, nil
+}

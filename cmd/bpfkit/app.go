@@ -26,7 +26,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
 		Name:                   "bpfkit",
 		Usage:                  "inspect, dump and load eBPF programs, maps, links and object files",
-		UsageText:              "bpfkit [GLOBAL OPTIONS] OBJECT COMMAND [ARGS]\n\nOBJECT := { prog | map | link | btf | elf | asm | run }",
+		UsageText:              "bpfkit [GLOBAL OPTIONS] OBJECT COMMAND [ARGS]\n\nOBJECT := { prog | map | link | btf | elf | asm | run | net | cgroup | perf | iter | struct_ops }",
 		Version:                version,
 		Writer:                 stdout,
 		ErrWriter:              stderr,
@@ -48,6 +48,11 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			asmCommand(),
 			elfCommand(),
 			runCommand(),
+			netCommand(),
+			cgroupCommand(),
+			perfCommand(),
+			iterCommand(),
+			structOpsCommand(),
 			completionCommand(),
 		},
 		// The output format is chosen here, once, for every command.

@@ -424,17 +424,26 @@ func holderCells(g *grid, withPins, withPIDs bool, pinned *[]string, owners []ob
 		}
 	}
 	if withPIDs {
-		// bpftool's plain form of pids: comm(pid), comma-separated.
-		for i, o := range owners {
-			if i > 0 {
-				g.buf = append(g.buf, ',')
-			}
-			g.buf = append(append(g.buf, o.Comm...), '(')
-			g.buf = append(strconv.AppendInt(g.buf, int64(o.PID), 10), ')')
-		}
+		g.buf = appendOwners(g.buf, owners)
 		g.endCell()
 	}
 }
+
+// appendOwners appends bpftool's plain form of pids: comm(pid),
+// comma-separated.
+func appendOwners(b []byte, owners []objects.Owner) []byte {
+	for i, o := range owners {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(append(b, o.Comm...), '(')
+		b = append(strconv.AppendInt(b, int64(o.PID), 10), ')')
+	}
+	return b
+}
+
+// ownersCell is appendOwners as a cell of its own.
+func ownersCell(owners []objects.Owner) string { return string(appendOwners(nil, owners)) }
 
 // The cells of tables: "-" for what is absent.
 

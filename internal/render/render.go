@@ -12,10 +12,12 @@ import (
 	bpfasm "github.com/bpfkit/bpfkit/asm"
 	"github.com/bpfkit/bpfkit/btf"
 	"github.com/bpfkit/bpfkit/objects"
+	"github.com/bpfkit/bpfkit/objects/attachments"
 	"github.com/bpfkit/bpfkit/objects/elfobj"
 	"github.com/bpfkit/bpfkit/objects/events"
 	"github.com/bpfkit/bpfkit/objects/loader"
 	"github.com/bpfkit/bpfkit/objects/mapdata"
+	"github.com/bpfkit/bpfkit/objects/structops"
 )
 
 // Format is how a command prints: bpftool's plain text and tables, or
@@ -54,6 +56,17 @@ type Printer interface {
 	Maps(maps []*objects.MapInfo, one, pins bool) error
 	Links(links []*objects.LinkInfo, one, pins bool) error
 	BTFObjects(objs []*objects.BTFInfo, one bool) error
+
+	// Where programs are attached: `net show`.
+	Net(n *attachments.NetAttachments) error
+	// `cgroup show` and `cgroup tree`; effective leaves out the flags.
+	Cgroup(progs []attachments.CgroupProgram, effective bool) error
+	CgroupTree(cgroups []attachments.CgroupPrograms, effective bool) error
+	// `perf show`.
+	Perf(ps []attachments.PerfAttachment) error
+	// `struct_ops show` and `struct_ops dump`.
+	StructOps(maps []structops.Map) error
+	StructOpsDump(dumps []structops.Dump) error
 
 	// ProgDump prints `prog dump xlated|jited`: one dump, or several
 	// with a header each.

@@ -70,6 +70,35 @@ var capabilities = map[string]func() error{
 	"perf_link_info": probePerfLinkInfo,
 	// The bpf_rcu_read_lock/unlock kfuncs (Linux 6.2).
 	"rcu_kfuncs": func() error { return probeKfunc("bpf_rcu_read_lock") },
+	// Netfilter programs and their links (Linux 6.4).
+	"netfilter_link": probeNetfilterLink,
+	// cgroup hooks on unix socket addresses: cgroup_unix_connect and
+	// the rest (Linux 6.7).
+	"unix_cgroup": func() error {
+		prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{Type: ebpf.CGroupSockAddr, AttachType: ebpf.AttachCgroupUnixConnect,
+			License: "GPL", Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 1), asm.Return()}})
+		if err != nil {
+			return fmt.Errorf("load a cgroup_unix_connect program (Linux < 6.7?): %w", err)
+		}
+		return prog.Close()
+	},
+	// BPF_PROG_QUERY of the programs attached to a sockmap (Linux 6.4).
+	"sockmap_query": func() error {
+		m, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.SockMap, KeySize: 4, ValueSize: 4, MaxEntries: 1})
+		if err != nil {
+			return err
+		}
+		defer m.Close()
+		if _, err := link.QueryPrograms(link.QueryOptions{Target: m.FD(), Attach: ebpf.AttachSkMsgVerdict}); err != nil {
+			return fmt.Errorf("query a sockmap's programs (Linux < 6.4?): %w", err)
+		}
+		return nil
+	},
+	// struct_ops maps registered through links that BPF_LINK_DETACH
+	// unregisters (Linux 6.10; links alone came in 6.4). Registering
+	// needs a whole struct_ops object, so this looks for the kernel's
+	// function that detaches them.
+	"struct_ops_link_detach": func() error { return probeKsym("bpf_struct_ops_map_link_detach") },
 }
 
 // Capabilities lists the names Requires and Lacks know.
@@ -251,6 +280,30 @@ func probeTCX() error {
 	return attach(&ebpf.ProgramSpec{Type: ebpf.SchedCLS, Instructions: next}, func(p *ebpf.Program) (link.Link, error) {
 		return link.AttachTCX(link.TCXOptions{Interface: lo.Index, Program: p, Attach: ebpf.AttachTCXIngress})
 	})
+}
+
+func probeNetfilterLink() error {
+	// NF_ACCEPT: other hooks at that priority still see the packets.
+	accept := asm.Instructions{asm.Mov.Imm(asm.R0, 1), asm.Return()}
+	return attach(&ebpf.ProgramSpec{Type: ebpf.Netfilter, AttachType: ebpf.AttachNetfilter, Instructions: accept}, func(p *ebpf.Program) (link.Link, error) {
+		return link.AttachNetfilter(link.NetfilterOptions{Program: p, ProtocolFamily: link.NetfilterProtoIPv4,
+			Hook: link.NetfilterInetLocalIn, Priority: -127})
+	})
+}
+
+// probeKsym looks for a kernel function in /proc/kallsyms.
+func probeKsym(name string) error {
+	data, err := os.ReadFile("/proc/kallsyms")
+	if err != nil {
+		return err
+	}
+	for line := range strings.Lines(string(data)) {
+		f := strings.Fields(line)
+		if len(f) >= 3 && f[2] == name && (f[1] == "t" || f[1] == "T") {
+			return nil
+		}
+	}
+	return fmt.Errorf("no function %s in /proc/kallsyms", name)
 }
 
 func probePerfLinkInfo() error {
