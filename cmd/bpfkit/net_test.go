@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -52,6 +54,7 @@ func TestNetShow(t *testing.T) {
 	// ip -n would mount another /sys, without bpffs: nsenter keeps it.
 	mustInNetns(t, ns, testutil.RequireTool(t, "ip"), "link", "set", "dev", "i10v0", "xdpgeneric", "pinned", dir+"/xdp")
 	tcObj := testutil.Object(t, "tc")
+	removeIproute2Pins(t)
 	for _, args := range [][]string{
 		{"-n", ns, "qdisc", "add", "dev", "i10v0", "clsact"},
 		{"-n", ns, "filter", "add", "dev", "i10v0", "ingress", "bpf", "da", "obj", tcObj, "sec", "tc"},
@@ -328,4 +331,25 @@ func TestNetAttachWithoutTCX(t *testing.T) {
 	if code == 0 || out != "" || errOut != "Error: net attach: interface tcx_ingress attach failed: this kernel has no tcx hooks (Linux 6.6 added them): invalid argument\n" {
 		t.Errorf("net attach tcx_ingress without tcx: exit %d, %q, %q", code, out, errOut)
 	}
+}
+
+// removeIproute2Pins removes, when the test ends, what tc's object loader
+// leaves in bpffs (its tc/globals directory and the ip and xdp links to
+// it) unless they were there before.
+func removeIproute2Pins(t *testing.T) {
+	t.Helper()
+	var made []string
+	for _, name := range []string{"ip", "xdp", "tc"} {
+		path := filepath.Join("/sys/fs/bpf", name)
+		if _, err := os.Lstat(path); os.IsNotExist(err) {
+			made = append(made, path)
+		}
+	}
+	t.Cleanup(func() {
+		for _, path := range made {
+			if err := os.RemoveAll(path); err != nil {
+				t.Errorf("remove tc's %s: %v", path, err)
+			}
+		}
+	})
 }
