@@ -13,6 +13,7 @@ import (
 	"github.com/bpfkit/bpfkit/objects"
 	"github.com/bpfkit/bpfkit/objects/elfobj"
 	"github.com/bpfkit/bpfkit/objects/events"
+	"github.com/bpfkit/bpfkit/objects/features"
 	"github.com/bpfkit/bpfkit/objects/loader"
 	"github.com/bpfkit/bpfkit/objects/mapdata"
 )
@@ -81,6 +82,14 @@ type Printer interface {
 	// BTF.
 	BTFRaw(spec *btf.Spec, roots []btf.TypeID) error
 	BTFC(spec *btf.Spec, roots []btf.TypeID) error
+
+	// FeatureProbe prints what `feature probe` found; FeatureMacros the
+	// same as C #defines, each name after prefix (JSON with -j, as
+	// bpftool does).
+	FeatureProbe(r *features.Report) error
+	FeatureMacros(r *features.Report, prefix string) error
+	// Names prints a list of names (`feature list_builtins`).
+	Names(names []string) error
 
 	// Run returns the printer of a `bpfkit run` session.
 	Run() RunPrinter
