@@ -83,7 +83,7 @@ func not(ok bool) string {
 func sysctlText(s features.Sysctl) string {
 	type texts struct {
 		unreadable, unknown string
-		values             map[int64]string
+		values              map[int64]string
 	}
 	var t texts
 	switch s.Key {
