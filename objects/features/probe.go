@@ -108,6 +108,10 @@ func Probe(opts Options) (*Report, error) {
 	parallel(jobs)
 
 	helpers := helperIDs(opts.Full)
+	restorePrintk := func(bool) {}
+	if opts.Full {
+		restorePrintk = keepPrintkEvent()
+	}
 	r.Helpers = make([]HelperSet, len(progNames))
 	jobs = jobs[:0]
 	for i, pt := range r.ProgTypes {
@@ -124,6 +128,7 @@ func Probe(opts Options) (*Report, error) {
 		}
 	}
 	parallel(jobs)
+	printk := false
 	for i := range r.Helpers {
 		set := &r.Helpers[i]
 		if set.Probed == nil {
@@ -135,9 +140,11 @@ func Probe(opts Options) (*Report, error) {
 		for _, h := range set.Probed {
 			if h.Available {
 				set.Helpers = append(set.Helpers, h.Name)
+				printk = printk || h.Name == "bpf_trace_printk" || h.Name == "bpf_trace_vprintk"
 			}
 		}
 	}
+	restorePrintk(printk)
 	return r, nil
 }
 
