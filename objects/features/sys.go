@@ -95,15 +95,17 @@ func largeProgram() ebpfasm.Instructions {
 }
 
 // progLoadAttr mirrors the BPF_PROG_LOAD part of union bpf_attr up to
-// expected_attach_type.
+// expected_attach_type (64-bit: the __aligned_u64 pointers are
+// unsafe.Pointer, so that the runtime keeps what they point to where it
+// is, or moves the pointers with it).
 type progLoadAttr struct {
 	ProgType           uint32
 	InsnCnt            uint32
-	Insns              uint64
-	License            uint64
+	Insns              unsafe.Pointer
+	License            unsafe.Pointer
 	LogLevel           uint32
 	LogSize            uint32
-	LogBuf             uint64
+	LogBuf             unsafe.Pointer
 	KernVersion        uint32
 	ProgFlags          uint32
 	ProgName           [16]byte
@@ -146,8 +148,8 @@ func rawLoad(l probeLoad, insns []uint64, log []byte) error {
 	attr := progLoadAttr{
 		ProgType:           uint32(l.Type),
 		InsnCnt:            uint32(len(insns)),
-		Insns:              uint64(uintptr(unsafe.Pointer(&insns[0]))),
-		License:            uint64(uintptr(unsafe.Pointer(&gpl[0]))),
+		Insns:              unsafe.Pointer(&insns[0]),
+		License:            unsafe.Pointer(&gpl[0]),
 		ProgFlags:          l.Flags,
 		ProgIfindex:        l.Ifindex,
 		ExpectedAttachType: uint32(l.AttachType),
@@ -155,7 +157,7 @@ func rawLoad(l probeLoad, insns []uint64, log []byte) error {
 	if len(log) > 0 {
 		log[0] = 0
 		attr.LogLevel, attr.LogSize = 1, uint32(len(log))
-		attr.LogBuf = uint64(uintptr(unsafe.Pointer(&log[0])))
+		attr.LogBuf = unsafe.Pointer(&log[0])
 	}
 	fd, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_PROG_LOAD, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
 	runtime.KeepAlive(insns)
