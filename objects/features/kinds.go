@@ -2,6 +2,7 @@ package features
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net"
 	"sync"
@@ -74,11 +75,13 @@ var helperRefusals = []string{
 func probeHelper(l probeLoad, id ebpfasm.BuiltinFunc) bool {
 	buf := logBufs.Get().(*[4096]byte)
 	defer logBufs.Put(buf)
-	if rawLoad(l, callAndExit(id), buf[:]) == nil {
+	err := rawLoad(l, callAndExit(id), buf[:])
+	if err == nil {
 		return true
 	}
 	log, _, _ := bytes.Cut(buf[:], []byte{0})
-	if len(log) == 0 {
+	// Still interrupted after the retries: the log has no verdict.
+	if len(log) == 0 || errors.Is(err, unix.EAGAIN) {
 		return false
 	}
 	for _, no := range helperRefusals {

@@ -92,51 +92,45 @@ func Probe(opts Options) (*Report, error) {
 	r.MapTypes = make([]Availability, len(mapNames))
 	r.Misc = miscFeatures()
 
-	var jobs []func()
-	for i, name := range progNames {
-		pt := ebpf.ProgramType(i + 1)
-		jobs = append(jobs, func() { r.ProgTypes[i] = Availability{name, haveProgType(pt)} })
-	}
-	for i, name := range mapNames {
-		mt := ebpf.MapType(i + 1)
-		jobs = append(jobs, func() { r.MapTypes[i] = Availability{name, haveMapType(mt)} })
-	}
-	for i := range r.Misc {
-		m := &r.Misc[i]
-		jobs = append(jobs, func() { m.Available = miscProbes[m.Key]() })
-	}
-	parallel(jobs)
-
 	helpers := helperIDs(opts.Full)
 	restorePrintk := func(bool) {}
 	if opts.Full {
 		restorePrintk = keepPrintkEvent()
 	}
 	r.Helpers = make([]HelperSet, len(progNames))
-	jobs = jobs[:0]
-	for i, pt := range r.ProgTypes {
-		set := &r.Helpers[i]
-		*set = HelperSet{ProgType: pt.Name, TypeAvailable: pt.Available}
-		if !pt.Available {
-			continue
-		}
-		typ := ebpf.ProgramType(i + 1)
-		set.Probed = make([]HelperResult, len(helpers))
-		for j, id := range helpers {
-			set.Probed[j].Name = bpfasm.HelperName(int32(id))
-			jobs = append(jobs, func() { set.Probed[j].Available = haveHelper(typ, id) })
-		}
+	// Each program type's helpers are probed as soon as the type is
+	// known to load, while the other types, maps and misc features are
+	// still being probed; a type that needs the kernel's BTF (tracing,
+	// lsm) takes longest and has no helper probes.
+	var p probes
+	for i, name := range progNames {
+		pt := ebpf.ProgramType(i + 1)
+		p.run(func() {
+			ok := haveProgType(pt)
+			r.ProgTypes[i] = Availability{name, ok}
+			set := &r.Helpers[i]
+			*set = HelperSet{ProgType: name, TypeAvailable: ok, Probed: make([]HelperResult, len(helpers))}
+			for j, id := range helpers {
+				set.Probed[j].Name = bpfasm.HelperName(int32(id))
+				if ok {
+					p.run(func() { set.Probed[j].Available = haveHelper(pt, id) })
+				}
+			}
+		})
 	}
-	parallel(jobs)
+	for i, name := range mapNames {
+		mt := ebpf.MapType(i + 1)
+		p.run(func() { r.MapTypes[i] = Availability{name, haveMapType(mt)} })
+	}
+	for i := range r.Misc {
+		m := &r.Misc[i]
+		p.run(func() { m.Available = miscProbes[m.Key]() })
+	}
+	p.wait()
+
 	printk := false
 	for i := range r.Helpers {
 		set := &r.Helpers[i]
-		if set.Probed == nil {
-			// The type does not load: every helper is unavailable.
-			for _, id := range helpers {
-				set.Probed = append(set.Probed, HelperResult{Name: bpfasm.HelperName(int32(id))})
-			}
-		}
 		for _, h := range set.Probed {
 			if h.Available {
 				set.Helpers = append(set.Helpers, h.Name)
@@ -162,26 +156,28 @@ func helperIDs(full bool) []ebpfasm.BuiltinFunc {
 	return ids
 }
 
-// parallel runs the jobs on as many goroutines as there are CPUs. The
-// kernel verifies programs and creates maps concurrently, so probing
-// scales with the CPUs.
-func parallel(jobs []func()) {
-	workers := min(runtime.GOMAXPROCS(0)*2, len(jobs))
-	next := make(chan func())
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for job := range next {
-				job()
-			}
-		})
-	}
-	for _, j := range jobs {
-		next <- j
-	}
-	close(next)
-	wg.Wait()
+// probes runs probes concurrently, as many at a time as twice the CPUs:
+// the kernel verifies programs and creates maps in parallel, so probing
+// scales with the CPUs. A probe may start more probes.
+type probes struct {
+	wg  sync.WaitGroup
+	sem chan struct{}
 }
+
+// run starts probe f; it runs when a slot is free.
+func (p *probes) run(f func()) {
+	if p.sem == nil {
+		p.sem = make(chan struct{}, runtime.GOMAXPROCS(0)*2)
+	}
+	p.wg.Go(func() {
+		p.sem <- struct{}{}
+		f()
+		<-p.sem
+	})
+}
+
+// wait waits for every probe started, and the probes they started.
+func (p *probes) wait() { p.wg.Wait() }
 
 // available turns a cilium/ebpf feature probe's answer into a yes or no:
 // only nil is a yes. Any error, whether ErrNotSupported or a refusal such

@@ -155,17 +155,27 @@ func rawLoad(l probeLoad, insns []uint64, log []byte) error {
 		ExpectedAttachType: uint32(l.AttachType),
 	}
 	if len(log) > 0 {
-		log[0] = 0
 		attr.LogLevel, attr.LogSize = 1, uint32(len(log))
 		attr.LogBuf = unsafe.Pointer(&log[0])
 	}
-	fd, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_PROG_LOAD, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
-	runtime.KeepAlive(insns)
-	runtime.KeepAlive(log)
-	if errno != 0 {
-		return errno
+	// The verifier gives up with EAGAIN when a signal is pending, and the
+	// Go runtime signals its threads (preemption, GC): the log then ends
+	// before the verifier's verdict. Load again, as libbpf does.
+	for try := 0; ; try++ {
+		if len(log) > 0 {
+			log[0] = 0
+		}
+		fd, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_PROG_LOAD, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
+		runtime.KeepAlive(insns)
+		runtime.KeepAlive(log)
+		if errno == unix.EAGAIN && try < 10 {
+			continue
+		}
+		if errno != 0 {
+			return errno
+		}
+		return unix.Close(int(fd))
 	}
-	return unix.Close(int(fd))
 }
 
 // callAndExit is bpftool's helper probe: call id; exit.
