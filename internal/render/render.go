@@ -91,6 +91,10 @@ type Printer interface {
 	// Names prints a list of names (`feature list_builtins`).
 	Names(names []string) error
 
+	// ProgRun prints `prog run` results: one, or one per packet of a
+	// pcap file.
+	ProgRun(runs []ProgRun) error
+
 	// Run returns the printer of a `bpfkit run` session.
 	Run() RunPrinter
 	// Demo returns the printer of the teaching demo.
