@@ -48,6 +48,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			elfCommand(),
 			runCommand(),
 			featureCommand(),
+			genCommand(),
 			completionCommand(),
 		},
 		// The output format is chosen here, once, for every command.

@@ -91,6 +91,9 @@ type Printer interface {
 	// Names prints a list of names (`feature list_builtins`).
 	Names(names []string) error
 
+	// Source prints generated source code (`gen go`): text only.
+	Source(src []byte) error
+
 	// ProgRun prints `prog run` results: one, or one per packet of a
 	// pcap file.
 	ProgRun(runs []ProgRun) error
