@@ -5,7 +5,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 export CGO_ENABLED := 0
 
-.PHONY: all build test demo bench bench-btf lint testdata check-testdata fuzz clean
+.PHONY: all build test demo bench bench-btf lint testdata check-testdata fuzz clean vmtest vmrun vmtool
 
 all: build
 
@@ -35,7 +35,9 @@ BPF_OBJECTS  := $(BPF_SOURCES:.c=.o)
 
 testdata: $(BPF_OBJECTS) testdata/malformed/x86_64.o
 	$(MAKE) -C testdata/loader CLANG=$(CLANG)
+	$(MAKE) -C testdata/learner CLANG=$(CLANG)
 	$(MAKE) -C asm/testdata CLANG=$(CLANG)
+	$(MAKE) -C testdata/kernel CLANG=$(CLANG)
 
 testdata/%.bpf.o: testdata/%.bpf.c testdata/bpfkit.h
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
@@ -46,7 +48,7 @@ testdata/malformed/x86_64.o: testdata/malformed/x86_64.c
 
 # CI: rebuild every object from scratch and fail if any differs from git.
 check-testdata:
-	rm -f $(BPF_OBJECTS) testdata/malformed/x86_64.o testdata/loader/*.bpf.o asm/testdata/*.bpf.o
+	rm -f $(BPF_OBJECTS) testdata/malformed/x86_64.o testdata/loader/*.bpf.o testdata/learner/*.bpf.o testdata/learner/readline asm/testdata/*.bpf.o testdata/kernel/*.bpf.o
 	$(MAKE) testdata
 	git diff --exit-code -- testdata asm/testdata
 	@test -z "$$(git status --porcelain -- testdata asm/testdata)" || { git status --short -- testdata asm/testdata; exit 1; }
@@ -72,3 +74,42 @@ bench: build
 # Only the BTF benchmark: vmlinux.h (format c) and the raw dump vs bpftool.
 bench-btf: build
 	$(GO) run ./bench/btfdump -bpfkit $(BIN)
+
+# The kernel matrix (docs/testing.md): the tests, or a command, in a qemu
+# guest booting a Debian cloud kernel (the newest of the KERNEL series apt
+# knows, or exactly KERNEL_PKG), the host's root shared read-only.
+#   make vmtest [KERNEL=6.1] [RUN=regex] [SKIP=regex] [PKG='./cmd/bpfkit ./objects']
+#   make vmrun CMD='bpfkit prog loadall testdata/loader/kprobe.bpf.o /sys/fs/bpf/k autoattach && bpfkit link'
+# Kernel packages, test binaries and run files go to .cache/vm (git-ignored).
+KERNEL     ?= 6.1
+KERNEL_PKG ?=
+PKG        ?= ./...
+RUN        ?=
+# Tests to leave out in the guest (a regex, as go test -skip takes).
+SKIP       ?=
+CMD        ?= uname -r
+VM_TIMEOUT ?= 30m
+VM_ACCEL   ?= auto
+# What each kernel must be able to do (internal/testutil/kernel.go): there,
+# a test that Requires one of these fails instead of skipping.
+VM_REQUIRE_6.1  := kprobes,kretprobes,ksyscall,trampolines,fmod_ret,lsm,uprobes
+VM_REQUIRE_6.12 := $(VM_REQUIRE_6.1),kprobe_multi,isa_v4
+VM_REQUIRE      ?= $(VM_REQUIRE_$(KERNEL))
+VMTEST     := .cache/vm/vmtest
+VM_FLAGS    = -kernel '$(KERNEL)' -kernel-pkg '$(KERNEL_PKG)' -timeout $(VM_TIMEOUT) \
+	-accel $(VM_ACCEL) -require '$(VM_REQUIRE)' -bpfkit $(BIN)
+
+# Regexes and commands reach the tool through the environment, unexpanded.
+vmtest: export VMTEST_PKG = $(value PKG)
+vmtest: export VMTEST_RUN = $(value RUN)
+vmtest: export VMTEST_SKIP = $(value SKIP)
+vmrun:  export VMTEST_CMD = $(value CMD)
+
+vmtool:
+	$(GO) build -o $(VMTEST) ./internal/vmtest
+
+vmtest: build vmtool
+	$(VMTEST) $(VM_FLAGS) test -pkg "$$VMTEST_PKG" -run "$$VMTEST_RUN" -skip "$$VMTEST_SKIP"
+
+vmrun: build vmtool
+	$(VMTEST) $(VM_FLAGS) run "$$VMTEST_CMD"

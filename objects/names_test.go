@@ -31,7 +31,9 @@ func TestNamesMatchKernel(t *testing.T) {
 		}
 		for _, v := range enum.Values {
 			name := strings.ToLower(strings.TrimPrefix(v.Name, tc.prefix))
-			if strings.HasPrefix(name, "__max") || strings.HasSuffix(name, "_deprecated") {
+			// The sentinel after the last value: __MAX_BPF_..., or
+			// MAX_BPF_LINK_TYPE on kernels before 6.2.
+			if strings.HasPrefix(name, "__max") || strings.HasPrefix(name, "max_") || strings.HasSuffix(name, "_deprecated") {
 				continue
 			}
 			if v.Value >= uint64(len(tc.table)) {

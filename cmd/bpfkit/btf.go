@@ -41,7 +41,7 @@ func btfCommand() *cli.Command {
 		Name:        "btf",
 		Usage:       "inspect BTF objects and files, and generate vmlinux.h",
 		ArgsUsage:   "COMMAND",
-		Action:      btfShow,
+		Action:      showOrUnknown(btfShow, "id"),
 		Subcommands: []*cli.Command{show, dump},
 	}
 }

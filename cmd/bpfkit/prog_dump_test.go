@@ -24,6 +24,9 @@ const disasmObject = "../../asm/testdata/lines.bpf.o"
 // ends, and returns their IDs by name.
 func loadProgramIDs(t *testing.T, path string) map[string]uint32 {
 	t.Helper()
+	if path == disasmObject {
+		testutil.Requires(t, "rcu_kfuncs") // lines_prog calls bpf_rcu_read_lock
+	}
 	coll := testutil.LoadCollection(t, path)
 	ids := make(map[string]uint32)
 	for name, p := range coll.Programs {
@@ -165,7 +168,7 @@ func TestProgDumpSeveral(t *testing.T) {
 // program with every instruction class (the library is compared with
 // bpftool in the asm package), and `file` against bpftool's raw bytes.
 func TestProgDumpAllInstructions(t *testing.T) {
-	testutil.RequirePrivileged(t)
+	testutil.Requires(t, "isa_v4")
 	prog, done, err := testprogs.LoadAllInstructions()
 	if err != nil {
 		t.Fatal(err)

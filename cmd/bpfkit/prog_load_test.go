@@ -246,6 +246,7 @@ func TestTracelog(t *testing.T) {
 // TestLinkDetach: `link detach` unhooks an XDP link that stays pinned.
 func TestLinkDetach(t *testing.T) {
 	testutil.RequirePrivileged(t)
+	testutil.Requires(t, "tcx")
 	dir := testutil.PinDir(t)
 	obj, err := loader.Open(testutil.Object(t, "loader/net"))
 	if err != nil {

@@ -293,8 +293,8 @@ func TestLinkShowMatchesBpftool(t *testing.T) {
 	}
 	// HEAD bpftool's details, which Debian's v7.1.0 does not print.
 	for i, want := range map[int]string{
-		0: `"tracepoint":"sys_enter_openat","cookie":0`,
-		1: `"retprobe":true,"file":"`,
+		0: perfLinkDetail(t, `"tracepoint":"sys_enter_openat","cookie":0`),
+		1: perfLinkDetail(t, `"retprobe":true,"file":"`),
 		2: `"tp_name":"sched_switch","cookie":0`,
 		3: `"type":"raw_tracepoint","prog_id":`, // tp_btf attaches through a raw tracepoint link
 		4: `"target_name":"bpf_map"`,

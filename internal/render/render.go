@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	ebpfbtf "github.com/cilium/ebpf/btf"
 
@@ -68,6 +69,8 @@ type Printer interface {
 	MapEntry(l mapdata.Layout, e *mapdata.Entry) error
 	MapEntryMissing(key []byte) error
 	NextKey(key []byte, hasKey bool, next []byte) error
+	// MapHist prints a map's log2 histograms as bars (map dump ... hist).
+	MapHist(l mapdata.Layout, hists []mapdata.Histogram) error
 	Events(typ ebpfbtf.Type) *EventPrinter
 
 	// Object files.
@@ -129,9 +132,11 @@ type ELFProgram struct {
 // writes it out (when no record is waiting).
 type RunPrinter interface {
 	Start(s *loader.Session, trace bool) error
-	Record(r loader.Record, typ *ebpfbtf.Struct) error
+	// Record prints one record, decoded with r.Type when it has one.
+	Record(r loader.Record) error
 	Trace(l events.TraceLine) error
-	Summary(progs []loader.ProgramSummary, srcs []loader.SourceSummary) error
+	// Summary prints what the session reports when it ends.
+	Summary(sum loader.RunSummary) error
 	Flush() error
 }
 
@@ -140,6 +145,9 @@ type DemoPrinter interface {
 	Intro(listing []bpfasm.Line) error
 	Loaded(d *loader.Demo, xlated []bpfasm.Line) error
 	Waiting(count int) error
+	// Quiet says that no record came for d and that the demo opens
+	// file itself to make one.
+	Quiet(d time.Duration, file string) error
 	Record(rec loader.DemoRecord) error
 	End(records int, lost uint64) error
 }

@@ -5,7 +5,6 @@
 package loader
 
 import (
-	"os"
 	"strings"
 	"testing"
 
@@ -51,29 +50,6 @@ func objectNames(obj *Object) []string {
 		}
 	}
 	return names
-}
-
-// haveTrampolines reports whether the kernel loads fentry programs (some
-// kernels refuse them with EPERM).
-func haveTrampolines() error {
-	p, err := ebpf.NewProgram(&ebpf.ProgramSpec{
-		Type:         ebpf.Tracing,
-		AttachType:   ebpf.AttachTraceFEntry,
-		AttachTo:     "do_sys_openat2",
-		License:      "GPL",
-		Instructions: testutil.ReturnZero(),
-	})
-	if err != nil {
-		return err
-	}
-	p.Close()
-	return nil
-}
-
-// haveKprobes reports whether the kernel has the kprobe PMU.
-func haveKprobes() bool {
-	_, err := os.Stat("/sys/bus/event_source/devices/kprobe")
-	return err == nil
 }
 
 func progID(p *ebpf.Program) uint32 { id, _ := objects.Programs.ID(p); return id }

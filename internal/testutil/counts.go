@@ -60,10 +60,25 @@ func AssertGone(tb testing.TB, ids map[string][]uint32) {
 // Counts are numbers of kernel objects by kind.
 type Counts struct{ Progs, Maps, Links int }
 
+// lastIDs are the highest program and map ids when the test binary
+// started: the kernel gives ids in increasing order, so objects with
+// higher ids were made after it started.
+var lastIDs = func() (ids struct{ prog, mapID uint32 }) {
+	for id, err := ebpf.ProgramGetNextID(0); err == nil; id, err = ebpf.ProgramGetNextID(id) {
+		ids.prog = uint32(id)
+	}
+	for id, err := ebpf.MapGetNextID(0); err == nil; id, err = ebpf.MapGetNextID(id) {
+		ids.mapID = uint32(id)
+	}
+	return ids
+}()
+
 // CountByName counts the programs and maps in the kernel whose names are
 // in names (kernel names: their first 15 characters), and the links of
-// those programs. Tests in other packages load objects at the same time,
-// so a test counts only names its own objects use.
+// those programs, among those made since the test binary started: objects
+// of the same names pinned earlier by someone else do not count. Tests in
+// other packages load objects at the same time, so a test counts only
+// names its own objects use.
 func CountByName(names ...string) Counts {
 	want := map[string]bool{}
 	for _, n := range names {
@@ -71,7 +86,7 @@ func CountByName(names ...string) Counts {
 	}
 	var c Counts
 	ours := map[ebpf.ProgramID]bool{}
-	for id, err := ebpf.ProgramGetNextID(0); err == nil; id, err = ebpf.ProgramGetNextID(id) {
+	for id, err := ebpf.ProgramGetNextID(ebpf.ProgramID(lastIDs.prog)); err == nil; id, err = ebpf.ProgramGetNextID(id) {
 		if p, err := ebpf.NewProgramFromID(id); err == nil {
 			if info, err := p.Info(); err == nil && want[info.Name] {
 				c.Progs++
@@ -80,7 +95,7 @@ func CountByName(names ...string) Counts {
 			p.Close()
 		}
 	}
-	for id, err := ebpf.MapGetNextID(0); err == nil; id, err = ebpf.MapGetNextID(id) {
+	for id, err := ebpf.MapGetNextID(ebpf.MapID(lastIDs.mapID)); err == nil; id, err = ebpf.MapGetNextID(id) {
 		if m, err := ebpf.NewMapFromID(id); err == nil {
 			if info, err := m.Info(); err == nil && want[info.Name] {
 				c.Maps++
