@@ -17,6 +17,7 @@ import (
 	"github.com/bpfkit/bpfkit/objects/features"
 	"github.com/bpfkit/bpfkit/objects/loader"
 	"github.com/bpfkit/bpfkit/objects/mapdata"
+	"github.com/bpfkit/bpfkit/objects/profile"
 )
 
 // Format is how a command prints: bpftool's plain text and tables, or
@@ -93,6 +94,9 @@ type Printer interface {
 	FeatureMacros(r *features.Report, prefix string) error
 	// Names prints a list of names (`feature list_builtins`).
 	Names(names []string) error
+
+	// Profile prints what `prog profile` counted.
+	Profile(r *profile.Result) error
 
 	// Source prints generated source code (`gen go`): text only.
 	Source(src []byte) error
