@@ -85,7 +85,7 @@ type Printer interface {
 
 	// BTF.
 	BTFRaw(spec *btf.Spec, roots []btf.TypeID) error
-	BTFC(spec *btf.Spec, roots []btf.TypeID) error
+	BTFC(spec *btf.Spec, opts btf.COptions) error
 
 	// FeatureProbe prints what `feature probe` found; FeatureMacros the
 	// same as C #defines, each name after prefix (JSON with -j, as
