@@ -20,7 +20,7 @@ func progProfileCommand() *cli.Command {
 		Name:  "profile",
 		Usage: "count cycles, instructions, cache and TLB misses of a program's runs (fentry/fexit)",
 		ArgsUsage: "PROG [duration DURATION] METRIC...\n\n" + progSpec +
-			"\nMETRIC := { cycles | instructions | l1d_loads | llc_misses | itlb_misses | dtlb_misses }" +
+			"\nMETRIC := { cycles | instructions | l1d_loads | llc_misses | itlb_misses | dtlb_misses | cpu_clock }" +
 			"\nDURATION is seconds, or a Go duration (500ms); without it, until Ctrl-C.",
 		Action: progProfile,
 	}
@@ -36,7 +36,7 @@ func progProfile(c *cli.Context) error {
 	if len(words) > 2 {
 		if _, ok := matchKeyword(words[0], "duration"); ok {
 			if duration, err = parseSeconds(words[1]); err != nil {
-				return err
+				return fmt.Errorf("prog profile: %w", err)
 			}
 			words = words[2:]
 		}

@@ -8,10 +8,10 @@ import (
 
 // The profiler's programs, as bpftool's profiler.bpf.c does it, unrolled
 // for the metrics asked. Stack: the readings of up to four metrics at
-// fp-24*(i+1), the fentry value pointers at fp-104-8*i, a map key at
-// fp-4.
+// fp-24*(i+1) (fp-96 to fp-1), the fentry value pointers at fp-104-8*i
+// (fp-128 to fp-97), a map key at fp-136: no two overlap.
 
-const keySlot = -4
+const keySlot = -136
 
 func readingSlot(i int) int16 { return int16(-valueSize * (i + 1)) }
 func pointerSlot(i int) int16 { return int16(-104 - 8*i) }

@@ -23,7 +23,7 @@ func cacheConfig(cache, result uint64) uint64 {
 	return cache | unix.PERF_COUNT_HW_CACHE_OP_READ<<8 | result<<16
 }
 
-// Metrics are bpftool's metrics, in its order.
+// Metrics are bpftool's metrics, in its order, then bpfkit's cpu_clock.
 var Metrics = []Metric{
 	{Name: "cycles", Type: unix.PERF_TYPE_HARDWARE, Config: unix.PERF_COUNT_HW_CPU_CYCLES},
 	{Name: "instructions", Type: unix.PERF_TYPE_HARDWARE, Config: unix.PERF_COUNT_HW_INSTRUCTIONS,
@@ -39,6 +39,10 @@ var Metrics = []Metric{
 	{Name: "dtlb_misses", Type: unix.PERF_TYPE_HW_CACHE,
 		Config: cacheConfig(unix.PERF_COUNT_HW_CACHE_DTLB, unix.PERF_COUNT_HW_CACHE_RESULT_MISS),
 		Ratio:  "instructions", Per: "dtlb misses per million insns", Mul: 1e6},
+	// Beyond bpftool: the CPU clock (nanoseconds), a software counter
+	// every kernel has, for machines without hardware counters (virtual
+	// machines without a virtual PMU).
+	{Name: "cpu_clock", Type: unix.PERF_TYPE_SOFTWARE, Config: unix.PERF_COUNT_SW_CPU_CLOCK},
 }
 
 // MaxMetrics is how many metrics one profile reads, as in bpftool.
@@ -48,7 +52,7 @@ const MaxMetrics = 4
 // of Metrics, whatever the order of names).
 func ParseMetrics(names []string) ([]Metric, error) {
 	if len(names) == 0 {
-		return nil, fmt.Errorf("expected at least one metric: cycles, instructions, l1d_loads, llc_misses, itlb_misses or dtlb_misses")
+		return nil, fmt.Errorf("expected at least one metric: cycles, instructions, l1d_loads, llc_misses, itlb_misses, dtlb_misses or cpu_clock")
 	}
 	selected := map[string]bool{}
 	for _, n := range names {

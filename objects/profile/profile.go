@@ -156,7 +156,11 @@ func (s *Session) openEvents(ncpu int) error {
 				continue // an offline CPU
 			}
 			if err != nil {
-				return fmt.Errorf("failed to create event %s on cpu %d: %w", m.Name, cpu, err)
+				hint := ""
+				if m.Type != unix.PERF_TYPE_SOFTWARE && (errors.Is(err, unix.ENOENT) || errors.Is(err, unix.EOPNOTSUPP)) {
+					hint = " (this machine has no such hardware counter: a virtual machine without a virtual PMU? cpu_clock is a software counter)"
+				}
+				return fmt.Errorf("failed to create event %s on cpu %d: %w%s", m.Name, cpu, err, hint)
 			}
 			s.perf = append(s.perf, fd)
 			if err := s.events[i].Update(uint32(cpu), uint32(fd), ebpf.UpdateAny); err != nil {
