@@ -189,6 +189,26 @@ func TestProgRunPcap(t *testing.T) {
 	if len(js) != len(sizes) || js[1]["packet"] == nil || js[1]["data_out"] == nil || fmt.Sprint(js[1]["retval"]) != "3" {
 		t.Errorf("-j with a pcap: %v", js)
 	}
+
+	// The same packets in a pcapng file (Wireshark's format): the same
+	// results, the same output packets.
+	var ng bytes.Buffer
+	nw, err := pcapgo.NewNgWriter(&ng, layers.LinkTypeEthernet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range sizes {
+		nw.WritePacket(gopacket.CaptureInfo{Timestamp: start.Add(time.Duration(i) * time.Second), CaptureLength: n, Length: n, InterfaceIndex: 0}, packet(n))
+	}
+	nw.Flush()
+	ngFile, ngOut := filepath.Join(dir, "in.pcapng"), filepath.Join(dir, "out-ng.pcap")
+	os.WriteFile(ngFile, ng.Bytes(), 0o644)
+	if got := sansDuration(mustBpfkit(t, "prog", "run", "id", id, "data_in", ngFile, "data_out", ngOut)); got != sansDuration(text) {
+		t.Errorf("pcapng: %q, pcap: %q", got, text)
+	}
+	if a, b := must(os.ReadFile(ngOut)), must(os.ReadFile(outPcap)); !bytes.Equal(a, b) {
+		t.Errorf("pcapng's data_out differs from pcap's: %s", testutil.FirstDiff(b, a))
+	}
 }
 
 func must[T any](v T, err error) T {

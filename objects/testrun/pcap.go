@@ -12,11 +12,18 @@ import (
 	"github.com/google/gopacket/pcapgo"
 )
 
+// ngMagic is the block type of a pcapng file's first block, the same
+// bytes in either byte order.
+const ngMagic = 0x0a0d0d0a
+
 // IsPcap reports whether data begins like a pcap file (either byte order,
-// micro- or nanosecond timestamps).
+// micro- or nanosecond timestamps) or a pcapng file.
 func IsPcap(data []byte) bool {
 	if len(data) < 4 {
 		return false
+	}
+	if binary.LittleEndian.Uint32(data) == ngMagic {
+		return true
 	}
 	for _, order := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {
 		switch order.Uint32(data) {
@@ -35,10 +42,23 @@ type Packet struct {
 	Info gopacket.CaptureInfo
 }
 
-// ReadPcap reads every packet of a pcap file, with gopacket's pure-Go
-// reader.
+// packetReader is what pcapgo's pcap and pcapng readers both do.
+type packetReader interface {
+	ReadPacketData() ([]byte, gopacket.CaptureInfo, error)
+	LinkType() layers.LinkType
+}
+
+// ReadPcap reads every packet of a pcap or pcapng file, with gopacket's
+// pure-Go readers. Of a pcapng file, the packets of every interface are
+// read, and the link type is the first interface's.
 func ReadPcap(data []byte) ([]Packet, layers.LinkType, error) {
-	r, err := pcapgo.NewReader(bytes.NewReader(data))
+	var r packetReader
+	var err error
+	if len(data) >= 4 && binary.LittleEndian.Uint32(data) == ngMagic {
+		r, err = pcapgo.NewNgReader(bytes.NewReader(data), pcapgo.DefaultNgReaderOptions)
+	} else {
+		r, err = pcapgo.NewReader(bytes.NewReader(data))
+	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("read pcap: %w", err)
 	}
