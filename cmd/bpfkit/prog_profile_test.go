@@ -90,12 +90,14 @@ func TestProgProfile(t *testing.T) {
 // profileOnce runs `prog profile id ID duration 2 METRICS` in a child
 // process while running the target on CPU 0 in batches, then checks what
 // it printed: a run count no larger than the runs made (runs before the
-// profiler attached are not counted) and a positive value per metric.
+// profiler attached are not counted), a positive value per metric, and
+// CPU time no longer than the child ran.
 func profileOnce(t *testing.T, target *ebpf.Program, id string, metrics []string, asJSON bool) {
 	args := append([]string{"prog", "profile", "id", id, "duration", "2"}, metrics...)
 	if asJSON {
 		args = append([]string{"-j"}, args...)
 	}
+	began := time.Now()
 	cmd, lines, stderr := startBpfkit(t, args...)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -120,6 +122,7 @@ loop:
 	if err != nil {
 		t.Fatalf("bpfkit %s: %v: %s", strings.Join(args, " "), err, stderr)
 	}
+	window := uint64(time.Since(began))
 	var out []string
 	for l := range lines {
 		out = append(out, l)
@@ -151,6 +154,12 @@ loop:
 		}
 		if asJSON && (r.Enabled == 0 || r.Running == 0 || r.Running > r.Enabled) {
 			t.Errorf("%s: enabled %d, running %d", r.Metric, r.Enabled, r.Running)
+		}
+		// Every run was on CPU 0, one after the other, while the child
+		// ran: the times counted between entry and exit add up to less
+		// than that (a stale or mixed-up entry reading would not).
+		if r.Metric == "cpu_clock" && (r.Value > window || r.Enabled > window) {
+			t.Errorf("cpu_clock: %d ns counted (enabled %d ns) in runs within %d ns", r.Value, r.Enabled, window)
 		}
 	}
 }

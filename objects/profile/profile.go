@@ -176,10 +176,7 @@ func (s *Session) openEvents(ncpu int) error {
 
 // Stop detaches the profiler, reads what it measured and frees it all.
 func (s *Session) Stop() (*Result, error) {
-	for _, l := range s.links {
-		l.Close()
-	}
-	s.links = nil
+	s.detach()
 	defer s.close()
 	r := &Result{}
 	var counts []uint64
@@ -205,10 +202,18 @@ func (s *Session) Stop() (*Result, error) {
 	return r, nil
 }
 
-func (s *Session) close() {
-	for _, l := range s.links {
-		l.Close()
+// detach detaches fexit before fentry (the reverse of attaching): a run
+// while only fexit were attached would add the time since the last
+// fentry reading, a stale one.
+func (s *Session) detach() {
+	for i := len(s.links) - 1; i >= 0; i-- {
+		s.links[i].Close()
 	}
+	s.links = nil
+}
+
+func (s *Session) close() {
+	s.detach()
 	for _, p := range s.progs {
 		p.Close()
 	}

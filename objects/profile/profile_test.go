@@ -3,8 +3,11 @@ package profile
 import (
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/btf"
 	"golang.org/x/sys/unix"
 
 	"github.com/bpfkit/bpfkit/internal/testutil"
@@ -79,6 +82,75 @@ func TestParseMetrics(t *testing.T) {
 	for _, bad := range [][]string{nil, {"cycles", "cycles"}, {"bogus"}, {"cycles", "instructions", "l1d_loads", "llc_misses", "itlb_misses"}} {
 		if _, err := ParseMetrics(bad); err == nil {
 			t.Errorf("%v: no error", bad)
+		}
+	}
+}
+
+// TestStopWhileRunning profiles a program that runs in a tight loop on
+// CPU 0 (BPF_PROG_TEST_RUN with repeat) while the profiler starts and
+// stops: however the loop and the attaching and detaching interleave,
+// the CPU time counted between entries and exits fits in the time the
+// profile took (a fexit left attached after its fentry would add the time
+// since a stale entry reading to each run).
+func TestStopWhileRunning(t *testing.T) {
+	testutil.Requires(t, "trampolines")
+	fn := &btf.Func{
+		Name:    "i12_prof_loop",
+		Type:    &btf.FuncProto{Return: &btf.Int{Name: "int", Size: 4, Encoding: btf.Signed}},
+		Linkage: btf.GlobalFunc,
+	}
+	insns := asm.Instructions{asm.Mov.Imm(asm.R0, 2), asm.Return()}
+	insns[0] = btf.WithFuncMetadata(insns[0], fn)
+	target := testutil.NewProgram(t, &ebpf.ProgramSpec{Name: "i12_prof_loop", Type: ebpf.XDP, License: "GPL", Instructions: insns})
+
+	stop := make(chan struct{})
+	looped := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the pinned thread ends with the goroutine
+		var set unix.CPUSet
+		set.Set(0)
+		if err := unix.SchedSetaffinity(0, &set); err != nil {
+			looped <- err
+			return
+		}
+		for {
+			select {
+			case <-stop:
+				looped <- nil
+				return
+			default:
+			}
+			if _, err := target.Run(&ebpf.RunOptions{Data: make([]byte, 64), Repeat: 20000}); err != nil {
+				looped <- err
+				return
+			}
+		}
+	}()
+	defer func() {
+		close(stop)
+		if err := <-looped; err != nil {
+			t.Error(err)
+		}
+	}()
+
+	for range 3 {
+		began := time.Now()
+		s, err := Start(target, []Metric{cpuClock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond)
+		r, err := s.Stop()
+		window := uint64(time.Since(began))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%d runs, %d ns counted in %d ns", r.RunCnt, r.Readings[0].Value, window)
+		if r.RunCnt == 0 {
+			t.Error("no run counted")
+		}
+		if rd := r.Readings[0]; rd.Value > window || rd.Enabled > window {
+			t.Errorf("%+v: more CPU time than the %d ns the profile took", rd, window)
 		}
 	}
 }
