@@ -10,8 +10,6 @@ import (
 	"unsafe"
 
 	"github.com/cilium/ebpf"
-	ebpfasm "github.com/cilium/ebpf/asm"
-	ebpfbtf "github.com/cilium/ebpf/btf"
 	"golang.org/x/sys/unix"
 
 	"github.com/bpfkit/bpfkit/internal/testutil"
@@ -23,16 +21,7 @@ var profilerNames = []string{"fentry_XXX", "fexit_XXX", "fentry_readings", "accu
 
 // profTarget is an XDP program with BTF function info (what fentry and
 // fexit attach to): it returns XDP_PASS.
-func profTarget(t *testing.T) *ebpf.Program {
-	fn := &ebpfbtf.Func{
-		Name:    "i12_prof_target",
-		Type:    &ebpfbtf.FuncProto{Return: &ebpfbtf.Int{Name: "int", Size: 4, Encoding: ebpfbtf.Signed}},
-		Linkage: ebpfbtf.GlobalFunc,
-	}
-	insns := ebpfasm.Instructions{ebpfasm.Mov.Imm(ebpfasm.R0, 2), ebpfasm.Return()}
-	insns[0] = ebpfbtf.WithFuncMetadata(insns[0], fn)
-	return testutil.NewProgram(t, &ebpf.ProgramSpec{Name: "i12_prof_target", Type: ebpf.XDP, License: "GPL", Instructions: insns})
-}
+func profTarget(t *testing.T) *ebpf.Program { return testutil.NewXDPWithFunc(t, "i12_prof_target") }
 
 // hardwareCounters reports why this machine cannot count CPU cycles, or
 // nil.

@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/asm"
-	"github.com/cilium/ebpf/btf"
 	"golang.org/x/sys/unix"
 
 	"github.com/bpfkit/bpfkit/internal/testutil"
@@ -94,14 +92,7 @@ func TestParseMetrics(t *testing.T) {
 // since a stale entry reading to each run).
 func TestStopWhileRunning(t *testing.T) {
 	testutil.Requires(t, "trampolines")
-	fn := &btf.Func{
-		Name:    "i12_prof_loop",
-		Type:    &btf.FuncProto{Return: &btf.Int{Name: "int", Size: 4, Encoding: btf.Signed}},
-		Linkage: btf.GlobalFunc,
-	}
-	insns := asm.Instructions{asm.Mov.Imm(asm.R0, 2), asm.Return()}
-	insns[0] = btf.WithFuncMetadata(insns[0], fn)
-	target := testutil.NewProgram(t, &ebpf.ProgramSpec{Name: "i12_prof_loop", Type: ebpf.XDP, License: "GPL", Instructions: insns})
+	target := testutil.NewXDPWithFunc(t, "i12_prof_loop")
 
 	stop := make(chan struct{})
 	looped := make(chan error, 1)
