@@ -95,3 +95,106 @@ func extRecords(b []byte, bo binary.ByteOrder) (int, error) {
 	}
 	return total, nil
 }
+
+// CoreRelo is one CO-RE relocation record of a .BTF.ext section (struct
+// bpf_core_relo): which access to an instruction the loader fixes up from
+// the target kernel's BTF.
+type CoreRelo struct {
+	// Section is the ELF section of the instruction.
+	Section string
+	// InsnOff is the instruction's byte offset in its section.
+	InsnOff uint32
+	// TypeID is the root type in the object's BTF.
+	TypeID TypeID
+	// Access is the accessor string: "0:1:2" (array index on the root,
+	// then member or element indexes), or an enumerator index.
+	Access string
+	// Kind is enum bpf_core_relo_kind.
+	Kind CoreReloKind
+}
+
+// CoreReloKind is enum bpf_core_relo_kind.
+type CoreReloKind uint32
+
+// The relocation kinds.
+const (
+	CoreFieldByteOffset CoreReloKind = iota
+	CoreFieldByteSize
+	CoreFieldExists
+	CoreFieldSigned
+	CoreFieldLShiftU64
+	CoreFieldRShiftU64
+	CoreTypeIDLocal
+	CoreTypeIDTarget
+	CoreTypeExists
+	CoreTypeSize
+	CoreEnumvalExists
+	CoreEnumvalValue
+	CoreTypeMatches
+)
+
+// CoreRelos reads the CO-RE relocations of a .BTF.ext section, with their
+// section names and accessor strings from spec, the object's .BTF. Every
+// offset is checked.
+func CoreRelos(ext []byte, spec *Spec) ([]CoreRelo, error) {
+	if len(ext) < extHeaderMinSize {
+		return nil, errors.New("BTF.ext header truncated")
+	}
+	bo := magicOrder(ext)
+	if bo == nil {
+		return nil, errors.New("bad BTF.ext magic")
+	}
+	hdrLen := uint64(bo.Uint32(ext[extHdrLenAt:]))
+	if hdrLen < extHeaderMinSize || hdrLen > uint64(len(ext)) {
+		return nil, errors.New("BTF.ext header length out of range")
+	}
+	if hdrLen < extHeaderSize {
+		return nil, nil // no CO-RE relocations in an old header
+	}
+	body := ext[hdrLen:]
+	off := uint64(bo.Uint32(ext[extCoreReloAt:]))
+	n := uint64(bo.Uint32(ext[extCoreReloAt+4:]))
+	if n == 0 {
+		return nil, nil
+	}
+	if off > uint64(len(body)) || n > uint64(len(body))-off {
+		return nil, errors.New("BTF.ext subsection out of range")
+	}
+	b := body[off : off+n]
+	if len(b) < 4 {
+		return nil, errors.New("BTF.ext record size truncated")
+	}
+	const recMin = 16 // insn_off, type_id, access_str_off, kind
+	recSize := uint64(bo.Uint32(b))
+	if recSize < recMin {
+		return nil, errors.New("BTF.ext CO-RE record size too small")
+	}
+	var relos []CoreRelo
+	for p := uint64(4); p < uint64(len(b)); {
+		if uint64(len(b))-p < 8 {
+			return nil, errors.New("BTF.ext section header truncated")
+		}
+		sec, ok := spec.str(bo.Uint32(b[p:]))
+		if !ok {
+			return nil, errors.New("BTF.ext section name out of range")
+		}
+		count := uint64(bo.Uint32(b[p+4:]))
+		p += 8
+		if count > (uint64(len(b))-p)/recSize {
+			return nil, errors.New("BTF.ext records run past the subsection")
+		}
+		for range count {
+			r := b[p : p+recSize]
+			access, ok := spec.str(bo.Uint32(r[8:]))
+			if !ok {
+				return nil, errors.New("BTF.ext accessor string out of range")
+			}
+			relos = append(relos, CoreRelo{
+				Section: sec, InsnOff: bo.Uint32(r), TypeID: TypeID(bo.Uint32(r[4:])),
+				Access: access, Kind: CoreReloKind(bo.Uint32(r[12:])),
+			})
+			p += recSize
+		}
+	}
+	return relos, nil
+}

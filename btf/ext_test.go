@@ -70,3 +70,69 @@ func TestCountExtHostile(t *testing.T) {
 		}
 	}
 }
+
+// TestCoreRelos reads the CO-RE relocations of every test object: as many
+// as CountExt counts, each with a section, a root type and an accessor.
+func TestCoreRelos(t *testing.T) {
+	objs, _ := filepath.Glob("../testdata/*.o")
+	seen := false
+	for _, obj := range objs {
+		f, err := elf.Open(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ext, _ := f.Section(".BTF.ext").Data()
+		raw, _ := f.Section(".BTF").Data()
+		f.Close()
+		spec, err := Parse(raw, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		relos, err := CoreRelos(ext, spec)
+		c, _ := CountExt(ext)
+		if err != nil || len(relos) != c.CoreRelos {
+			t.Fatalf("%s: %d relocations, %v; CountExt counts %d", obj, len(relos), err, c.CoreRelos)
+		}
+		for _, r := range relos {
+			if r.Section == "" || r.Access == "" || spec.Type(r.TypeID) == nil || r.Kind > CoreTypeMatches {
+				t.Errorf("%s: %+v", obj, r)
+			}
+		}
+		if filepath.Base(obj) == "core.bpf.o" {
+			seen = true
+			kinds := map[CoreReloKind]bool{}
+			for _, r := range relos {
+				kinds[r.Kind] = true
+			}
+			for _, k := range []CoreReloKind{CoreFieldByteOffset, CoreFieldExists, CoreFieldLShiftU64, CoreTypeExists, CoreTypeSize, CoreEnumvalExists, CoreEnumvalValue} {
+				if !kinds[k] {
+					t.Errorf("core.bpf.o has no relocation of kind %d", k)
+				}
+			}
+		}
+	}
+	if !seen {
+		t.Error("no core.bpf.o")
+	}
+}
+
+// FuzzCoreRelos feeds hostile .BTF.ext sections to CoreRelos with the BTF
+// of core.bpf.o: errors, never a panic.
+func FuzzCoreRelos(f *testing.F) {
+	ef, err := elf.Open("../testdata/core.bpf.o")
+	if err != nil {
+		f.Fatal(err)
+	}
+	ext, _ := ef.Section(".BTF.ext").Data()
+	raw, _ := ef.Section(".BTF").Data()
+	ef.Close()
+	spec, err := Parse(raw, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(ext)
+	f.Add(ext[:40])
+	f.Fuzz(func(t *testing.T, b []byte) {
+		CoreRelos(b, spec)
+	})
+}

@@ -28,12 +28,13 @@ var mapTypeNames = []string{
 	"reuseport_sockarray", "percpu_cgroup_storage", "queue", "stack",
 	"sk_storage", "devmap_hash", "struct_ops", "ringbuf", "inode_storage",
 	"task_storage", "bloom_filter", "user_ringbuf", "cgrp_storage", "arena",
+	"insn_array", "rhash",
 }
 
 var linkTypeNames = []string{
 	"unspec", "raw_tracepoint", "tracing", "cgroup", "iter", "netns", "xdp",
 	"perf_event", "kprobe_multi", "struct_ops", "netfilter", "tcx",
-	"uprobe_multi", "netkit", "sockmap",
+	"uprobe_multi", "netkit", "sockmap", "tracing_multi",
 }
 
 var attachTypeNames = []string{
@@ -54,6 +55,8 @@ var attachTypeNames = []string{
 	"cgroup_unix_connect", "cgroup_unix_sendmsg", "cgroup_unix_recvmsg",
 	"cgroup_unix_getpeername", "cgroup_unix_getsockname", "netkit_primary",
 	"netkit_peer", "trace_kprobe_session", "trace_uprobe_session",
+	"trace_fsession", "trace_fentry_multi", "trace_fexit_multi",
+	"trace_fsession_multi",
 }
 
 // TypeName is a name from one of the tables above, or the decimal value
@@ -127,4 +130,24 @@ func AttachTypeByName(name string) (ebpf.AttachType, bool) {
 func MapTypeByName(name string) (ebpf.MapType, bool) {
 	v, ok := lookupValue(mapTypeNames, name)
 	return ebpf.MapType(v), ok
+}
+
+// TypeNames returns libbpf's names of the program, map, attach or link
+// types ("prog_types", "map_types", "attach_types", "link_types"), indexed
+// by value, as `feature list_builtins` lists them; nil for another group.
+func TypeNames(group string) []string {
+	var table []string
+	switch group {
+	case "prog_types":
+		table = progTypeNames
+	case "map_types":
+		table = mapTypeNames
+	case "attach_types":
+		table = attachTypeNames
+	case "link_types":
+		table = linkTypeNames
+	default:
+		return nil
+	}
+	return append([]string(nil), table...)
 }

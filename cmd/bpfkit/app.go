@@ -26,7 +26,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
 		Name:                   "bpfkit",
 		Usage:                  "inspect, dump and load eBPF programs, maps, links and object files",
-		UsageText:              "bpfkit [GLOBAL OPTIONS] OBJECT COMMAND [ARGS]\n\nOBJECT := { prog | map | link | btf | elf | asm | run | net | cgroup | perf | iter | struct_ops }",
+		UsageText:              "bpfkit [GLOBAL OPTIONS] OBJECT COMMAND [ARGS]\n\nOBJECT := { prog | map | link | btf | elf | asm | run | net | cgroup | perf | iter | struct_ops | feature | gen }",
 		Version:                version,
 		Writer:                 stdout,
 		ErrWriter:              stderr,
@@ -53,6 +53,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			perfCommand(),
 			iterCommand(),
 			structOpsCommand(),
+			featureCommand(),
+			genCommand(),
 			completionCommand(),
 		},
 		// The output format is chosen here, once, for every command.

@@ -105,7 +105,7 @@ func TestUnknownVerbs(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"prog", "top"}, "unknown command 'top' for prog (commands: show, dump, load, loadall, pin, tracelog"},
+		{[]string{"prog", "top"}, "unknown command 'top' for prog (commands: show, dump, load, loadall, pin, tracelog, attach, detach, run, profile)"},
 		{[]string{"map", "frobnicate"}, "unknown command 'frobnicate' for map (commands: show, dump"},
 		{[]string{"link", "nosuch"}, "unknown command 'nosuch' for link (commands: show"},
 		{[]string{"btf", "top"}, "unknown command 'top' for btf (commands: show, dump)"},

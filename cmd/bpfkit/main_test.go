@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bpfkit/bpfkit/objects/features"
 )
 
 // binPath is the bpfkit binary built once for the tests that run it as a
@@ -18,6 +20,10 @@ import (
 var binPath string
 
 func TestMain(m *testing.M) {
+	// `feature probe unprivileged` runs this executable as its child.
+	if os.Getenv(features.ChildEnv) != "" {
+		os.Exit(run(append([]string{"bpfkit"}, os.Args[1:]...), os.Stdout, os.Stderr))
+	}
 	dir, err := os.MkdirTemp("", "bpfkit-test-")
 	if err != nil {
 		panic(err)

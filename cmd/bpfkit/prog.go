@@ -11,7 +11,8 @@ const progSpec = "PROG := { id ID | pinned FILE | tag TAG | name NAME }"
 
 func progCommand() *cli.Command {
 	return nounCommand("prog", "inspect programs", "loaded programs", progShow, progSpec,
-		append(append([]*cli.Command{progDumpCommand()}, progLoadCommands()...), progAttachCommands()...)...)
+		// bpftool's order, which prefixes follow: `prog p` is pin.
+		append(append(append([]*cli.Command{progDumpCommand()}, progLoadCommands()...), progAttachCommands()...), progRunCommand(), progProfileCommand())...)
 }
 
 // progShow is `prog show [PROG]`.

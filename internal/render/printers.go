@@ -72,3 +72,11 @@ func (p *jsonPrinter) list(items any, first func() any, one bool) error {
 	}
 	return p.print(items)
 }
+
+// Source: generated source, as it is.
+func (p *textPrinter) Source(src []byte) error {
+	_, err := p.w.Write(src)
+	return err
+}
+
+func (p *jsonPrinter) Source([]byte) error { return errNoJSON }

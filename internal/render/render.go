@@ -15,8 +15,10 @@ import (
 	"github.com/bpfkit/bpfkit/objects/attachments"
 	"github.com/bpfkit/bpfkit/objects/elfobj"
 	"github.com/bpfkit/bpfkit/objects/events"
+	"github.com/bpfkit/bpfkit/objects/features"
 	"github.com/bpfkit/bpfkit/objects/loader"
 	"github.com/bpfkit/bpfkit/objects/mapdata"
+	"github.com/bpfkit/bpfkit/objects/profile"
 	"github.com/bpfkit/bpfkit/objects/structops"
 )
 
@@ -99,6 +101,24 @@ type Printer interface {
 	// BTF.
 	BTFRaw(spec *btf.Spec, roots []btf.TypeID) error
 	BTFC(spec *btf.Spec, opts btf.COptions) error
+
+	// FeatureProbe prints what `feature probe` found; FeatureMacros the
+	// same as C #defines, each name after prefix (JSON with -j, as
+	// bpftool does).
+	FeatureProbe(r *features.Report) error
+	FeatureMacros(r *features.Report, prefix string) error
+	// Names prints a list of names (`feature list_builtins`).
+	Names(names []string) error
+
+	// Profile prints what `prog profile` counted.
+	Profile(r *profile.Result) error
+
+	// Source prints generated source code (`gen go`): text only.
+	Source(src []byte) error
+
+	// ProgRun prints `prog run` results: one, or one per packet of a
+	// pcap file.
+	ProgRun(runs []ProgRun) error
 
 	// Run returns the printer of a `bpfkit run` session.
 	Run() RunPrinter

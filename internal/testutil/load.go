@@ -7,6 +7,7 @@ import (
 
 	"github.com/cilium/ebpf"
 	ebpfasm "github.com/cilium/ebpf/asm"
+	ebpfbtf "github.com/cilium/ebpf/btf"
 	"golang.org/x/sys/unix"
 )
 
@@ -32,6 +33,22 @@ func LoadCollection(tb testing.TB, path string) *ebpf.Collection {
 func NewProgram(tb testing.TB, spec *ebpf.ProgramSpec) *ebpf.Program {
 	tb.Helper()
 	return create(tb, "load "+spec.Name, ebpf.NewProgram, spec)
+}
+
+// NewXDPWithFunc loads an XDP program that returns XDP_PASS, named name
+// (the kernel keeps 15 characters), whose first instruction carries BTF
+// function info for a global function name: what fentry and fexit attach
+// to. It unloads it when the test ends.
+func NewXDPWithFunc(tb testing.TB, name string) *ebpf.Program {
+	tb.Helper()
+	fn := &ebpfbtf.Func{
+		Name:    name,
+		Type:    &ebpfbtf.FuncProto{Return: &ebpfbtf.Int{Name: "int", Size: 4, Encoding: ebpfbtf.Signed}},
+		Linkage: ebpfbtf.GlobalFunc,
+	}
+	insns := ebpfasm.Instructions{ebpfasm.Mov.Imm(ebpfasm.R0, 2), ebpfasm.Return()}
+	insns[0] = ebpfbtf.WithFuncMetadata(insns[0], fn)
+	return NewProgram(tb, &ebpf.ProgramSpec{Name: name[:min(len(name), 15)], Type: ebpf.XDP, License: "GPL", Instructions: insns})
 }
 
 // NewMap creates a map from spec and closes it when the test ends.
