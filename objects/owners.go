@@ -16,10 +16,16 @@ type Owner struct {
 	Comm string `json:"comm"`
 }
 
-// Owners says which processes hold which programs, maps and links, by id.
+// Owners says which processes hold which programs, maps and links, by id,
+// and which hold run-time statistics on (a BPF_ENABLE_STATS descriptor).
 type Owners struct {
 	Programs, Maps, Links map[uint32][]Owner
+	Stats                 []Owner
 }
+
+// statsLink is what /proc/PID/fd links to for a BPF_ENABLE_STATS
+// descriptor, which has no id.
+const statsLink = "anon_inode:bpf-stats"
 
 // The names /proc/PID/fd links have for BPF objects, and the fdinfo line
 // that gives each one's id.
@@ -32,7 +38,7 @@ var ownedKinds = []struct {
 }
 
 // ScanOwners reads /proc once and returns the processes holding each
-// program, map and link. It lists file descriptors with readlink and reads
+// program, map and link, and those holding run-time statistics on. It lists file descriptors with readlink and reads
 // fdinfo only for BPF objects, so processes with many files cost little.
 // The calling process is left out, as bpftool leaves itself out: it holds
 // the objects it is describing. Processes that end during the scan are
@@ -63,6 +69,15 @@ func ScanOwners() (*Owners, error) {
 			if err != nil || !bytes.HasPrefix(link[:n], []byte("anon_inode:bpf")) {
 				continue
 			}
+			if string(link[:n]) == statsLink {
+				if comm == "" {
+					comm = readComm(dir)
+				}
+				if len(o.Stats) == 0 || o.Stats[len(o.Stats)-1].PID != pid {
+					o.Stats = append(o.Stats, Owner{PID: pid, Comm: comm})
+				}
+				continue
+			}
 			for k, kind := range ownedKinds {
 				if string(link[:n]) != kind.link {
 					continue
@@ -81,11 +96,13 @@ func ScanOwners() (*Owners, error) {
 			}
 		}
 	}
+	byPID := func(a, b Owner) int { return a.PID - b.PID }
 	for _, t := range tables {
 		for _, owners := range t {
-			slices.SortFunc(owners, func(a, b Owner) int { return a.PID - b.PID })
+			slices.SortFunc(owners, byPID)
 		}
 	}
+	slices.SortFunc(o.Stats, byPID)
 	return o, nil
 }
 
