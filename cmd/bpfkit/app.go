@@ -25,7 +25,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
 		Name:                   "bpfkit",
 		Usage:                  "inspect, dump and load eBPF programs, maps, links and object files",
-		UsageText:              "bpfkit [GLOBAL OPTIONS] OBJECT COMMAND [ARGS]\n\nOBJECT := { prog | map | link | btf | elf | asm | run }",
+		UsageText:              "bpfkit [GLOBAL OPTIONS] OBJECT COMMAND [ARGS]\n\nOBJECT := { prog | map | link | btf | elf | asm | run | metrics }",
 		Version:                version,
 		Writer:                 stdout,
 		ErrWriter:              stderr,
@@ -47,6 +47,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			asmCommand(),
 			elfCommand(),
 			runCommand(),
+			metricsCommand(),
 			completionCommand(),
 		},
 		// The output format is chosen here, once, for every command.

@@ -11,7 +11,7 @@ const progSpec = "PROG := { id ID | pinned FILE | tag TAG | name NAME }"
 
 func progCommand() *cli.Command {
 	return nounCommand("prog", "inspect programs", "loaded programs", progShow, progSpec,
-		append([]*cli.Command{progDumpCommand()}, progLoadCommands()...)...)
+		append(append([]*cli.Command{progDumpCommand()}, progLoadCommands()...), progTopCommand())...)
 }
 
 // progShow is `prog show [PROG]`.
