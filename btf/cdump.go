@@ -5,174 +5,122 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
 )
 
-// The C dumper turns BTF into a header that compiles, as
-// `bpftool btf dump ... format c` does for vmlinux.h.
+// The C dumper prints BTF as a C header that compiles, byte for byte as
+// upstream bpftool v7.8.0 (libbpf v1.8's btf_dump) prints
+// `btf dump ... format c`: vmlinux.h.
 //
-// C needs a type declared before it is used, and defined (complete) before
-// it is used by value: as a member, as an array element, or as the target
-// of a typedef that is itself used by value. Uses through a pointer, and
-// parameters and return types of function prototypes, need only a
-// declaration, which for a named struct or union can be a forward
-// declaration (`struct foo;`). The dumper therefore works in two passes.
+// It works type by type. For each root it first orders (order): a
+// depth-first walk that queues every type needing a top-level
+// declaration after what it needs complete. An edge through a pointer is
+// weak: a named struct or union reached that way needs only a forward
+// declaration, which is what breaks the cycles of self-referential types;
+// anonymous structs and unions are printed inline where used, so their
+// members are strong edges whatever the path. A typedef reached weakly is
+// queued only if its target was strong. Types keep their order state
+// across roots, so each is queued once.
 //
-// The ordering pass walks the type graph depth-first and appends each type
-// that needs a top-level declaration (named structs, unions and enums,
-// typedefs, forward declarations, and anonymous types that nothing refers
-// to) to a queue after everything it needs complete. A walk carries
-// whether the current edge only needs a declaration ("weak", through a
-// pointer): a named struct reached weakly is not descended into, which is
-// what breaks the cycles of self-referential types. Anonymous structs,
-// unions and enums are printed inline where they are used, so their
-// members are always walked as strong edges. A typedef needed by value is
-// queued after its target; one needed only by name is queued as soon as
-// its declaration is possible, except that a typedef of a named struct is
-// left to the emission pass, which prints it (after a forward declaration)
-// before the first definition that mentions it.
+// Then it emits the queue (emitType): before each struct definition it
+// walks the members' types, printing forward declarations of the named
+// structs and unions being defined (a cycle), and typedefs whose
+// definition is under way but that a member needs by name. Names that
+// distinct types share get ___N in the order they are first printed:
+// struct, union and enum tags in one namespace, typedef names and
+// enumerators in another.
 //
-// The emission pass prints the queue in order. Before each definition it
-// prints forward declarations of the named structs and unions the
-// definition mentions that are not declared yet. Names that several
-// distinct types share get a ___N suffix in order of first use, for
-// struct/union/enum tags and, separately, for ordinary identifiers
-// (typedef names and enumerators).
+// What bpftool adds around libbpf's dumper is here too: a preamble of
+// macros, its sorted order (cdump_sort.go; `unsorted` keeps BTF order),
+// and extern prototypes of the kernel's kfuncs. Declarations are written
+// by cdump_decl.go, struct layouts and padding by cdump_layout.go.
 
-// WriteC writes a vmlinux.h-style C header with the types roots and all
-// they depend on, or every type when roots is empty. FUNC, VAR, DATASEC
-// and DECL_TAG types are not printed.
-func WriteC(w io.Writer, s *Spec, roots []TypeID) error {
-	d := newCDumper(s)
-	if len(roots) == 0 {
-		for id := TypeID(1); id < s.End(); id++ {
-			if err := d.order(id, false); err != nil {
+// COptions says what WriteC prints.
+type COptions struct {
+	// Roots are the types to print, with what they need, in this order;
+	// every type when empty.
+	Roots []TypeID
+	// Unsorted keeps BTF order for a whole dump instead of bpftool 7.8's
+	// sorted order (`format c unsorted`).
+	Unsorted bool
+}
+
+// WriteC writes the vmlinux.h-style C header of s to w. FUNC, VAR,
+// DATASEC and DECL_TAG types are not printed as such; a whole dump ends
+// with an extern prototype of every kfunc (a FUNC with a bpf_kfunc
+// declaration tag).
+func WriteC(w io.Writer, s *Spec, opts COptions) error {
+	for _, id := range opts.Roots {
+		if s.Type(id) == nil {
+			return fmt.Errorf("dump C: no type with ID %d", id)
+		}
+	}
+	d := newCDumper(s, w)
+	d.str(cPreamble)
+	if len(opts.Roots) > 0 {
+		for _, id := range opts.Roots {
+			if err := d.dumpType(id); err != nil {
 				return err
 			}
 		}
 	} else {
-		for _, id := range roots {
-			if s.Type(id) == nil {
-				return fmt.Errorf("dump C: no type with ID %d", id)
-			}
-			if err := d.order(id, false); err != nil {
+		ids, err := cOrder(s, !opts.Unsorted)
+		if err != nil {
+			return err
+		}
+		// bpftool 7.8 starts at index 1 of its order, which skips void
+		// in BTF order, but in sorted order skips whatever sorts first
+		// (void sorts among the last): that type is missing from its
+		// header unless another type needs it, as the first anonymous
+		// enum of vmlinux (ACOMP_WALK_*) is. bpfkit dumps it last, so
+		// the header is bpftool's wherever bpftool's is complete.
+		for _, id := range ids[1:] {
+			if err := d.dumpType(id); err != nil {
 				return err
 			}
 		}
-	}
-	d.w = w
-	d.out = append(d.out, cHeaderStart...)
-	for _, id := range d.queue {
-		d.emit(id)
-		if d.budget < 0 {
-			return errTooLarge
+		if err := d.dumpType(ids[0]); err != nil {
+			return err
 		}
-		if len(d.out) > 128<<10 {
-			if err := d.flush(); err != nil {
-				return err
-			}
+		if err := d.kfuncs(); err != nil {
+			return err
 		}
 	}
-	d.out = append(d.out, cHeaderEnd...)
+	d.str(cEpilogue)
 	return d.flush()
 }
 
-const cHeaderStart = `#ifndef __VMLINUX_H__
+const cPreamble = `#ifndef __VMLINUX_H__
 #define __VMLINUX_H__
 
 #ifndef BPF_NO_PRESERVE_ACCESS_INDEX
 #pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)
 #endif
 
+#ifndef __ksym
+#define __ksym __attribute__((section(".ksyms")))
+#endif
+
+#ifndef __weak
+#define __weak __attribute__((weak))
+#endif
+
+#ifndef __bpf_fastcall
+#if __has_attribute(bpf_fastcall)
+#define __bpf_fastcall __attribute__((bpf_fastcall))
+#else
+#define __bpf_fastcall
+#endif
+#endif
+
 `
 
-const cHeaderEnd = `#ifndef BPF_NO_PRESERVE_ACCESS_INDEX
+const cEpilogue = `#ifndef BPF_NO_PRESERVE_ACCESS_INDEX
 #pragma clang attribute pop
 #endif
 
 #endif /* __VMLINUX_H__ */
 `
-
-// Per-type ordering flags.
-const (
-	fReferenced = 1 << iota // some other type refers to it
-	fQueued                 // appended to the emission queue
-	fBusy                   // being walked (cycle detection)
-	fDone                   // walked strongly
-	fDeclBusy               // typedef: its declaration is being walked
-	fDeclDone               // typedef: its declaration was walked
-	fEmitted                // typedef: printed
-)
-
-type cDumper struct {
-	s     *Spec
-	flags []uint8
-	queue []TypeID
-
-	// Emission state.
-	w           io.Writer
-	err         error
-	out         []byte
-	names       []string        // resolved C names, by type ID
-	tagUse      map[string]int  // struct/union/enum tags handed out
-	identUse    map[string]int  // typedef names and enumerators handed out
-	declared    map[string]bool // struct/union tags declared or defined
-	layout      []layoutInfo
-	visit       []uint32 // generation stamps for the forward declaration walk
-	gen         uint32
-	enumerators map[*Type][]string
-	// budget is how many more member and padding lines may be printed.
-	budget int
-}
-
-func newCDumper(s *Spec) *cDumper {
-	n := int(s.End())
-	d := &cDumper{
-		s:           s,
-		flags:       make([]uint8, n),
-		names:       make([]string, n),
-		tagUse:      make(map[string]int),
-		identUse:    make(map[string]int),
-		declared:    make(map[string]bool),
-		layout:      make([]layoutInfo, n),
-		visit:       make([]uint32, n),
-		enumerators: make(map[*Type][]string),
-	}
-	d.markReferenced()
-	d.budget = 1 << 20
-	for i := range s.types {
-		d.budget += 8 * (1 + len(s.types[i].Members) + len(s.types[i].Values))
-	}
-	return d
-}
-
-// markReferenced flags every type that another type refers to: such
-// anonymous types are printed inline where used, the others at top level.
-func (d *cDumper) markReferenced() {
-	mark := func(id TypeID) { d.flags[id] |= fReferenced }
-	for id := TypeID(1); id < d.s.End(); id++ {
-		t := d.s.Type(id)
-		switch t.Kind {
-		case KindPtr, KindTypedef, KindVolatile, KindConst, KindRestrict, KindTypeTag,
-			KindFunc, KindVar, KindDeclTag, KindArray:
-			mark(t.Type)
-		case KindFuncProto:
-			mark(t.Type)
-			for i := range t.Members {
-				mark(t.Members[i].Type)
-			}
-		case KindStruct, KindUnion:
-			for i := range t.Members {
-				mark(t.Members[i].Type)
-			}
-		case KindDatasec:
-			for i := range t.Vars {
-				mark(t.Vars[i].Type)
-			}
-		}
-	}
-}
 
 // errCycle is returned for BTF whose types cannot be ordered for C, such
 // as a struct that contains itself by value; only hostile BTF has it.
@@ -183,122 +131,104 @@ var errCycle = errors.New("type cycle that C cannot express")
 // inlining them multiplies, or enormous holes in structs.
 var errTooLarge = errors.New("dump C: the header would be unreasonably large")
 
-func (d *cDumper) push(id TypeID) {
-	if d.flags[id]&fQueued == 0 {
-		d.flags[id] |= fQueued
-		d.queue = append(d.queue, id)
-	}
+// Order and emission states of a type.
+const (
+	notOrdered = iota
+	ordering
+	ordered
+)
+
+const (
+	notEmitted = iota
+	emitting
+	emitted
+)
+
+// cState is the dumper's per-type state.
+type cState struct {
+	order, emit  uint8
+	fwdEmitted   bool // struct: forward declaration printed; typedef: printed during its own emission
+	nameResolved bool
+	referenced   bool  // another type refers to it
+	busy         uint8 // on the ordering walk's path: 1 reached directly, 2 through a pointer
 }
 
-// order queues what id needs and then id itself. weak says the use only
-// needs a declaration.
-func (d *cDumper) order(id TypeID, weak bool) error {
-	t := d.s.Type(id)
-	f := &d.flags[id]
-	switch t.Kind {
-	case KindPtr, KindConst, KindVolatile, KindRestrict, KindTypeTag, KindArray:
-		if *f&fBusy != 0 {
-			return fmt.Errorf("dump C: type [%d] %s: %w", id, t.Kind, errCycle)
-		}
-		*f |= fBusy
-		var err error
-		switch t.Kind {
-		case KindPtr:
-			err = d.order(t.Type, true)
-		case KindArray:
-			// An array's element must be complete, even behind a pointer.
-			err = d.order(t.Type, false)
-		default:
-			err = d.order(t.Type, weak)
-		}
-		*f &^= fBusy
-		return err
-	case KindFuncProto:
-		if *f&fDone != 0 {
-			return nil
-		}
-		if *f&fBusy != 0 {
-			return fmt.Errorf("dump C: type [%d]: %w", id, errCycle)
-		}
-		*f |= fBusy
-		err := d.order(t.Type, true)
-		for i := 0; err == nil && i < len(t.Members); i++ {
-			err = d.order(t.Members[i].Type, true)
-		}
-		*f = *f&^fBusy | fDone
-		return err
-	case KindStruct, KindUnion:
-		if t.Name != "" && weak {
-			return nil
-		}
-		if *f&fDone != 0 {
-			return nil
-		}
-		if *f&fBusy != 0 {
-			return fmt.Errorf("dump C: type [%d] %s '%s': %w", id, t.Kind, t.Name, errCycle)
-		}
-		*f |= fBusy
-		for i := range t.Members {
-			if err := d.order(t.Members[i].Type, false); err != nil {
-				return err
-			}
-		}
-		*f = *f&^fBusy | fDone
-		// An anonymous struct or union is printed where it is used; one
-		// that nothing uses would declare nothing.
-		if t.Name != "" {
-			d.push(id)
-		}
-		return nil
-	case KindEnum, KindEnum64:
-		if t.Name != "" || *f&fReferenced == 0 {
-			d.push(id)
-		}
-		return nil
-	case KindFwd:
-		if t.Name != "" {
-			d.push(id)
-		}
-		return nil
-	case KindTypedef:
-		if t.Name == "__builtin_va_list" {
-			return nil // the compiler's own
-		}
-		if weak {
-			// Only its declaration is needed: what its target needs
-			// when only named. A typedef of a named struct is not
-			// queued: the emission pass prints it before the first
-			// definition that mentions it, unless a use by value
-			// queues it first, after the struct.
-			if *f&(fQueued|fDeclDone) != 0 {
-				return nil
-			}
-			if *f&fDeclBusy != 0 {
-				return fmt.Errorf("dump C: typedef [%d] '%s': %w", id, t.Name, errCycle)
-			}
-			*f |= fDeclBusy
-			err := d.order(t.Type, true)
-			*f = *f&^fDeclBusy | fDeclDone
-			if !d.namesTag(t.Type) {
-				d.push(id)
-			}
-			return err
-		}
-		if *f&fDone != 0 {
-			return nil
-		}
-		if *f&fBusy != 0 {
-			return fmt.Errorf("dump C: typedef [%d] '%s': %w", id, t.Name, errCycle)
-		}
-		*f |= fBusy
-		err := d.order(t.Type, false)
-		*f = *f&^fBusy | fDone
-		d.push(id)
-		return err
+type cDumper struct {
+	s     *Spec
+	st    []cState
+	names []string // a type's name with its ___N suffix, when it has one
+	queue []TypeID
+	decl  []TypeID // the shared stack of declaration chains (cdump_decl.go)
+	// typeNames counts struct, union and enum tags handed out,
+	// identNames typedef names and enumerators.
+	typeNames, identNames map[string]int
+	ptrSize               int64
+	align                 []int32 // alignOf's results + 1, 0 when not computed
+
+	w      io.Writer
+	out    []byte
+	err    error // the first write error, or a reason to stop
+	budget int   // how many more member, padding and enumerator lines may be printed
+	work   int   // how many more steps the walks may take
+	depth  int   // emission recursion depth
+}
+
+func newCDumper(s *Spec, w io.Writer) *cDumper {
+	n := int(s.End())
+	d := &cDumper{
+		s:       s,
+		st:      make([]cState, n),
+		names:   make([]string, n),
+		ptrSize: pointerSize(s),
+		align:   make([]int32, n),
+		w:       w,
+		out:     make([]byte, 0, 256<<10),
+		budget:  1 << 20,
+		work:    1 << 22,
 	}
-	// void, INT, FLOAT need nothing; FUNC, VAR, DATASEC and DECL_TAG
-	// are not printed.
-	return nil
+	d.st[0].order, d.st[0].emit = ordered, emitted
+	tags, idents := 0, 0
+	for id := TypeID(1); id < s.End(); id++ {
+		t := s.Type(id)
+		d.budget += 8 * (1 + len(t.Members) + len(t.Values))
+		d.work += 64 * (1 + len(t.Members) + len(t.Values))
+		switch t.Kind {
+		case KindStruct, KindUnion, KindEnum, KindEnum64, KindInt:
+			tags++
+			idents += len(t.Values)
+		case KindTypedef:
+			idents++
+		}
+		switch t.Kind {
+		case KindPtr, KindTypedef, KindVolatile, KindConst, KindRestrict, KindTypeTag,
+			KindFunc, KindVar, KindDeclTag:
+			d.st[t.Type].referenced = true
+		case KindArray:
+			d.st[t.Index].referenced = true
+			d.st[t.Type].referenced = true
+		case KindStruct, KindUnion, KindFuncProto:
+			// A prototype's return type does not count: libbpf's
+			// dumper looks only at its parameters.
+			for i := range t.Members {
+				d.st[t.Members[i].Type].referenced = true
+			}
+		case KindDatasec:
+			for i := range t.Vars {
+				d.st[t.Vars[i].Type].referenced = true
+			}
+		}
+	}
+	d.typeNames = make(map[string]int, tags)
+	d.identNames = make(map[string]int, idents)
+	return d
+}
+
+func (d *cDumper) str(s string) { d.out = append(d.out, s...) }
+
+// pfx appends the indentation of level lvl, at most 13 tabs as libbpf.
+func (d *cDumper) pfx(lvl int) {
+	const tabs = "\t\t\t\t\t\t\t\t\t\t\t\t\t"
+	d.out = append(d.out, tabs[:min(max(lvl, 0), len(tabs))]...)
 }
 
 func (d *cDumper) flush() error {
@@ -309,71 +239,337 @@ func (d *cDumper) flush() error {
 	return d.err
 }
 
-// emit prints the top-level declaration of the queued type id.
-func (d *cDumper) emit(id TypeID) {
-	t := d.s.Type(id)
-	switch t.Kind {
-	case KindStruct, KindUnion:
-		d.forwardDeclare(id)
-		d.out = d.appendComposite(d.out, id, 0)
-		d.out = append(d.out, ";\n\n"...)
-		if t.Name != "" {
-			d.declared[d.tagName(id)] = true
-		}
-	case KindEnum, KindEnum64:
-		d.out = d.appendEnum(d.out, id, 0)
-		d.out = append(d.out, ";\n\n"...)
-	case KindFwd:
-		name := d.tagName(id)
-		if !d.declared[name] {
-			d.declared[name] = true
-			d.out = append(d.out, fwdKeyword(t)...)
-			d.out = append(d.out, ' ')
-			d.out = append(d.out, name...)
-			d.out = append(d.out, ";\n\n"...)
-		}
-	case KindTypedef:
-		if d.flags[id]&fEmitted == 0 {
-			d.gen++
-			d.emitTypedef(id)
-		}
+// fail records why the dump stops; the first reason wins.
+func (d *cDumper) fail(err error) {
+	if d.err == nil {
+		d.err = err
 	}
 }
 
-// namesTag reports whether id is, up to qualifiers, a named struct, union
-// or forward declaration: a typedef of it can be declared at any point.
-func (d *cDumper) namesTag(id TypeID) bool {
-	for range 64 {
-		t := d.s.Type(id)
-		switch t.Kind {
-		case KindConst, KindVolatile, KindRestrict, KindTypeTag:
-			id = t.Type
-			continue
-		case KindStruct, KindUnion, KindFwd:
-			return t.Name != ""
-		}
+// line counts one printed line against the budget.
+func (d *cDumper) line() {
+	if d.budget--; d.budget < 0 {
+		d.fail(errTooLarge)
+	}
+}
+
+// step counts one step of a walk. The walks visit types again where
+// libbpf's do (prototypes and qualifiers when ordering, anonymous structs
+// when emitting), which only hostile BTF can make exponential.
+func (d *cDumper) step() bool {
+	if d.work--; d.work < 0 {
+		d.fail(errTooLarge)
 		return false
 	}
-	return false
+	return true
 }
 
-// emitTypedef prints a typedef after what its declaration needs, within
-// the current forward declaration walk.
-func (d *cDumper) emitTypedef(id TypeID) {
-	d.flags[id] |= fEmitted
-	t := d.s.Type(id)
-	d.fwdWalk(t.Type)
-	d.out = append(d.out, "typedef "...)
-	d.out = d.appendDecl(d.out, t.Type, d.identName(id), 0)
-	d.out = append(d.out, ";\n\n"...)
-}
-
-func fwdKeyword(t *Type) string {
-	if t.KFlag {
-		return "union"
+// dumpType prints id and what it needs that is not printed yet.
+func (d *cDumper) dumpType(id TypeID) error {
+	d.queue = d.queue[:0]
+	if _, err := d.order(id, false); err != nil {
+		return err
 	}
-	return "struct"
+	for _, q := range d.queue {
+		d.emitType(q, 0)
+		if d.err != nil {
+			return d.err
+		}
+		if len(d.out) > 128<<10 {
+			if err := d.flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
+
+func cycleError(id TypeID, t *Type) error {
+	return fmt.Errorf("dump C: type [%d] %s '%s': %w", id, t.Kind, t.Name, errCycle)
+}
+
+// order queues what id needs, then id itself if it is a top-level
+// declaration. throughPtr says the path to it went through a pointer. It
+// reports whether the link is strong: whether id must be complete (or at
+// least declared, for a typedef) before the type that uses it.
+func (d *cDumper) order(id TypeID, throughPtr bool) (bool, error) {
+	st := &d.st[id]
+	if st.order == ordered {
+		return true, nil
+	}
+	if !d.step() {
+		return false, d.err
+	}
+	t := d.s.Type(id)
+	if st.order == ordering {
+		// A loop, fine if a forward declaration breaks it.
+		if (t.Kind == KindStruct || t.Kind == KindUnion) && throughPtr && t.Name != "" {
+			return false, nil
+		}
+		return false, cycleError(id, t)
+	}
+	switch t.Kind {
+	case KindInt, KindFloat:
+		st.order = ordered
+		return false, nil
+	case KindStruct, KindUnion:
+		if throughPtr && t.Name != "" {
+			return false, nil
+		}
+		st.order = ordering
+		for i := range t.Members {
+			if _, err := d.order(t.Members[i].Type, false); err != nil {
+				return false, err
+			}
+		}
+		if t.Name != "" {
+			d.queue = append(d.queue, id)
+		}
+		st.order = ordered
+		return true, nil
+	case KindEnum, KindEnum64, KindFwd:
+		// Named ones, and anonymous enums nothing refers to (constants),
+		// are top-level declarations.
+		if t.Name != "" || !st.referenced {
+			d.queue = append(d.queue, id)
+		}
+		st.order = ordered
+		return true, nil
+	case KindFunc, KindVar, KindDatasec, KindDeclTag:
+		st.order = ordered
+		return false, nil
+	case KindPtr, KindArray, KindTypedef, KindConst, KindVolatile, KindRestrict, KindTypeTag, KindFuncProto:
+	default:
+		return false, fmt.Errorf("dump C: type [%d]: unknown kind %d", id, t.Kind)
+	}
+	// The kinds without an order state of their own may come back on
+	// the walk's path, by another way (a typedef of a struct that points
+	// to it). Coming back the same way, through a pointer or not, would
+	// go round again: libbpf ends that in an unsatisfiable cycle error
+	// or, when no struct is on the loop, recurses until it crashes.
+	way := uint8(1)
+	if throughPtr {
+		way = 2
+	}
+	if st.busy&way != 0 {
+		return false, cycleError(id, t)
+	}
+	st.busy |= way
+	strong, err := d.orderRef(id, t, throughPtr)
+	st.busy &^= way
+	return strong, err
+}
+
+// orderRef orders the kinds that lead to other types.
+func (d *cDumper) orderRef(id TypeID, t *Type, throughPtr bool) (bool, error) {
+	st := &d.st[id]
+	switch t.Kind {
+	case KindPtr:
+		strong, err := d.order(t.Type, true)
+		st.order = ordered
+		return strong, err
+	case KindArray:
+		return d.order(t.Type, false)
+	case KindTypedef:
+		strong, err := d.order(t.Type, throughPtr)
+		if err != nil {
+			return false, err
+		}
+		// Like a struct, a typedef used through a pointer can wait.
+		if throughPtr && !strong {
+			return false, nil
+		}
+		d.queue = append(d.queue, id)
+		st.order = ordered
+		return true, nil
+	case KindFuncProto:
+		strong, err := d.order(t.Type, throughPtr)
+		if err != nil {
+			return false, err
+		}
+		for i := range t.Members {
+			s, err := d.order(t.Members[i].Type, throughPtr)
+			if err != nil {
+				return false, err
+			}
+			strong = strong || s
+		}
+		return strong, nil
+	}
+	// CONST, VOLATILE, RESTRICT, TYPE_TAG.
+	return d.order(t.Type, throughPtr)
+}
+
+// maxEmitDepth bounds emitType's recursion, which ordering keeps finite
+// on any BTF it accepts; deeper means something was missed.
+const maxEmitDepth = 1 << 16
+
+// emitType prints the top-level declaration of id when cont is 0, or what
+// a use of id inside the definition of cont (a struct, union or typedef
+// being printed) needs first: forward declarations of structs and unions
+// under way, and typedefs.
+func (d *cDumper) emitType(id, cont TypeID) {
+	st := &d.st[id]
+	if st.emit == emitted || d.err != nil || !d.step() {
+		return
+	}
+	if d.depth++; d.depth > maxEmitDepth {
+		d.fail(cycleError(id, d.s.Type(id)))
+	}
+	defer func() { d.depth-- }()
+	t := d.s.Type(id)
+	topLevel := cont == 0
+	if st.emit == emitting {
+		if st.fwdEmitted {
+			return
+		}
+		switch t.Kind {
+		case KindStruct, KindUnion:
+			// A struct may refer to itself without a declaration; an
+			// anonymous one in a loop cannot be declared at all.
+			if id == cont || t.Name == "" {
+				return
+			}
+			d.structFwd(id, t)
+			d.str(";\n\n")
+			st.fwdEmitted = true
+		case KindTypedef:
+			// Needed by name while its target is being printed: good
+			// enough for uses through pointers.
+			if !isBuiltinVaList(t) {
+				d.typedefDef(id, t, 0)
+				d.str(";\n\n")
+			}
+			st.fwdEmitted = true
+		}
+		return
+	}
+	switch t.Kind {
+	case KindInt:
+		d.missingAlias(id)
+		st.emit = emitted
+	case KindEnum, KindEnum64:
+		if topLevel {
+			d.enumDef(id, t, 0)
+			d.str(";\n\n")
+		}
+		st.emit = emitted
+	case KindPtr, KindVolatile, KindConst, KindRestrict, KindTypeTag, KindArray:
+		d.emitType(t.Type, cont)
+	case KindFwd:
+		d.fwdDef(id, t)
+		d.str(";\n\n")
+		st.emit = emitted
+	case KindTypedef:
+		st.emit = emitting
+		d.emitType(t.Type, id)
+		if !st.fwdEmitted && !isBuiltinVaList(t) {
+			d.typedefDef(id, t, 0)
+			d.str(";\n\n")
+		}
+		st.emit = emitted
+	case KindStruct, KindUnion:
+		st.emit = emitting
+		// A definition (top level, or an anonymous struct printed
+		// inline) prints its members: declare what they need first.
+		if topLevel || t.Name == "" {
+			inner := id
+			if t.Name == "" {
+				inner = cont
+			}
+			for i := range t.Members {
+				d.emitType(t.Members[i].Type, inner)
+			}
+		} else if !st.fwdEmitted && id != cont {
+			d.structFwd(id, t)
+			d.str(";\n\n")
+			st.fwdEmitted = true
+		}
+		if topLevel {
+			d.line()
+			d.structDef(id, t, 0)
+			d.str(";\n\n")
+			st.emit = emitted
+		} else {
+			st.emit = notEmitted
+		}
+	case KindFuncProto:
+		d.emitType(t.Type, cont)
+		for i := range t.Members {
+			d.emitType(t.Members[i].Type, cont)
+		}
+	}
+}
+
+// isBuiltinVaList reports whether t is the compiler's own
+// __builtin_va_list, which the header must not redefine.
+func isBuiltinVaList(t *Type) bool { return t.Name == "__builtin_va_list" }
+
+// missingBaseTypes are typedefs GCC uses for Arm SIMD types without
+// defining them; libbpf's dumper defines them where the INT is used.
+var missingBaseTypes = [...][2]string{
+	{"__Poly8_t", "unsigned char"},
+	{"__Poly16_t", "unsigned short"},
+	{"__Poly64_t", "unsigned long long"},
+	{"__Poly128_t", "unsigned __int128"},
+}
+
+func (d *cDumper) missingAlias(id TypeID) {
+	// The INT's name takes a place among the tags, as in libbpf.
+	name := d.typeName(id)
+	for _, m := range missingBaseTypes {
+		if name == m[0] {
+			d.str("typedef " + m[1] + " " + name + ";\n\n")
+			return
+		}
+	}
+}
+
+// nameDups counts one more use of name in names and returns the count.
+func nameDups(names map[string]int, name string) int {
+	n := names[name] + 1
+	names[name] = n
+	return n
+}
+
+// resolveName is the C name of id: its BTF name, with ___N when it is the
+// Nth distinct type of that name in names. Forward declarations and
+// enums without values keep their names.
+func (d *cDumper) resolveName(id TypeID, names map[string]int) string {
+	t := d.s.Type(id)
+	if t.Name == "" {
+		return ""
+	}
+	st := &d.st[id]
+	if !st.nameResolved {
+		st.nameResolved = true
+		if t.Kind == KindFwd || (t.Kind == KindEnum && len(t.Values) == 0) {
+			return t.Name
+		}
+		if n := nameDups(names, t.Name); n > 1 {
+			d.names[id] = dupName(t.Name, n)
+		}
+	}
+	if n := d.names[id]; n != "" {
+		return n
+	}
+	return t.Name
+}
+
+// dupName is name___n, cut to 255 bytes as libbpf's buffer cuts it.
+func dupName(name string, n int) string {
+	b := make([]byte, 0, len(name)+8)
+	b = append(b, name...)
+	b = append(b, "___"...)
+	b = appendU(b, uint64(n))
+	if len(b) > 255 {
+		b = b[:255]
+	}
+	return string(b)
+}
+
+func (d *cDumper) typeName(id TypeID) string  { return d.resolveName(id, d.typeNames) }
+func (d *cDumper) identName(id TypeID) string { return d.resolveName(id, d.identNames) }
 
 func compositeKeyword(t *Type) string {
 	if t.Kind == KindUnion {
@@ -382,410 +578,131 @@ func compositeKeyword(t *Type) string {
 	return "struct"
 }
 
-// forwardDeclare prints `struct foo;` for every named struct or union
-// that the definition of id mentions and that is not yet declared.
-func (d *cDumper) forwardDeclare(id TypeID) {
-	d.gen++
-	t := d.s.Type(id)
-	switch t.Kind {
-	case KindStruct, KindUnion:
-		d.visit[id] = d.gen
-		for i := range t.Members {
-			d.fwdWalk(t.Members[i].Type)
-		}
+// structFwd prints `struct name` (or union).
+func (d *cDumper) structFwd(id TypeID, t *Type) {
+	d.str(compositeKeyword(t))
+	if t.Name != "" {
+		d.str(" ")
 	}
+	d.str(d.typeName(id))
 }
 
-func (d *cDumper) fwdWalk(id TypeID) {
-	for {
-		if d.visit[id] == d.gen {
-			return
-		}
-		d.visit[id] = d.gen
-		t := d.s.Type(id)
-		switch t.Kind {
-		case KindPtr, KindConst, KindVolatile, KindRestrict, KindTypeTag, KindArray:
-			id = t.Type
-			continue
-		case KindFuncProto:
-			d.fwdWalk(t.Type)
-			for i := range t.Members {
-				d.fwdWalk(t.Members[i].Type)
-			}
-		case KindTypedef:
-			// A typedef so far used only through pointers is printed
-			// where it is first needed.
-			if d.flags[id]&fEmitted == 0 && t.Name != "__builtin_va_list" {
-				d.emitTypedef(id)
-			}
-		case KindStruct, KindUnion, KindFwd:
-			if t.Name == "" {
-				for i := range t.Members {
-					d.fwdWalk(t.Members[i].Type)
-				}
-				return
-			}
-			name := d.tagName(id)
-			if !d.declared[name] {
-				d.declared[name] = true
-				kw := compositeKeyword(t)
-				if t.Kind == KindFwd {
-					kw = fwdKeyword(t)
-				}
-				d.out = append(d.out, kw...)
-				d.out = append(d.out, ' ')
-				d.out = append(d.out, name...)
-				d.out = append(d.out, ";\n\n"...)
-			}
-		}
+// fwdDef prints a FWD: `union name` with kind_flag, else `struct name`.
+func (d *cDumper) fwdDef(id TypeID, t *Type) {
+	name := d.typeName(id)
+	if t.KFlag {
+		d.str("union ")
+	} else {
+		d.str("struct ")
+	}
+	d.str(name)
+}
+
+func (d *cDumper) typedefDef(id TypeID, t *Type, lvl int) {
+	name := d.identName(id)
+	// Old GCC emits __gnuc_va_list as a typedef of void.
+	if t.Type == 0 && name == "__gnuc_va_list" {
+		d.str("typedef __builtin_va_list __gnuc_va_list")
 		return
 	}
+	d.str("typedef ")
+	d.typeDecl(t.Type, name, lvl)
 }
 
-// tagName is the C tag of a named struct, union, enum or forward
-// declaration: its name, with ___N when an earlier distinct type took it.
-// A forward declaration shares the tag of the struct it stands for.
-func (d *cDumper) tagName(id TypeID) string {
-	if n := d.names[id]; n != "" {
-		return n
-	}
-	t := d.s.Type(id)
-	name := t.Name
-	if t.Kind != KindFwd {
-		name = uniqueName(d.tagUse, t.Name)
-	}
-	d.names[id] = name
-	return name
-}
-
-// identName is the name of a typedef, made unique the same way.
-func (d *cDumper) identName(id TypeID) string {
-	if n := d.names[id]; n != "" {
-		return n
-	}
-	n := uniqueName(d.identUse, d.s.Type(id).Name)
-	d.names[id] = n
-	return n
-}
-
-func uniqueName(used map[string]int, name string) string {
-	n := used[name] + 1
-	used[name] = n
-	if n == 1 {
-		return name
-	}
-	return name + "___" + strconv.Itoa(n)
-}
-
-func appendIndent(b []byte, level int) []byte {
-	for i := 0; i < level; i++ {
-		b = append(b, '\t')
-	}
-	return b
-}
-
-// appendComposite appends a struct or union definition, without the
-// trailing semicolon: `struct name {` members `}` and the packed
-// attribute if its layout needs it.
-func (d *cDumper) appendComposite(b []byte, id TypeID, level int) []byte {
-	t := d.s.Type(id)
-	b = append(b, compositeKeyword(t)...)
+// enumDef prints an enum's definition, without the semicolon: values in
+// C's spelling for their signedness and width, then the mode attribute
+// that gives a 1-byte enum, or an 8-byte one whose values fit in 32 bits,
+// its size.
+func (d *cDumper) enumDef(id TypeID, t *Type, lvl int) {
+	d.str("enum")
 	if t.Name != "" {
-		b = append(b, ' ')
-		b = append(b, d.tagName(id)...)
+		d.str(" ")
 	}
-	if len(t.Members) == 0 && t.Size == 0 {
-		return append(b, " {}"...)
-	}
-	b = append(b, " {\n"...)
-	packed := d.isPacked(id)
-	var cur uint64 // bits laid out so far
-	for i := range t.Members {
-		if d.budget--; d.budget < 0 {
-			break
-		}
-		m := &t.Members[i]
-		off := uint64(t.BitOffset(m))
-		bits := uint64(t.BitfieldSize(m))
-		if bits == 0 {
-			bits, off = d.intBitfield(m.Type, off)
-		}
-		if t.Kind == KindStruct {
-			if bits == 0 {
-				align := uint64(8)
-				if !packed {
-					align = uint64(d.alignOf(m.Type)) * 8
-				}
-				if off > cur {
-					b = d.appendPadding(b, cur, off, level+1, packed, func(c uint64) uint64 { return roundUp(c, align) })
-				}
-				cur = max(cur, off+uint64(d.sizeOf(m.Type))*8)
-			} else {
-				unit := uint64(d.sizeOf(m.Type)) * 8
-				place := func(c uint64) uint64 {
-					if !packed && unit > 0 && c%unit+bits > unit {
-						return roundUp(c, unit)
-					}
-					return c
-				}
-				if off > cur {
-					b = d.appendPadding(b, cur, off, level+1, packed, place)
-				}
-				cur = max(cur, off+bits)
-			}
-		}
-		b = appendIndent(b, level+1)
-		b = d.appendDecl(b, m.Type, m.Name, level+1)
-		if bits != 0 {
-			b = append(b, ": "...)
-			b = strconv.AppendUint(b, bits, 10)
-		}
-		b = append(b, ";\n"...)
-	}
-	if t.Kind == KindStruct {
-		end := uint64(t.Size) * 8
-		align := uint64(8)
-		if !packed {
-			align = uint64(d.alignOf(id)) * 8
-		}
-		if end > cur {
-			b = d.appendPadding(b, cur, end, level+1, packed, func(c uint64) uint64 { return roundUp(c, align) })
-		}
-	}
-	b = appendIndent(b, level)
-	b = append(b, '}')
-	if packed {
-		b = append(b, " __attribute__((packed))"...)
-	}
-	return b
-}
-
-// appendEnum appends an enum definition without the trailing semicolon.
-func (d *cDumper) appendEnum(b []byte, id TypeID, level int) []byte {
-	t := d.s.Type(id)
-	b = append(b, "enum"...)
-	if t.Name != "" {
-		b = append(b, ' ')
-		b = append(b, d.tagName(id)...)
-	}
+	d.str(d.typeName(id))
 	if len(t.Values) == 0 {
-		// C has no empty enums; an opaque one is a forward declaration.
-		return b
+		return
 	}
-	b = append(b, " {\n"...)
-	names := d.enumeratorNames(t)
+	d.str(" {")
 	for i := range t.Values {
+		d.line()
 		v := &t.Values[i]
-		b = appendIndent(b, level+1)
-		b = append(b, names[i]...)
-		b = append(b, " = "...)
+		d.str("\n")
+		d.pfx(lvl + 1)
+		d.str(v.Name)
+		if n := nameDups(d.identNames, v.Name); n > 1 {
+			d.str("___")
+			d.out = appendU(d.out, uint64(n))
+		}
+		d.str(" = ")
 		switch {
 		case t.Kind == KindEnum && t.KFlag:
-			b = strconv.AppendInt(b, int64(int32(v.Val)), 10)
+			d.out = appendI(d.out, int64(int32(v.Val)))
 		case t.Kind == KindEnum:
-			b = strconv.AppendUint(b, v.Val&0xffffffff, 10)
+			d.out = appendU(d.out, uint64(uint32(v.Val)))
 		case t.KFlag:
-			b = strconv.AppendInt(b, int64(v.Val), 10)
-			b = append(b, "LL"...)
+			d.out = appendI(d.out, int64(v.Val))
+			d.str("LL")
 		default:
-			b = strconv.AppendUint(b, v.Val, 10)
-			b = append(b, "ULL"...)
+			d.out = appendU(d.out, v.Val)
+			d.str("ULL")
 		}
-		b = append(b, ",\n"...)
+		d.str(",")
 	}
-	b = appendIndent(b, level)
-	b = append(b, '}')
-	if t.Size < 4 && enumFitsIn(t) == t.Size {
-		b = append(b, " __attribute__((packed))"...)
-	}
-	return b
-}
-
-// enumeratorNames returns the enumerators' unique names; they live in the
-// same namespace as typedef names.
-func (d *cDumper) enumeratorNames(t *Type) []string {
-	if names, ok := d.enumerators[t]; ok {
-		return names
-	}
-	names := make([]string, len(t.Values))
-	for i := range t.Values {
-		names[i] = uniqueName(d.identUse, t.Values[i].Name)
-	}
-	d.enumerators[t] = names
-	return names
-}
-
-// enumFitsIn is the size a packed enum with t's values gets: 1, 2 or 4.
-func enumFitsIn(t *Type) uint32 {
-	size := uint32(1)
-	for i := range t.Values {
-		v := t.Values[i].Val
-		var need uint32 = 4
-		if t.KFlag {
-			s := int64(int32(v))
-			switch {
-			case s >= -128 && s <= 127:
-				need = 1
-			case s >= -32768 && s <= 32767:
-				need = 2
-			}
-		} else {
-			u := v & 0xffffffff
-			switch {
-			case u <= 0xff:
-				need = 1
-			case u <= 0xffff:
-				need = 2
-			}
+	d.str("\n")
+	d.pfx(lvl)
+	d.str("}")
+	switch {
+	case t.Size == 1:
+		d.str(" __attribute__((mode(byte)))")
+	case t.Size == 8 && d.ptrSize == 8:
+		// An ENUM cannot hold 64-bit values; an ENUM64 gets 8 bytes by
+		// itself when a value needs them.
+		word := true
+		if t.Kind == KindEnum64 {
+			word = !slices.ContainsFunc(t.Values, func(v EnumValue) bool { return v.Val>>32 != 0 })
 		}
-		size = max(size, need)
+		if word {
+			d.str(" __attribute__((mode(word)))")
+		}
 	}
-	return size
 }
 
-// appendDecl appends the declaration of name (which may be empty) with
-// type id: the type specifier and the declarator around the name.
-func (d *cDumper) appendDecl(b []byte, id TypeID, name string, level int) []byte {
-	// Walk the declarator chain from the declared object inwards, building
-	// the declarator text around the name, until the base type.
-	decl := name
-	var quals []string // qualifiers of the base type, outermost first
-	for {
+// kfuncs prints bpftool's block of kfunc prototypes: an extern
+// declaration, __weak __ksym, of every FUNC that a bpf_kfunc declaration
+// tag marks, sorted by name, __bpf_fastcall for those a bpf_fastcall tag
+// marks too.
+func (d *cDumper) kfuncs() error {
+	d.str("\n/* BPF kfuncs */\n#ifndef BPF_NO_KFUNC_PROTOTYPES\n")
+	var kfuncs []TypeID
+	fastcalls := map[TypeID]bool{}
+	for id := TypeID(1); id < d.s.End(); id++ {
 		t := d.s.Type(id)
-		switch t.Kind {
-		case KindPtr:
-			if decl != "" && (decl[0] == '(' || isQualified(decl)) {
-				decl = "* " + decl // bpftool's spacing: `* const p`, `* (*f)(void)`
-			} else {
-				decl = "*" + decl
-			}
-			id = t.Type
-			continue
-		case KindConst, KindVolatile, KindRestrict, KindTypeTag:
-			q := qualifier(t)
-			if d.s.Type(t.Type).Kind == KindPtr {
-				// A qualified pointer: `int *const p`.
-				if decl == "" {
-					decl = q
-				} else {
-					decl = q + " " + decl
-				}
-			} else if !slices.Contains(quals, q) {
-				quals = append(quals, q)
-			}
-			id = t.Type
-			continue
-		case KindArray:
-			if len(decl) > 0 && decl[0] == '*' {
-				decl = "(" + decl + ")"
-			}
-			decl = decl + "[" + strconv.FormatUint(uint64(t.Nelems), 10) + "]"
-			id = t.Type
-			continue
-		case KindFuncProto:
-			if len(decl) > 0 && decl[0] == '*' {
-				decl = "(" + decl + ")"
-			}
-			decl = decl + string(d.appendParams(nil, t, level))
-			id = t.Type
+		if t.Kind != KindDeclTag || t.ComponentIdx != -1 || d.s.Type(t.Type).Kind != KindFunc {
 			continue
 		}
-		break
-	}
-	var tags []string
-	for i := len(quals) - 1; i >= 0; i-- {
-		if strings.HasPrefix(quals[i], "__attribute__") {
-			tags = append(tags, quals[i])
-			continue
-		}
-		b = append(b, quals[i]...)
-		b = append(b, ' ')
-	}
-	b = d.appendBase(b, id, level)
-	for _, tag := range tags {
-		b = append(b, ' ')
-		b = append(b, tag...)
-	}
-	if decl != "" {
-		b = append(b, ' ')
-		b = append(b, decl...)
-	}
-	return b
-}
-
-// qualifier is the C text of a CONST, VOLATILE, RESTRICT or TYPE_TAG.
-func qualifier(t *Type) string {
-	switch t.Kind {
-	case KindConst:
-		return "const"
-	case KindVolatile:
-		return "volatile"
-	case KindTypeTag:
-		return `__attribute__((btf_type_tag("` + t.Name + `")))`
-	}
-	return "restrict"
-}
-
-// isQualified reports whether a declarator starts with a qualifier.
-func isQualified(decl string) bool {
-	for _, q := range [...]string{"const", "volatile", "restrict", "__attribute__"} {
-		if strings.HasPrefix(decl, q) && (len(decl) == len(q) || decl[len(q)] == ' ' || decl[len(q)] == '(') {
-			return true
+		switch t.Name {
+		case "bpf_kfunc":
+			kfuncs = append(kfuncs, t.Type)
+		case "bpf_fastcall":
+			fastcalls[t.Type] = true
 		}
 	}
-	return false
-}
-
-// appendParams appends a prototype's parameter list in parentheses.
-func (d *cDumper) appendParams(b []byte, t *Type, level int) []byte {
-	b = append(b, '(')
-	if len(t.Members) == 0 {
-		return append(b, "void)"...)
+	slices.SortStableFunc(kfuncs, func(a, b TypeID) int {
+		return strings.Compare(d.s.Type(a).Name, d.s.Type(b).Name)
+	})
+	for _, id := range kfuncs {
+		d.line()
+		fn := d.s.Type(id)
+		d.str("extern ")
+		if fastcalls[id] {
+			d.str("__bpf_fastcall ")
+		}
+		d.typeDecl(fn.Type, fn.Name, 0)
+		d.str(" __weak __ksym;\n")
+		if d.err != nil {
+			return d.err
+		}
 	}
-	for i := range t.Members {
-		p := &t.Members[i]
-		if i > 0 {
-			b = append(b, ", "...)
-		}
-		if p.Type == 0 && i == len(t.Members)-1 {
-			b = append(b, "..."...)
-			break
-		}
-		b = d.appendDecl(b, p.Type, p.Name, level)
-	}
-	return append(b, ')')
-}
-
-// appendBase appends a base type specifier: a name, or the full
-// definition of an anonymous struct, union or enum.
-func (d *cDumper) appendBase(b []byte, id TypeID, level int) []byte {
-	t := d.s.Type(id)
-	switch t.Kind {
-	case KindUnknown:
-		return append(b, "void"...)
-	case KindInt, KindFloat:
-		return append(b, t.Name...)
-	case KindStruct, KindUnion:
-		if t.Name == "" {
-			return d.appendComposite(b, id, level)
-		}
-		b = append(b, compositeKeyword(t)...)
-		b = append(b, ' ')
-		return append(b, d.tagName(id)...)
-	case KindEnum, KindEnum64:
-		if t.Name == "" {
-			return d.appendEnum(b, id, level)
-		}
-		b = append(b, "enum "...)
-		return append(b, d.tagName(id)...)
-	case KindFwd:
-		b = append(b, fwdKeyword(t)...)
-		b = append(b, ' ')
-		return append(b, d.tagName(id)...)
-	case KindTypedef:
-		return append(b, d.identName(id)...)
-	}
-	// FUNC, VAR, DATASEC, DECL_TAG cannot be a C type; say so in a way
-	// the compiler reports.
-	return append(b, "void /* "+t.Kind.String()+" */"...)
+	d.str("#endif\n\n")
+	return nil
 }

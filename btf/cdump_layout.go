@@ -2,204 +2,255 @@ package btf
 
 import "math"
 
-// Layout: the C dumper must reproduce every member offset and struct size
-// that BTF records, with nothing but C declarations. It computes where a C
-// compiler (the BPF target: 8-byte pointers, naturally aligned scalars up
-// to 16 bytes) would place each member, and where that differs from BTF it
-// inserts unnamed bitfields (`long: 64;`), which move the next member
-// without changing the struct's alignment, or marks the struct
-// __attribute__((packed)) when a member sits below its natural alignment.
+// Layout: a struct printed in C must have BTF's member offsets and size.
+// The dumper follows libbpf's rules: a struct is packed when a member
+// sits below its type's alignment or its size is not a multiple of its
+// alignment, and holes are filled with unnamed bitfields (`long: 64;`),
+// which move the next member without changing the struct's alignment.
+// Alignments are libbpf's: a scalar is aligned to its size up to the
+// pointer size (so __int128 gets 8), a struct to its most aligned member,
+// or 1 when it is packed.
 
-type layoutInfo struct {
-	size   uint64
-	align  uint32
-	packed int8 // 0 unknown, 1 no, 2 yes
-	sized  bool
+// pointerSize is the size of a pointer in s: that of its `long`, as
+// libbpf guesses it, or 8 when it has no long.
+func pointerSize(s *Spec) int64 {
+	for id := TypeID(1); id < s.End(); id++ {
+		t := s.Type(id)
+		if t.Kind != KindInt || (t.Size != 4 && t.Size != 8) {
+			continue
+		}
+		switch t.Name {
+		case "long", "long int", "int long", "unsigned long", "long unsigned",
+			"unsigned long int", "unsigned int long", "long unsigned int",
+			"long int unsigned", "int unsigned long", "int long unsigned":
+			return int64(t.Size)
+		}
+	}
+	return 8
 }
 
-const pointerSize = 8
+// maxResolveDepth is how many links libbpf follows to find a size.
+const maxResolveDepth = 32
 
-// maxPadBits is the largest hole filled with bitfield lines.
-const maxPadBits = 1 << 20
+// resolveSize is the size in bytes of type id as libbpf computes it, -1
+// when it has none (void, a forward declaration, a function, a chain of
+// more than 32 typedefs and qualifiers, an array above 4 GiB).
+func (d *cDumper) resolveSize(id TypeID) int64 {
+	nelems := int64(1)
+	for range maxResolveDepth {
+		t := d.s.Type(id)
+		switch t.Kind {
+		case KindInt, KindStruct, KindUnion, KindEnum, KindEnum64, KindDatasec, KindFloat:
+			size := int64(t.Size)
+			if nelems != 0 && size > math.MaxUint32/nelems {
+				return -1
+			}
+			return nelems * size
+		case KindPtr:
+			return nelems * d.ptrSize
+		case KindTypedef, KindVolatile, KindConst, KindRestrict, KindVar, KindDeclTag, KindTypeTag:
+			id = t.Type
+		case KindArray:
+			if nelems != 0 && int64(t.Nelems) > math.MaxUint32/nelems {
+				return -1
+			}
+			nelems *= int64(t.Nelems)
+			id = t.Type
+		default: // void, FWD, FUNC, FUNC_PROTO
+			return -1
+		}
+	}
+	return -1
+}
 
-func roundUp(v, a uint64) uint64 {
-	if a <= 1 {
+// alignOf is the alignment in bytes of type id, 0 for kinds that have
+// none (void, FWD, FUNC_PROTO, ...) and for structs holding one.
+func (d *cDumper) alignOf(id TypeID) int64 {
+	if a := d.align[id]; a != 0 {
+		return int64(a - 1)
+	}
+	t := d.s.Type(id)
+	var align int64
+	switch t.Kind {
+	case KindInt, KindEnum, KindEnum64, KindFloat:
+		align = min(d.ptrSize, int64(t.Size))
+	case KindPtr:
+		align = d.ptrSize
+	case KindTypedef, KindVolatile, KindConst, KindRestrict, KindTypeTag, KindArray:
+		d.align[id] = 1 // a cycle (hostile BTF) ends with 0
+		align = d.alignOf(t.Type)
+	case KindStruct, KindUnion:
+		d.align[id] = 1
+		align = d.structAlign(t)
+	}
+	d.align[id] = int32(align) + 1
+	return align
+}
+
+// structAlign is a struct's alignment: that of its most aligned member,
+// or 1 when a member is misaligned or the size is not a multiple of it.
+func (d *cDumper) structAlign(t *Type) int64 {
+	maxAlign := int64(1)
+	for i := range t.Members {
+		m := &t.Members[i]
+		a := d.alignOf(m.Type)
+		if a <= 0 {
+			return 0
+		}
+		maxAlign = max(maxAlign, a)
+		if t.BitfieldSize(m) == 0 && int64(m.Offset)%(8*a) != 0 {
+			return 1
+		}
+	}
+	if int64(t.Size)%maxAlign != 0 {
+		return 1
+	}
+	return maxAlign
+}
+
+// isPacked reports whether struct t needs __attribute__((packed)): a
+// member that is not a bitfield sits below its alignment, or the size is
+// not a multiple of the largest alignment.
+func (d *cDumper) isPacked(t *Type) bool {
+	maxAlign := int64(1)
+	for i := range t.Members {
+		m := &t.Members[i]
+		a := d.alignOf(m.Type)
+		if a != 0 && t.BitfieldSize(m) == 0 && int64(m.Offset)%(8*a) != 0 {
+			return true
+		}
+		maxAlign = max(maxAlign, a)
+	}
+	return int64(t.Size)%maxAlign != 0
+}
+
+// roundUp rounds v up to a multiple of a; a 0 alignment (hostile BTF)
+// leaves v as it is.
+func roundUp(v, a int64) int64 {
+	if a <= 0 {
 		return v
 	}
 	return (v + a - 1) / a * a
 }
 
-// sizeOf is the size in bytes of type id.
-func (d *cDumper) sizeOf(id TypeID) uint64 {
-	l := &d.layout[id]
-	if l.sized {
-		return l.size
-	}
-	t := d.s.Type(id)
-	var size uint64
-	switch t.Kind {
-	case KindInt, KindEnum, KindEnum64, KindStruct, KindUnion, KindFloat, KindDatasec:
-		size = uint64(t.Size)
-	case KindPtr:
-		size = pointerSize
-	case KindArray:
-		elem := d.sizeOf(t.Type)
-		if elem != 0 && uint64(t.Nelems) > math.MaxUint64/8/elem {
-			size = math.MaxUint64 / 8
-		} else {
-			size = elem * uint64(t.Nelems)
-		}
-	case KindTypedef, KindConst, KindVolatile, KindRestrict, KindTypeTag, KindVar:
-		size = d.sizeOf(t.Type)
-	}
-	l.size, l.sized = size, true
-	return size
-}
-
-// alignOf is the alignment in bytes C gives type id.
-func (d *cDumper) alignOf(id TypeID) uint32 {
-	l := &d.layout[id]
-	if l.align != 0 {
-		return l.align
-	}
-	t := d.s.Type(id)
-	align := uint32(1)
-	switch t.Kind {
-	case KindInt, KindFloat, KindEnum, KindEnum64:
-		align = max(1, min(t.Size, 16))
-		if t.Kind == KindEnum || t.Kind == KindEnum64 {
-			align = max(1, min(t.Size, 8))
-		}
-	case KindPtr:
-		align = pointerSize
-	case KindArray, KindTypedef, KindConst, KindVolatile, KindRestrict, KindTypeTag:
-		align = d.alignOf(t.Type)
-	case KindStruct, KindUnion:
-		if d.isPacked(id) {
-			align = 1
-		} else {
-			align = d.naturalAlign(t)
-		}
-	}
-	l.align = align
-	return align
-}
-
-// naturalAlign is the alignment of a struct or union without packing: that
-// of its most aligned member.
-func (d *cDumper) naturalAlign(t *Type) uint32 {
-	a := uint32(1)
+// structDef prints a struct or union definition, without the semicolon,
+// at indentation lvl: members at lvl+1 with the padding that puts each
+// at its BTF offset, then the tail padding and the packed attribute.
+func (d *cDumper) structDef(id TypeID, t *Type, lvl int) {
+	isStruct := t.Kind == KindStruct
+	align := d.alignOf(id)
+	packed := isStruct && d.isPacked(t)
+	d.structFwd(id, t)
+	d.str(" {")
+	var off int64 // bits laid out so far
+	prevBitfield := false
 	for i := range t.Members {
-		a = max(a, d.alignOf(t.Members[i].Type))
-	}
-	return a
-}
-
-// isPacked reports whether struct or union id needs
-// __attribute__((packed)): a member below its natural alignment, a
-// bitfield straddling its storage unit, or a size that is not a multiple
-// of the alignment.
-func (d *cDumper) isPacked(id TypeID) bool {
-	l := &d.layout[id]
-	if l.packed != 0 {
-		return l.packed == 2
-	}
-	t := d.s.Type(id)
-	packed := false
-	if natural := uint64(d.naturalAlign(t)); uint64(t.Size)%natural != 0 {
-		packed = true
-	}
-	for i := 0; !packed && t.Kind == KindStruct && i < len(t.Members); i++ {
+		if d.err != nil {
+			return
+		}
+		d.line()
 		m := &t.Members[i]
-		off := uint64(t.BitOffset(m))
-		bits := uint64(t.BitfieldSize(m))
-		if bits == 0 {
-			bits, off = d.intBitfield(m.Type, off)
+		bits := int64(t.BitfieldSize(m))
+		mOff := int64(t.BitOffset(m))
+		mAlign := int64(1)
+		if !packed {
+			mAlign = d.alignOf(m.Type)
 		}
-		if bits == 0 {
-			packed = off%(uint64(d.alignOf(m.Type))*8) != 0
-		} else if unit := d.sizeOf(m.Type) * 8; unit > 0 {
-			packed = off%unit+bits > unit
+		d.bitPadding(off, mOff, mAlign, prevBitfield && bits != 0, lvl+1)
+		d.str("\n")
+		d.pfx(lvl + 1)
+		d.typeDecl(m.Type, m.Name, lvl+1)
+		if bits != 0 {
+			d.str(": ")
+			d.out = appendI(d.out, bits)
+			off = mOff + bits
+			prevBitfield = true
+		} else {
+			off = mOff + max(0, d.resolveSize(m.Type))*8
+			prevBitfield = false
 		}
+		d.str(";")
 	}
+	if isStruct {
+		d.bitPadding(off, int64(t.Size)*8, align, false, lvl+1)
+	}
+	if len(t.Members) > 0 || t.Size > 0 {
+		d.str("\n")
+		d.pfx(lvl)
+	}
+	d.str("}")
 	if packed {
-		l.packed = 2
-	} else {
-		l.packed = 1
+		d.str(" __attribute__((packed))")
 	}
-	return packed
 }
 
-// intBitfield handles old-style bitfields, which BTF without kind_flag
-// encodes as an INT with fewer bits than its size: it returns the width
-// and the member's true bit offset, or 0 and off for other members.
-func (d *cDumper) intBitfield(id TypeID, off uint64) (uint64, uint64) {
-	t := d.s.Type(id)
-	if t.Kind != KindInt || (uint32(t.IntBits) == t.Size*8 && t.IntOffset == 0) {
-		return 0, off
+// bitPadding prints the unnamed bitfields that take the layout from bit
+// cur to bit next, where the next member, aligned to nextAlign bytes,
+// goes. It first aligns to the widest of long, int, short and char whose
+// boundary does not pass next, printing `type: 0;` only where the
+// compiler would not get there by itself (or `type: N;` inside a run of
+// bitfields), then fills the rest with whole `type: width;` lines and a
+// last one of the smallest type that holds the remainder.
+func (d *cDumper) bitPadding(cur, next, nextAlign int64, inBitfield bool, lvl int) {
+	if cur >= next {
+		return
 	}
-	return uint64(t.IntBits), off + uint64(t.IntOffset)
-}
-
-var padTypes = [...]struct {
-	bits uint64
-	name string
-}{{8, "char"}, {16, "short"}, {32, "int"}, {64, "long"}}
-
-// appendPadding appends unnamed bitfields that move the layout from bit
-// cur to bit end, where place(c) tells where the next member would go on
-// its own from bit c. Outside packed structs, `long: 64` first skips to
-// the next 64-bit boundary, so whole words of padding come out as
-// `long: 64;` lines; the rest is filled bit-exactly with bitfields that fit
-// their storage unit.
-func (d *cDumper) appendPadding(b []byte, cur, end uint64, level int, packed bool, place func(uint64) uint64) []byte {
-	if place(cur) == end {
-		return b
-	}
-	if end-cur > maxPadBits {
-		// Only hostile BTF has such holes: fill them with a byte array
-		// rather than millions of lines.
-		for ; cur%8 != 0; cur++ {
-			b = appendPadLine(b, "char", 1, level)
+	pads := [...]struct {
+		name string
+		bits int64
+	}{{"long", d.ptrSize * 8}, {"int", 32}, {"short", 16}, {"char", 8}}
+	var newOff, padBits int64
+	var padType string
+	for _, p := range pads {
+		padBits, padType = p.bits, p.name
+		if newOff = roundUp(cur, padBits); newOff <= next {
+			break
 		}
-		b = appendIndent(b, level)
-		b = append(b, "char __pad_"...)
-		b = appendU(b, cur/8)
-		b = append(b, '[')
-		b = appendU(b, (end-cur)/8)
-		b = append(b, "];\n"...)
-		cur += (end - cur) / 8 * 8
 	}
-	if !packed {
-		for roundUp(cur, 64)+64 <= end && d.budget >= 0 {
-			d.budget--
-			b = appendPadLine(b, "long", 64, level)
-			cur = roundUp(cur, 64) + 64
-			if place(cur) == end {
-				return b
+	if newOff > cur && newOff <= next {
+		if inBitfield ||
+			(newOff == next && roundUp(cur, nextAlign*8) != newOff) ||
+			(newOff != next && next-newOff <= newOff-cur) {
+			width := int64(0)
+			if inBitfield {
+				width = newOff - cur
 			}
+			d.padLine(padType, width, lvl)
 		}
+		cur = newOff
 	}
-	for cur < end && d.budget >= 0 {
-		d.budget--
-		width := min(end-cur, 64-cur%64)
-		name := "long"
-		for _, p := range padTypes {
-			if cur%p.bits+width <= p.bits {
-				name = p.name
-				break
+	for cur != next && d.err == nil {
+		bits := min(next-cur, padBits)
+		if bits == padBits {
+			d.padLine(padType, padBits, lvl)
+			cur += bits
+			continue
+		}
+		for i := len(pads) - 1; i >= 0; i-- {
+			padType, padBits = pads[i].name, pads[i].bits
+			if padBits < bits {
+				continue
 			}
+			d.padLine(padType, bits, lvl)
+			cur += bits
+			break
 		}
-		b = appendPadLine(b, name, width, level)
-		cur += width
 	}
-	return b
 }
 
-func appendPadLine(b []byte, typ string, width uint64, level int) []byte {
-	b = appendIndent(b, level)
-	b = append(b, typ...)
-	b = append(b, ": "...)
-	b = appendU(b, width)
-	return append(b, ";\n"...)
+func (d *cDumper) padLine(typ string, width int64, lvl int) {
+	d.line()
+	d.str("\n")
+	d.pfx(lvl)
+	d.str(typ)
+	d.str(": ")
+	d.out = appendI(d.out, width)
+	d.str(";")
+}
+
+func appendI(b []byte, v int64) []byte {
+	if v < 0 {
+		return appendU(append(b, '-'), uint64(-v))
+	}
+	return appendU(b, uint64(v))
 }

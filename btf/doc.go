@@ -7,7 +7,9 @@
 //     prints and checks every offset, length, string and type reference,
 //     so hostile input ends in an error, never a panic.
 //   - bpftool's raw type dump (raw.go), plain and JSON, and its C header
-//     dump, vmlinux.h (cdump.go, cdump_layout.go).
+//     dump, vmlinux.h as bpftool 7.8 prints it: ordering and emission
+//     (cdump.go), bpftool's sorted order (cdump_sort.go), declarations
+//     (cdump_decl.go), struct layout and padding (cdump_layout.go).
 //   - the value formatter (value.go): map keys, values and event records
 //     typed by cilium/ebpf's BTF, as bpftool's btf_dumper prints them;
 //     and its inverse, the value parser (value_parse.go), the one text to

@@ -33,7 +33,7 @@ func benchVmlinux(b *testing.B, write func(*Spec) error) {
 }
 
 func BenchmarkCVmlinux(b *testing.B) {
-	benchVmlinux(b, func(s *Spec) error { return WriteC(io.Discard, s, nil) })
+	benchVmlinux(b, func(s *Spec) error { return WriteC(io.Discard, s, COptions{}) })
 }
 
 func BenchmarkRawVmlinux(b *testing.B) {

@@ -76,7 +76,7 @@ func checkDumps(t *testing.T, s *Spec, raw, c string) {
 		t.Errorf("raw:\n%s\nwant:\n%s", b.String(), raw)
 	}
 	b.Reset()
-	if err := WriteC(&b, s, nil); err != nil {
+	if err := WriteC(&b, s, COptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(b.String(), c) {
@@ -150,8 +150,42 @@ func TestHostileBTF(t *testing.T) {
 		if err := WriteRaw(io.Discard, s, nil); err != nil {
 			t.Errorf("%s: raw: %v", tc.name, err)
 		}
-		if err := WriteC(io.Discard, s, nil); !errors.Is(err, errCycle) {
-			t.Errorf("%s: C dump: %v, want a cycle error", tc.name, err)
+		for _, unsorted := range []bool{false, true} {
+			if err := WriteC(io.Discard, s, COptions{Unsorted: unsorted}); !errors.Is(err, errCycle) {
+				t.Errorf("%s: C dump (unsorted %v): %v, want a cycle error", tc.name, unsorted, err)
+			}
+		}
+	}
+
+	// Types that C prints again at each use: anonymous structs inline
+	// and prototypes as parameters. Doubling them at each of 48 levels
+	// makes a header of 2^48 lines, which the dumper refuses early.
+	for _, kind := range []Kind{KindStruct, KindFuncProto} {
+		const levels = 48
+		types := append([]uint32{}, intType...) // [1] int
+		// [2] struct s { level 0 } or typedef level 0 t.
+		if kind == KindStruct {
+			types = append(types, sS, info(KindStruct, 1, false), 4, sA, 3, 0)
+		} else {
+			types = append(types, sT, info(KindTypedef, 0, false), 3)
+		}
+		for i := 0; i < levels; i++ { // [3+i] uses [4+i] twice
+			next := uint32(4 + i)
+			if i == levels-1 {
+				next = 1
+			}
+			if kind == KindStruct {
+				types = append(types, 0, info(KindStruct, 2, false), 4, sA, next, 0, sT, next, 0)
+			} else {
+				types = append(types, 0, info(KindFuncProto, 2, false), 1, sA, next, sT, next)
+			}
+		}
+		s, err := Parse(blob(types, strs), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteC(io.Discard, s, COptions{}); !errors.Is(err, errTooLarge) {
+			t.Errorf("%s doubling at each level: %v, want %v", kind, err, errTooLarge)
 		}
 	}
 }
@@ -177,8 +211,10 @@ func FuzzParse(f *testing.F) {
 		if err := writeRawJSONTo(io.Discard, s, nil, true); err != nil {
 			t.Fatal(err)
 		}
-		if err := WriteC(io.Discard, s, nil); err != nil && !errors.Is(err, errCycle) && !errors.Is(err, errTooLarge) {
-			t.Fatal(err)
+		for _, unsorted := range []bool{false, true} {
+			if err := WriteC(io.Discard, s, COptions{Unsorted: unsorted}); err != nil && !errors.Is(err, errCycle) && !errors.Is(err, errTooLarge) {
+				t.Fatal(err)
+			}
 		}
 	})
 }

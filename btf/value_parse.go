@@ -85,9 +85,9 @@ func wordProblem(t ebpfbtf.Type) string {
 		case t.Encoding&ebpfbtf.Bool != 0:
 			return "is not a bool"
 		case t.Encoding&ebpfbtf.Signed != 0:
-			return fmt.Sprintf("is not a %d-bit signed integer", t.Size*8)
+			return fmt.Sprintf("is not a %d-bit signed integer (%s)", t.Size*8, intRange(int(t.Size), true))
 		}
-		return fmt.Sprintf("is not a %d-bit unsigned integer", t.Size*8)
+		return fmt.Sprintf("is not a %d-bit unsigned integer (%s)", t.Size*8, intRange(int(t.Size), false))
 	case *ebpfbtf.Enum:
 		return "is neither a value of " + typeName(t) + " nor a number"
 	case *ebpfbtf.Pointer:
@@ -198,12 +198,32 @@ func number(v any) (*big.Int, error) {
 		return nil, fmt.Errorf("expected a number, got %s", describe(v))
 	}
 	n, ok := new(big.Int).SetString(s, 0)
-	if !ok {
-		// SetString with base 0 rejects a leading "+" and "_" oddities
-		// only; plain decimal like "010" is octal as in strtoul.
-		return nil, fmt.Errorf("not a number: %q", s)
+	if ok {
+		// Base 0: 0x, 0o, 0b and a leading 0 (octal, as strtoul)
+		// prefixes, and _ between digits.
+		return n, nil
 	}
-	return n, nil
+	// A decimal with an exponent or a fraction, as people write big
+	// numbers (1e9, 2.5e6), when it is a whole number.
+	if r, ok := new(big.Rat).SetString(s); ok && len(s) <= 64 && !strings.ContainsAny(s, "/xXpP") {
+		if !r.IsInt() {
+			return nil, fmt.Errorf("not a whole number: %q", s)
+		}
+		return r.Num(), nil
+	}
+	return nil, fmt.Errorf("not a number: %q", s)
+}
+
+// intRange is the range of a size-byte integer: "0 to 255", "-128 to
+// 127".
+func intRange(size int, signed bool) string {
+	bits := uint(size * 8)
+	if signed {
+		lo := new(big.Int).Neg(new(big.Int).Lsh(big.NewInt(1), bits-1))
+		hi := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), bits-1), big.NewInt(1))
+		return lo.String() + " to " + hi.String()
+	}
+	return "0 to " + new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), bits), big.NewInt(1)).String()
 }
 
 func describe(v any) string {
@@ -231,7 +251,7 @@ func putInt(buf []byte, off, size int, n *big.Int, signed bool, what string) err
 		hi.Lsh(big.NewInt(1), bits-1)
 	}
 	if n.Cmp(lo) < 0 || n.Cmp(hi) >= 0 {
-		return fmt.Errorf("%s out of range for %s", n, what)
+		return fmt.Errorf("%s out of range for %s (%s)", n, what, intRange(size, signed))
 	}
 	u := new(big.Int).Set(n)
 	if u.Sign() < 0 {

@@ -106,6 +106,13 @@ func TestParseValueWords(t *testing.T) {
 		{mac, "ab", []byte("ab\x00\x00")},
 		{&ebpfbtf.Pointer{Target: u32}, "0x10", le64(16)},
 		{f64, "-2.5", le64(math.Float64bits(-2.5))},
+		// What people type: -1 for a signed field, exponents and
+		// underscores for big whole numbers.
+		{s32, "-1", []byte{0xff, 0xff, 0xff, 0xff}},
+		{u32, "1e9", []byte{0x00, 0xca, 0x9a, 0x3b}},
+		{u32, "2.5e3", []byte{0xc4, 0x09, 0, 0}},
+		{u32, "1_000", []byte{0xe8, 0x03, 0, 0}},
+		{&ebpfbtf.Pointer{Target: u32}, "1e3", le64(1000)},
 	} {
 		got, err := ParseValue(c.typ, c.text)
 		if err != nil || !bytes.Equal(got, c.want) {
@@ -116,8 +123,11 @@ func TestParseValueWords(t *testing.T) {
 		typ           ebpfbtf.Type
 		text, problem string
 	}{
-		{u32, "-1", "is not a 32-bit unsigned integer"},
-		{s32, "x", "is not a 32-bit signed integer"},
+		{u32, "-1", "is not a 32-bit unsigned integer (0 to 4294967295)"},
+		{u32, "4294967296", "is not a 32-bit unsigned integer (0 to 4294967295)"},
+		{u32, "1.5", "is not a 32-bit unsigned integer (0 to 4294967295)"},
+		{u32, "1e10", "is not a 32-bit unsigned integer (0 to 4294967295)"},
+		{s32, "x", "is not a 32-bit signed integer (-2147483648 to 2147483647)"},
 		{boolT, "yes", "is not a bool"},
 		{e32, "NOPE", "is neither a value of enum e nor a number"},
 		{&ebpfbtf.Pointer{Target: u32}, "-1", "is not an address"},

@@ -96,13 +96,75 @@ func unknownVerb(c *cli.Context) error {
 		}
 	}
 	name := strings.Join(path, " ")
-	return fmt.Errorf("unknown command '%s' for %s: see 'bpfkit %s help'", c.Args().First(), name, name)
+	var verbs []string
+	for _, sub := range c.Command.Subcommands {
+		if !sub.Hidden && sub.Name != "help" {
+			verbs = append(verbs, sub.Name)
+		}
+	}
+	return fmt.Errorf("unknown command '%s' for %s (commands: %s): see 'bpfkit %s help'", c.Args().First(), name, strings.Join(verbs, ", "), name)
+}
+
+// globalFlags are the global options, as one word each; shortGlobals
+// their one-letter forms, which combine (-jf).
+var (
+	globalFlags  = []string{"-j", "--json", "-json", "-p", "--pretty", "-pretty", "-d", "--debug", "-debug", "-f", "--bpffs", "-bpffs", "-n", "--nomount", "-nomount"}
+	shortGlobals = "jpdfn"
+)
+
+// isGlobalFlag reports whether a word is a global option.
+func isGlobalFlag(a string) bool {
+	if slices.Contains(globalFlags, a) {
+		return true
+	}
+	return len(a) > 2 && a[0] == '-' && a[1] != '-' && strings.Trim(a[1:], shortGlobals) == ""
+}
+
+// hoistGlobalFlags moves global options found after the object to the
+// front, as bpftool's getopt_long permutes them: `bpfkit prog show id 5
+// --json` is `bpfkit --json prog show id 5`. A word that is the value of
+// a command's flag (`--set -d` would be one) and everything after `--`
+// stay where they are.
+func hoistGlobalFlags(app *cli.App, args []string) []string {
+	if len(args) < 2 {
+		return args
+	}
+	valued := map[string]bool{}
+	var walk func(cmds []*cli.Command)
+	walk = func(cmds []*cli.Command) {
+		for _, c := range cmds {
+			for _, f := range c.Flags {
+				if _, isBool := f.(*cli.BoolFlag); isBool {
+					continue
+				}
+				for _, n := range f.Names() {
+					valued["-"+n], valued["--"+n] = true, true
+				}
+			}
+			walk(c.Subcommands)
+		}
+	}
+	walk(app.Commands)
+	var globals, rest []string
+	for i := 1; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			rest = append(rest, args[i:]...)
+			i = len(args)
+		case isGlobalFlag(a) && (i == 1 || !valued[args[i-1]]):
+			globals = append(globals, a)
+		default:
+			rest = append(rest, a)
+		}
+	}
+	return append(append([]string{args[0]}, globals...), rest...)
 }
 
 // run executes one command line and returns the exit code.
 func run(args []string, stdout, stderr io.Writer) int {
 	app := newApp(stdout, stderr)
-	args = expandPrefixes(app, args)
+	args = expandPrefixes(app, hoistGlobalFlags(app, args))
 	err := app.Run(args)
 	if err == nil {
 		return 0

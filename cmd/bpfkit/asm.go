@@ -73,6 +73,10 @@ func parseDemoArgs(words []string) (demoArgs, error) {
 	return a, nil
 }
 
+// demoQuiet is how long the demo waits for an openat before it opens a
+// file itself.
+const demoQuiet = time.Second
+
 // asmDemo is `asm demo`: print the program, load it, attach it to
 // sys_enter_openat and print records until count, timeout or Ctrl-C.
 func asmDemo(c *cli.Context) error {
@@ -126,7 +130,20 @@ func asmDemo(c *cli.Context) error {
 	var got int
 	var lost uint64
 	for args.count == 0 || got < args.count {
-		rec, err := demo.Read(deadline)
+		// On a quiet machine no openat may come: after demoQuiet the
+		// demo makes one itself, and says so.
+		wait := time.Now().Add(demoQuiet)
+		if !deadline.IsZero() && deadline.Before(wait) {
+			wait = deadline
+		}
+		rec, err := demo.Read(wait)
+		if errors.Is(err, os.ErrDeadlineExceeded) && (deadline.IsZero() || time.Now().Before(deadline)) {
+			pr.Quiet(demoQuiet, loader.DemoTriggerFile)
+			if err := demo.Trigger(); err != nil {
+				return fmt.Errorf("demo: %w", err)
+			}
+			continue
+		}
 		if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, loader.ErrDemoClosed) {
 			break
 		}

@@ -32,7 +32,7 @@ func btfCommand() *cli.Command {
 	dump := &cli.Command{
 		Name:  "dump",
 		Usage: "print BTF types, as bpftool's raw dump or as a C header (vmlinux.h)",
-		ArgsUsage: "BTF_SRC [format {raw | c}] [root_id ID]...\n\n" +
+		ArgsUsage: "BTF_SRC [format {raw | c [unsorted]}] [root_id ID]...\n\n" +
 			"BTF_SRC := { id ID | prog PROG | map MAP [key | value | kv | all] | file FILE }\n" +
 			progSpecUsage + "\n" + mapSpec,
 		Action: btfDump,
@@ -41,7 +41,7 @@ func btfCommand() *cli.Command {
 		Name:        "btf",
 		Usage:       "inspect BTF objects and files, and generate vmlinux.h",
 		ArgsUsage:   "COMMAND",
-		Action:      btfShow,
+		Action:      showOrUnknown(btfShow, "id"),
 		Subcommands: []*cli.Command{show, dump},
 	}
 }
@@ -223,7 +223,7 @@ func objectBTF(c *cli.Context, path string) (*btf.Spec, error) {
 	return btf.Parse(data, nil)
 }
 
-// btfDump is `btf dump BTF_SRC [format {raw | c}]`.
+// btfDump is `btf dump BTF_SRC [format {raw | c [unsorted]}] [root_id ID]...`.
 func btfDump(c *cli.Context) error {
 	src, words, err := parseBTFSource(c.Args().Slice())
 	if err != nil {
@@ -231,10 +231,18 @@ func btfDump(c *cli.Context) error {
 	}
 	format := "raw"
 	var roots []btf.TypeID
+	unsorted := false
 	for len(words) > 0 {
-		kw, ok := matchKeyword(words[0], "format", "root_id")
+		// bpftool 7.8 takes `unsorted` anywhere among the options, as a
+		// prefix too, and ignores it for raw dumps and root_id.
+		kw, ok := matchKeyword(words[0], "format", "root_id", "unsorted")
 		if !ok {
 			return fmt.Errorf("dump btf: unrecognized option: '%s'", words[0])
+		}
+		if kw == "unsorted" {
+			unsorted = true
+			words = words[1:]
+			continue
 		}
 		if len(words) < 2 {
 			return fmt.Errorf("dump btf: expecting value for '%s' option", kw)
@@ -255,11 +263,6 @@ func btfDump(c *cli.Context) error {
 			return fmt.Errorf("dump btf: unrecognized format specifier: '%s', possible values: raw, c", words[1])
 		}
 		words = words[2:]
-		// Newer bpftool sorts `format c` unless told `unsorted`; bpfkit
-		// prints in dependency order always and takes the word.
-		if format == "c" && len(words) > 0 && words[0] == "unsorted" {
-			words = words[1:]
-		}
 	}
 	if len(roots) > 0 {
 		src.roots = roots
@@ -283,7 +286,7 @@ func btfDump(c *cli.Context) error {
 		}
 	}
 	if format == "c" {
-		if err := out(c).BTFC(spec, src.roots); err != nil {
+		if err := out(c).BTFC(spec, btf.COptions{Roots: src.roots, Unsorted: unsorted}); err != nil {
 			return fmt.Errorf("dump btf: %w", err)
 		}
 		return nil

@@ -279,3 +279,27 @@ COMP_WORDS=(`+binPath+` ma); COMP_CWORD=1; _bpfkit; echo "${COMPREPLY[@]}"`)
 		t.Error("zsh script lacks #compdef")
 	}
 }
+
+// TestDemoQuiet runs the demo with nobody helping: no opener of the test's
+// own. On a quiet machine the demo's own trigger ("no openat for 1 s:
+// bpfkit opens /etc/hostname to make one") makes the records; on a busy
+// one other processes do; either way it ends with its three records.
+func TestDemoQuiet(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, binPath, "asm", "demo", "count", "3").CombinedOutput()
+	if err != nil {
+		t.Fatalf("demo: %v\n%s", err, out)
+	}
+	text := string(out)
+	if !regexp.MustCompile(`(?m)^3 records, \d+ lost samples\. Detached and unloaded bpfkit_demo\.$`).MatchString(text) {
+		t.Errorf("demo did not end after 3 records:\n%s", text)
+	}
+	for _, l := range strings.Split(text, "\n") {
+		if strings.HasPrefix(l, "no openat") && l != "no openat for 1 s: bpfkit opens /etc/hostname to make one" {
+			t.Errorf("trigger line %q", l)
+		}
+	}
+	t.Logf("the demo opened a file itself %d times", strings.Count(text, "no openat for 1 s"))
+}

@@ -26,7 +26,8 @@ import (
 func mapDataCommands() []*cli.Command {
 	data := "DATA := { [hex] BYTES | TYPED }   (TYPED: one word parsed with the map's BTF, e.g. 42, RED, '{\"a\":1}')"
 	return []*cli.Command{
-		{Name: "dump", Usage: "print every element", ArgsUsage: "MAP\n\n" + mapSpec, Action: mapDump},
+		{Name: "dump", Usage: "print every element", ArgsUsage: "MAP [hist]\n\n" + mapSpec +
+			"\nhist prints a log2 histogram map (an array of counters indexed by slot, or values with a slots array) as bars", Action: mapDump},
 		{Name: "update", Usage: "create or change an element", ArgsUsage: "MAP [key DATA] [value VALUE] [UPDATE_FLAGS]\n\n" + mapSpec + "\n" + data +
 			"\nVALUE := { DATA | MAP | PROG }\nUPDATE_FLAGS := { any | exist | noexist }", Action: mapUpdate},
 		{Name: "lookup", Usage: "print one element", ArgsUsage: "MAP [key DATA]\n\n" + mapSpec + "\n" + data, Action: mapLookup},
@@ -35,7 +36,7 @@ func mapDataCommands() []*cli.Command {
 		pinCommand(objects.Maps, "map", mapSpec),
 		{Name: "event_pipe", Usage: "stream records from a perf event array or a ring buffer until Ctrl-C",
 			ArgsUsage: "MAP [cpu N index M] [type NAME] [count N]\n\n" + mapSpec +
-				"\ntype NAME decodes each record as the named BTF type (the map's BTF, then the kernel's)\ncount N stops after N records", Action: mapEventPipe},
+				"\ntype NAME decodes each record as the named BTF type (the BTF of the map, of the programs and maps loaded with it, then the kernel's)\ncount N stops after N records", Action: mapEventPipe},
 		{Name: "create", Usage: "create a map and pin it", ArgsUsage: "FILE type TYPE key KEY_SIZE value VALUE_SIZE entries MAX_ENTRIES name NAME [flags FLAGS] [inner_map MAP]", Action: mapCreate},
 		{Name: "peek", Usage: "print the head of a queue or the top of a stack", ArgsUsage: "MAP\n\n" + mapSpec, Action: mapLookup},
 		{Name: "push", Usage: "push a value onto a stack", ArgsUsage: "MAP value VALUE\n\n" + mapSpec, Action: mapUpdate},
@@ -70,7 +71,8 @@ func mapDump(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("dump map: %w", err)
 	}
-	if err := noMoreArgs(rest); err != nil {
+	var hist bool
+	if err := parseKeywords(rest, keyword{name: "hist", flag: &hist}); err != nil {
 		return err
 	}
 	maps, err := objects.Maps.Open(sel)
@@ -86,6 +88,9 @@ func mapDump(c *cli.Context) error {
 		if err := mapdata.CheckDumpable(layouts[i].Type); err != nil {
 			return fmt.Errorf("dump map: %w", err)
 		}
+	}
+	if hist {
+		return mapDumpHist(c, maps, layouts)
 	}
 	multi, hex := len(maps) > 1, false
 	for _, l := range layouts {
@@ -103,6 +108,33 @@ func mapDump(c *cli.Context) error {
 		p.EndMap()
 	}
 	return p.Close()
+}
+
+// mapDumpHist is `map dump MAP hist`: the map's log2 histograms as bars.
+func mapDumpHist(c *cli.Context, maps []*ebpf.Map, layouts []mapdata.Layout) error {
+	for i, m := range maps {
+		l := layouts[i]
+		shape, err := mapdata.HistShapeOf(l, true)
+		if err != nil {
+			return fmt.Errorf("dump map %d (%s): %w", l.ID, l.Name, err)
+		}
+		var entries []*mapdata.Entry
+		err = mapdata.Dump(m, nil, func(e *mapdata.Entry) error {
+			entries = append(entries, e.Clone())
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("dump map %d: %w", l.ID, err)
+		}
+		hists, err := mapdata.Histograms(l, shape, entries)
+		if err != nil {
+			return fmt.Errorf("dump map %d: %w", l.ID, err)
+		}
+		if err := out(c).MapHist(l, hists); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // errText is glibc's strerror of the errno in err, as bpftool prints it.

@@ -34,7 +34,8 @@ everything is then detached and unloaded and a per-program summary is printed.`,
 			&cli.StringSliceFlag{Name: "set", Usage: "set global variable `NAME=VALUE` before load (typed by BTF; repeatable)"},
 			&cli.StringFlag{Name: "iface", Usage: "network `INTERFACE` for xdp and tc programs"},
 			&cli.StringFlag{Name: "cgroup", Usage: "cgroup v2 `DIR` for cgroup programs"},
-			&cli.StringSliceFlag{Name: "event-type", Usage: "decode records as BTF struct `[MAP=]NAME` (default: guessed from the output helper calls; hex when unknown)"},
+			&cli.StringSliceFlag{Name: "event-type", Usage: "decode records as type `[MAP=]NAME`: a struct, union or typedef of the object's BTF or DWARF, or an integer such as u32 (default: found from the output helper calls; hex when unknown)"},
+			&cli.BoolFlag{Name: "self", Usage: "keep the records and trace lines bpfkit itself causes (left out by default)"},
 			&cli.BoolFlag{Name: "trace", Usage: "also print bpf_printk output from trace_pipe"},
 			&cli.DurationFlag{Name: "duration", Usage: "stop after `D` (e.g. 10s)"},
 			&cli.StringFlag{Name: "kernel-btf", Usage: "BTF `FILE` for CO-RE relocations instead of the running kernel's"},
@@ -52,26 +53,6 @@ func runAction(c *cli.Context) error {
 	obj, err := loader.Open(words[0])
 	if err != nil {
 		return fmt.Errorf("run: %w", err)
-	}
-	// The struct each source's records carry: --event-type for all, or a
-	// guess from the programs' output helper calls.
-	types := loader.EventTypes(obj)
-	for _, spec := range c.StringSlice("event-type") {
-		mapName, name, one := strings.Cut(spec, "=")
-		if !one {
-			name = spec
-		} else if obj.Spec.Maps[mapName] == nil {
-			return fmt.Errorf("run: --event-type %s: no map %s in the object", spec, mapName)
-		}
-		st, err := loader.EventType(obj, name)
-		if err != nil {
-			return fmt.Errorf("run: --event-type: %w", err)
-		}
-		for _, m := range obj.Maps {
-			if !one || m == mapName {
-				types[m] = st
-			}
-		}
 	}
 	pr := out(c).Run()
 
@@ -106,15 +87,20 @@ func runAction(c *cli.Context) error {
 	lopts := loader.LoadOptions{KernelBTF: c.String("kernel-btf")}
 	debugLogs(c, &lopts)
 	s, err := loader.StartRun(obj, loader.RunOptions{
-		Load:   lopts,
-		Set:    c.StringSlice("set"),
-		Attach: loader.AttachOptions{Iface: c.String("iface"), Cgroup: c.String("cgroup")},
+		Load:       lopts,
+		Set:        c.StringSlice("set"),
+		Attach:     loader.AttachOptions{Iface: c.String("iface"), Cgroup: c.String("cgroup")},
+		EventTypes: c.StringSlice("event-type"),
+		KeepSelf:   c.Bool("self"),
 	})
 	if err != nil {
 		printVerifierLog(c, err)
 		return fmt.Errorf("run: %w", err)
 	}
 	defer s.Close()
+	for _, w := range s.Warnings {
+		out(c).Warn("Warning: %s", w)
+	}
 
 	if err := pr.Start(s, c.Bool("trace")); err != nil || pr.Flush() != nil {
 		return nil // stdout closed
@@ -127,6 +113,10 @@ func runAction(c *cli.Context) error {
 				l, err := tp.Next()
 				if err != nil {
 					return
+				}
+				// A "\n" ending a bpf_printk format leaves an empty line.
+				if strings.TrimSpace(l.Raw) == "" || s.Own(l) {
+					continue
 				}
 				select {
 				case traces <- l:
@@ -147,7 +137,7 @@ loop:
 			if !ok {
 				break loop
 			}
-			if err := pr.Record(r, types[r.Map]); err != nil {
+			if err := pr.Record(r); err != nil {
 				stdoutOK = false
 				break loop
 			}
@@ -170,12 +160,12 @@ loop:
 	if tp != nil {
 		tp.Close()
 	}
-	progs, srcs := s.Summary()
+	sum := s.Summary()
 	s.Close()
 	if !stdoutOK {
 		return nil
 	}
-	pr.Summary(progs, srcs)
+	pr.Summary(sum)
 	return nil
 }
 

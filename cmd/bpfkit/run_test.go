@@ -302,11 +302,11 @@ func TestRunErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"run", testutil.Object(t, "loader/net")}, "Error: run: program xdp_pass_all: section xdp needs a network interface (--iface)\n"},
-		{[]string{"run", "--set", "targ_pid=x", testutil.Object(t, "loader/tracepoint")}, "Error: run: set targ_pid: \"x\" is not a 32-bit unsigned integer\n"},
+		{[]string{"run", "--set", "targ_pid=x", testutil.Object(t, "loader/tracepoint")}, "Error: run: set targ_pid: \"x\" is not a 32-bit unsigned integer (0 to 4294967295)\n"},
 		{[]string{"run", "--set", "nope=1", testutil.Object(t, "loader/tracepoint")}, "Error: run: set nope: no such global variable (globals: tag, targ_pid, unused_event)\n"},
-		{[]string{"run", "--event-type", "nosuch", testutil.Object(t, "loader/tracepoint")}, "Error: run: --event-type: struct nosuch: not in the object's BTF (structs: event, trace_event_raw_sys_enter)\n"},
+		{[]string{"run", "--event-type", "nosuch", testutil.Object(t, "loader/tracepoint")}, "Error: run: --event-type: type nosuch: not in the object's BTF or DWARF, and not a fixed-size integer such as u32 (structs: event, trace_event_raw_sys_enter)\n"},
 		{[]string{"run", testutil.Object(t, "loader/noprog")}, "contains no BPF program"},
-		{[]string{"run", "--event-type", "nomap=event", testutil.Object(t, "loader/tracepoint")}, "Error: run: --event-type nomap=event: no map nomap in the object\n"},
+		{[]string{"run", "--event-type", "nomap=event", testutil.Object(t, "loader/tracepoint")}, "Error: run: --event-type nomap=event: no ring buffer or perf event array nomap in the object\n"},
 		{[]string{"run", testutil.Object(t, "loader/missing_target")}, "Error: run: attach missing_tracepoint: no such attach point: tracepoint bpfkit/no_such_event ("},
 	} {
 		r := bpfkit(t, tc.args...)

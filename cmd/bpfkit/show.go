@@ -25,8 +25,22 @@ func nounCommand(name, usage, what string, show cli.ActionFunc, spec string, ver
 		Name:        name,
 		Usage:       usage,
 		ArgsUsage:   "COMMAND",
-		Action:      show,
+		Action:      showOrUnknown(show, "id", "pinned", "tag", "name"),
 		Subcommands: append([]*cli.Command{showCmd}, verbs...),
+	}
+}
+
+// showOrUnknown is the action of a bare noun: show when the words start
+// with a selector keyword (`prog id 5`), an unknown command otherwise
+// (`prog top`).
+func showOrUnknown(show cli.ActionFunc, selectors ...string) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		if c.NArg() > 0 {
+			if _, ok := matchKeyword(c.Args().First(), selectors...); !ok {
+				return unknownVerb(c)
+			}
+		}
+		return show(c)
 	}
 }
 

@@ -22,12 +22,12 @@ func (p *jsonPrinter) BTFRaw(spec *btf.Spec, roots []btf.TypeID) error {
 }
 
 // BTFC: the types as a C header, vmlinux.h style.
-func (p *textPrinter) BTFC(spec *btf.Spec, roots []btf.TypeID) error {
+func (p *textPrinter) BTFC(spec *btf.Spec, opts btf.COptions) error {
 	w := bufio.NewWriterSize(p.w, 256<<10)
-	if err := btf.WriteC(w, spec, roots); err != nil {
+	if err := btf.WriteC(w, spec, opts); err != nil {
 		return err
 	}
 	return w.Flush()
 }
 
-func (p *jsonPrinter) BTFC(*btf.Spec, []btf.TypeID) error { return errNoJSON }
+func (p *jsonPrinter) BTFC(*btf.Spec, btf.COptions) error { return errNoJSON }

@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"io"
+	"time"
 
 	bpfasm "github.com/bpfkit/bpfkit/asm"
 	"github.com/bpfkit/bpfkit/objects/loader"
@@ -48,6 +49,11 @@ func (d textDemo) Waiting(count int) error {
 	return err
 }
 
+func (d textDemo) Quiet(wait time.Duration, file string) error {
+	_, err := fmt.Fprintf(d.w, "no openat for %g s: bpfkit opens %s to make one\n", wait.Seconds(), file)
+	return err
+}
+
 func (d textDemo) Record(rec loader.DemoRecord) error {
 	var err error
 	if rec.Lost > 0 {
@@ -70,4 +76,5 @@ func (noDemo) Intro([]bpfasm.Line) error                { return errNoJSON }
 func (noDemo) Loaded(*loader.Demo, []bpfasm.Line) error { return errNoJSON }
 func (noDemo) Waiting(int) error                        { return errNoJSON }
 func (noDemo) Record(loader.DemoRecord) error           { return errNoJSON }
+func (noDemo) Quiet(time.Duration, string) error        { return errNoJSON }
 func (noDemo) End(int, uint64) error                    { return errNoJSON }

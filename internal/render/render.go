@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	ebpfbtf "github.com/cilium/ebpf/btf"
 	dto "github.com/prometheus/client_model/go"
@@ -70,6 +71,8 @@ type Printer interface {
 	MapEntry(l mapdata.Layout, e *mapdata.Entry) error
 	MapEntryMissing(key []byte) error
 	NextKey(key []byte, hasKey bool, next []byte) error
+	// MapHist prints a map's log2 histograms as bars (map dump ... hist).
+	MapHist(l mapdata.Layout, hists []mapdata.Histogram) error
 	Events(typ ebpfbtf.Type) *EventPrinter
 
 	// Object files.
@@ -83,7 +86,7 @@ type Printer interface {
 
 	// BTF.
 	BTFRaw(spec *btf.Spec, roots []btf.TypeID) error
-	BTFC(spec *btf.Spec, roots []btf.TypeID) error
+	BTFC(spec *btf.Spec, opts btf.COptions) error
 
 	// Top shows `prog top`: each interval next returns, until it returns
 	// io.EOF or ctx ends. Text on a terminal is a live full-screen view
@@ -125,9 +128,11 @@ type ELFProgram struct {
 // writes it out (when no record is waiting).
 type RunPrinter interface {
 	Start(s *loader.Session, trace bool) error
-	Record(r loader.Record, typ *ebpfbtf.Struct) error
+	// Record prints one record, decoded with r.Type when it has one.
+	Record(r loader.Record) error
 	Trace(l events.TraceLine) error
-	Summary(progs []loader.ProgramSummary, srcs []loader.SourceSummary) error
+	// Summary prints what the session reports when it ends.
+	Summary(sum loader.RunSummary) error
 	Flush() error
 }
 
@@ -136,6 +141,9 @@ type DemoPrinter interface {
 	Intro(listing []bpfasm.Line) error
 	Loaded(d *loader.Demo, xlated []bpfasm.Line) error
 	Waiting(count int) error
+	// Quiet says that no record came for d and that the demo opens
+	// file itself to make one.
+	Quiet(d time.Duration, file string) error
 	Record(rec loader.DemoRecord) error
 	End(records int, lost uint64) error
 }

@@ -2,6 +2,7 @@ package render
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	ebpfbtf "github.com/cilium/ebpf/btf"
 
 	bpfbtf "github.com/bpfkit/bpfkit/btf"
+	"github.com/bpfkit/bpfkit/objects"
 	"github.com/bpfkit/bpfkit/objects/events"
 	"github.com/bpfkit/bpfkit/objects/loader"
 )
@@ -59,12 +61,20 @@ type sourceJSON struct {
 	Map  string `json:"map"`
 	Type string `json:"type"`
 	ID   uint32 `json:"id"`
+	// RecordType and From say how records are decoded; Hex why they
+	// are not.
+	RecordType string `json:"record_type,omitempty"`
+	From       string `json:"from,omitempty"`
+	Hex        string `json:"hex,omitempty"`
 }
 
 type startJSON struct {
 	Attached []attachedJSON `json:"attached"`
 	Skipped  []skippedJSON  `json:"skipped"`
 	Sources  []sourceJSON   `json:"sources"`
+	// SelfPID is the process whose records are left out (absent with
+	// --self).
+	SelfPID int `json:"self_pid,omitempty"`
 }
 
 type eventJSON struct {
@@ -99,12 +109,25 @@ type sourceSummaryJSON struct {
 	Map     string `json:"map"`
 	Records uint64 `json:"records"`
 	Lost    uint64 `json:"lost"`
+	Own     uint64 `json:"own"`
+}
+
+type mapSummaryJSON struct {
+	Map      string          `json:"map"`
+	ID       uint32          `json:"id"`
+	Type     string          `json:"type"`
+	Elements json.RawMessage `json:"elements,omitempty"`
+	More     int             `json:"more,omitempty"`
+	Hist     []histJSON      `json:"hist,omitempty"`
+	Error    string          `json:"error,omitempty"`
 }
 
 type summaryJSON struct {
 	Summary struct {
-		Programs []progSummaryJSON   `json:"programs"`
-		Sources  []sourceSummaryJSON `json:"sources"`
+		Programs  []progSummaryJSON   `json:"programs"`
+		Sources   []sourceSummaryJSON `json:"sources"`
+		OwnTraces uint64              `json:"own_trace_lines"`
+		Maps      []mapSummaryJSON    `json:"maps"`
 	} `json:"summary"`
 }
 
@@ -136,12 +159,27 @@ func (r *textRun) Start(s *loader.Session, trace bool) error {
 	if trace {
 		what += " and trace_pipe"
 	}
+	if len(s.Skipped) > 0 {
+		if _, err := fmt.Fprintf(r.w, "attached %d of %d programs, skipped %d\n", len(s.Attached), len(s.Attached)+len(s.Skipped), len(s.Skipped)); err != nil {
+			return err
+		}
+	}
+	for _, src := range s.Sources {
+		if why := s.Decoding.Hex[src.Map]; why != "" {
+			if _, err := fmt.Fprintf(r.w, "%s records print in hex: %s\n", src.Map, why); err != nil {
+				return err
+			}
+		}
+	}
+	if s.SelfPID != 0 {
+		what += fmt.Sprintf(", leaving out bpfkit's own (pid %d; --self keeps them)", s.SelfPID)
+	}
 	_, err := fmt.Fprintf(r.w, "reading %s; Ctrl-C to stop\n", what)
 	return err
 }
 
 func (r *jsonRun) Start(s *loader.Session, _ bool) error {
-	st := startJSON{Attached: []attachedJSON{}, Skipped: []skippedJSON{}, Sources: []sourceJSON{}}
+	st := startJSON{Attached: []attachedJSON{}, Skipped: []skippedJSON{}, Sources: []sourceJSON{}, SelfPID: s.SelfPID}
 	for _, a := range s.Attached {
 		st.Attached = append(st.Attached, attachedJSON{a.Program, a.Section, a.Hook, a.LinkID})
 	}
@@ -149,19 +187,27 @@ func (r *jsonRun) Start(s *loader.Session, _ bool) error {
 		st.Skipped = append(st.Skipped, skippedJSON{k.Program, k.Section, k.Reason})
 	}
 	for _, src := range s.Sources {
-		st.Sources = append(st.Sources, sourceJSON{src.Map, src.Type, src.ID})
+		sj := sourceJSON{Map: src.Map, Type: src.Type, ID: src.ID, From: s.Decoding.From[src.Map], Hex: s.Decoding.Hex[src.Map]}
+		if t := s.Decoding.Types[src.Map]; t != nil {
+			sj.RecordType = bpfbtf.TypeName(t)
+		}
+		st.Sources = append(st.Sources, sj)
 	}
 	return r.line(st)
 }
 
-// decode renders a record as its struct, or returns "" when there is no
-// type or the record is shorter than the struct. Perf records may carry up
+// decode renders a record as its type, or returns "" when there is no
+// type or the record is shorter than the type. Perf records may carry up
 // to 7 bytes of padding after the struct.
-func decode(typ *ebpfbtf.Struct, data []byte, mode bpfbtf.ValueMode) string {
-	if typ == nil || len(data) < int(typ.Size) {
+func decode(typ ebpfbtf.Type, data []byte, mode bpfbtf.ValueMode) string {
+	if typ == nil {
 		return ""
 	}
-	s, err := bpfbtf.FormatValue(typ, data[:typ.Size], mode)
+	size, err := ebpfbtf.Sizeof(typ)
+	if err != nil || len(data) < size {
+		return ""
+	}
+	s, err := bpfbtf.FormatValue(typ, data[:size], mode)
 	if err != nil {
 		return ""
 	}
@@ -169,7 +215,8 @@ func decode(typ *ebpfbtf.Struct, data []byte, mode bpfbtf.ValueMode) string {
 }
 
 // Record: a decoded record on one line, or a header and a hex dump.
-func (r *textRun) Record(rec loader.Record, typ *ebpfbtf.Struct) error {
+func (r *textRun) Record(rec loader.Record) error {
+	typ := rec.Type
 	if rec.Lost > 0 {
 		_, err := fmt.Fprintf(r.bw, "%s: lost %d events on CPU %d\n", rec.Map, rec.Lost, rec.CPU)
 		return err
@@ -185,7 +232,7 @@ func (r *textRun) Record(rec loader.Record, typ *ebpfbtf.Struct) error {
 	}
 	what := ""
 	if typ != nil {
-		what = "struct " + typ.Name + ", "
+		what = bpfbtf.TypeName(typ) + ", "
 	}
 	if _, err := fmt.Fprintf(r.bw, "== %s%s: %s%d bytes at %s\n", rec.Map, where, what, len(rec.Data), at); err != nil {
 		return err
@@ -194,20 +241,18 @@ func (r *textRun) Record(rec loader.Record, typ *ebpfbtf.Struct) error {
 	return err
 }
 
-func (r *jsonRun) Record(rec loader.Record, typ *ebpfbtf.Struct) error {
+func (r *jsonRun) Record(rec loader.Record) error {
+	typ := rec.Type
 	if rec.Lost > 0 {
 		return r.line(lostJSON{Map: rec.Map, CPU: rec.CPU, Lost: rec.Lost})
 	}
-	ev := eventJSON{Map: rec.Map, Size: len(rec.Data), Data: make([]string, len(rec.Data))}
+	ev := eventJSON{Map: rec.Map, Size: len(rec.Data), Data: hexStrings(rec.Data)}
 	if rec.CPU >= 0 {
 		cpu := rec.CPU
 		ev.CPU = &cpu
 	}
-	for i, b := range rec.Data {
-		ev.Data[i] = "0x" + strconv.FormatUint(uint64(b)|0x100, 16)[1:]
-	}
 	if typ != nil {
-		ev.Type = "struct " + typ.Name
+		ev.Type = bpfbtf.TypeName(typ)
 		if f := decode(typ, rec.Data, bpfbtf.ValueJSON); f != "" {
 			ev.Formatted = json.RawMessage(f)
 		}
@@ -224,14 +269,15 @@ func (r *jsonRun) Trace(l events.TraceLine) error {
 	return r.line(traceLineJSON{Trace: traceOf(l)})
 }
 
-// Summary: each program's run count and time, each source's count.
-func (r *textRun) Summary(progs []loader.ProgramSummary, srcs []loader.SourceSummary) error {
+// Summary: each program's run count and time, each source's count, what
+// was left out as bpfkit's own, and the final contents of the other maps.
+func (r *textRun) Summary(sum loader.RunSummary) error {
 	if err := r.bw.Flush(); err != nil {
 		return err
 	}
 	fmt.Fprintln(r.w)
-	rows := make([][]string, 0, len(progs))
-	for _, p := range progs {
+	rows := make([][]string, 0, len(sum.Programs))
+	for _, p := range sum.Programs {
 		runs, rt, avg := "-", "-", "-"
 		if p.Stats {
 			runs = strconv.FormatUint(p.RunCount, 10)
@@ -247,24 +293,96 @@ func (r *textRun) Summary(progs []loader.ProgramSummary, srcs []loader.SourceSum
 		rows = append(rows, []string{p.Name, idOrDash(p.ID), p.Type, hook, runs, rt, avg})
 	}
 	table(r.w, []string{"PROGRAM", "ID", "TYPE", "ATTACHED TO", "RUNS", "RUN TIME", "AVG"}, rows)
-	for _, s := range srcs {
-		fmt.Fprintf(r.w, "%s: %d records, %d lost\n", s.Map, s.Records, s.Lost)
+	for _, s := range sum.Sources {
+		own := ""
+		if s.Own > 0 {
+			own = fmt.Sprintf(", %d of bpfkit's own left out", s.Own)
+		}
+		fmt.Fprintf(r.w, "%s: %d records, %d lost%s\n", s.Map, s.Records, s.Lost, own)
+	}
+	if sum.OwnTraces > 0 {
+		fmt.Fprintf(r.w, "trace_pipe: %d of bpfkit's own lines left out\n", sum.OwnTraces)
+	}
+	for _, mc := range sum.Maps {
+		if err := r.mapContents(mc); err != nil {
+			return err
+		}
 	}
 	_, err := fmt.Fprintln(r.w, "detached and unloaded everything")
 	return err
 }
 
-func (r *jsonRun) Summary(progs []loader.ProgramSummary, srcs []loader.SourceSummary) error {
+// mapContents prints one map's final contents: histogram bars, or its
+// elements as map dump prints them.
+func (r *textRun) mapContents(mc loader.MapContents) error {
+	l := mc.Layout
+	fmt.Fprintf(r.w, "\nmap %s (%s, id %d):\n", l.Name, objects.MapTypeName(l.Type), l.ID)
+	if mc.Err != nil {
+		_, err := fmt.Fprintf(r.w, "  cannot read it: %v\n", mc.Err)
+		return err
+	}
+	if mc.Hist != nil {
+		return writeHists(r.w, l, mc.Hist)
+	}
+	p := NewDumpPrinter(r.w, DumpFormat{})
+	p.BeginMap(l)
+	for _, e := range mc.Entries {
+		p.Entry(e)
+	}
+	p.EndMap()
+	if err := p.Close(); err != nil {
+		return err
+	}
+	if mc.More > 0 {
+		_, err := fmt.Fprintf(r.w, "(and %d more elements: bpfkit map dump shows them while a map lives)\n", mc.More)
+		return err
+	}
+	return nil
+}
+
+func (r *jsonRun) Summary(sum loader.RunSummary) error {
 	var sj summaryJSON
-	sj.Summary.Programs, sj.Summary.Sources = []progSummaryJSON{}, []sourceSummaryJSON{}
-	for _, p := range progs {
+	sj.Summary.Programs, sj.Summary.Sources, sj.Summary.Maps = []progSummaryJSON{}, []sourceSummaryJSON{}, []mapSummaryJSON{}
+	for _, p := range sum.Programs {
 		sj.Summary.Programs = append(sj.Summary.Programs, progSummaryJSON{p.Name, p.ID, p.Type, p.Hook, p.RunCount, p.RunTime.Nanoseconds()})
 	}
-	for _, s := range srcs {
+	for _, s := range sum.Sources {
 		sj.Summary.Sources = append(sj.Summary.Sources, sourceSummaryJSON(s))
+	}
+	sj.Summary.OwnTraces = sum.OwnTraces
+	for _, mc := range sum.Maps {
+		l := mc.Layout
+		ms := mapSummaryJSON{Map: l.Name, ID: l.ID, Type: objects.MapTypeName(l.Type).String(), More: mc.More}
+		switch {
+		case mc.Err != nil:
+			ms.Error = mc.Err.Error()
+		case mc.Hist != nil:
+			ms.Hist = histsJSON(l, mc.Hist)
+		default:
+			var b bytes.Buffer
+			p := NewDumpPrinter(&b, DumpFormat{JSON: true})
+			p.BeginMap(l)
+			for _, e := range mc.Entries {
+				p.Entry(e)
+			}
+			p.EndMap()
+			if err := p.Close(); err == nil {
+				ms.Elements = json.RawMessage(bytes.TrimSpace(b.Bytes()))
+			}
+		}
+		sj.Summary.Maps = append(sj.Summary.Maps, ms)
 	}
 	if err := r.line(sj); err != nil {
 		return err
 	}
 	return r.bw.Flush()
+}
+
+// hexStrings is bytes as bpftool's JSON "0x.." strings.
+func hexStrings(data []byte) []string {
+	out := make([]string, len(data))
+	for i, b := range data {
+		out[i] = "0x" + strconv.FormatUint(uint64(b)|0x100, 16)[1:]
+	}
+	return out
 }

@@ -3,11 +3,13 @@ package elfobj
 import (
 	"bufio"
 	"bytes"
+	"debug/dwarf"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -369,5 +371,43 @@ func TestELFEmbeddedSkeleton(t *testing.T) {
 	// A host binary without an embedded object is still refused.
 	if _, err := Open(testutil.Testdata(t, "malformed/x86_64.o")); !errors.Is(err, ErrNotBPF) {
 		t.Errorf("x86_64.o: %v", err)
+	}
+}
+
+// TestDWARF reads the learner's opensnoop: its record struct is only in
+// DWARF, found as a local of the function whose inlined helper emits it;
+// a copy without debug sections says so.
+func TestDWARF(t *testing.T) {
+	f, err := Open(testutil.Object(t, "learner/opensnoop"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbg, err := f.Debug()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, ok := dbg.Type("struct event")
+	if !ok || ev.Size() != 296 || ev.String() == "" {
+		t.Fatalf("struct event: %v %v", ev, ok)
+	}
+	if st := ev.(*dwarf.StructType); len(st.Field) != 7 || st.Field[6].Name != "fname" || st.Field[6].ByteOffset != 40 {
+		t.Errorf("struct event fields %+v", st.Field)
+	}
+	var names []string
+	for _, lt := range dbg.LocalTypes("tracepoint__syscalls__sys_exit_openat") {
+		names = append(names, lt.String())
+	}
+	if !slices.Contains(names, "struct event") {
+		t.Errorf("locals of the exit program (trace_exit inlined): %v", names)
+	}
+	if rs := dbg.Records(296); len(rs) != 1 {
+		t.Errorf("records of 296 bytes: %v", rs)
+	}
+	if _, ok := dbg.Type("u32"); !ok {
+		t.Error("typedef u32 not found")
+	}
+	bare := &File{}
+	if _, err := bare.DWARF(); !errors.Is(err, ErrNoDWARF) {
+		t.Errorf("no sections: %v", err)
 	}
 }

@@ -13,7 +13,7 @@ import (
 // input size allows. Seeds: every committed object, the malformed corpus,
 // and testdata/fuzz/FuzzRead. Run it with make fuzz.
 func FuzzRead(f *testing.F) {
-	for _, pattern := range []string{testutil.Testdata(f, "*.bpf.o"), testutil.Testdata(f, "malformed/*.o"), "/usr/sbin/opensnoop"} {
+	for _, pattern := range []string{testutil.Testdata(f, "*.bpf.o"), testutil.Testdata(f, "malformed/*.o"), testutil.Testdata(f, "learner/*.bpf.o"), "/usr/sbin/opensnoop"} {
 		files, err := filepath.Glob(pattern)
 		if err != nil {
 			f.Fatal(err)
@@ -49,6 +49,13 @@ func FuzzRead(f *testing.F) {
 		for _, p := range ef.Programs {
 			if uint64(p.Insns)*bpfInsnSize > uint64(len(data)) {
 				t.Fatalf("program %s has %d instructions in %d bytes", p.Name, p.Insns, len(data))
+			}
+		}
+		// DWARF, relocated here, ends in types or an error.
+		if dbg, err := ef.Debug(); err == nil {
+			dbg.Records(-1)
+			for _, p := range ef.Programs {
+				dbg.LocalTypes(p.Name)
 			}
 		}
 	})

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
@@ -97,6 +98,19 @@ func (d *Demo) Read(deadline time.Time) (DemoRecord, error) {
 // translated instructions among the rest.
 func (d *Demo) ProgramInfo() (*ebpf.ProgramInfo, error) {
 	return d.coll.Programs[bpfasm.DemoProgName].Info()
+}
+
+// DemoTriggerFile is the file Trigger opens.
+const DemoTriggerFile = "/etc/hostname"
+
+// Trigger makes one openat, for a machine where nothing else opens files:
+// it opens DemoTriggerFile and closes it.
+func (d *Demo) Trigger() error {
+	f, err := os.Open(DemoTriggerFile)
+	if err != nil {
+		return fmt.Errorf("open %s to make an openat: %w", DemoTriggerFile, err)
+	}
+	return f.Close()
 }
 
 // ErrDemoClosed is returned by Read after Close.

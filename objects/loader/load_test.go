@@ -601,3 +601,23 @@ func TestLoadAllPinNamesMatchBpftool(t *testing.T) {
 		t.Errorf("compared only %d objects", compared)
 	}
 }
+
+// TestDemoTrigger: the demo's own openat makes a record.
+func TestDemoTrigger(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	d, err := StartDemo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	for range 100 {
+		if err := d.Trigger(); err != nil {
+			t.Fatal(err)
+		}
+		rec, err := d.Read(time.Now().Add(100 * time.Millisecond))
+		if err == nil && rec.Lost == 0 && rec.Value == 123 {
+			return
+		}
+	}
+	t.Fatal("no demo record after 100 openats of the demo's own")
+}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/bpfkit/bpfkit/objects/elfobj"
 	"github.com/cilium/ebpf"
@@ -30,6 +31,24 @@ type Object struct {
 	Maps     []string
 	// all is every program, typed or not, in ELF order.
 	all []string
+	// file is the ELF file the object was read from.
+	file *elfobj.File
+	// dbg is its DWARF, read on first use.
+	dbgOnce sync.Once
+	dbg     *elfobj.Debug
+	dbgErr  error
+}
+
+// debug returns the object's DWARF, read once.
+func (o *Object) debug() (*elfobj.Debug, error) {
+	o.dbgOnce.Do(func() {
+		if o.file == nil {
+			o.dbgErr = elfobj.ErrNoDWARF
+			return
+		}
+		o.dbg, o.dbgErr = o.file.Debug()
+	})
+	return o.dbg, o.dbgErr
 }
 
 // Open reads a BPF ELF object file for loading, through elfobj.Open. Files
@@ -58,7 +77,7 @@ func Open(path string) (*Object, error) {
 	if i := strings.IndexByte(name, '.'); i > 0 {
 		name = name[:i]
 	}
-	obj := &Object{Path: path, Name: name, Spec: spec, all: f.ProgramOrder(), Maps: f.MapOrder()}
+	obj := &Object{Path: path, Name: name, Spec: spec, all: f.ProgramOrder(), Maps: f.MapOrder(), file: f}
 	for _, p := range obj.all {
 		if spec.Programs[p].Type != ebpf.UnspecifiedProgram {
 			obj.Programs = append(obj.Programs, p)
@@ -118,7 +137,5 @@ func (o *Object) checkTyped() error {
 // copy returns obj with a deep copy of its spec, for changes that must not
 // outlive one load.
 func (o *Object) copy() *Object {
-	c := *o
-	c.Spec = o.Spec.Copy()
-	return &c
+	return &Object{Path: o.Path, Name: o.Name, Spec: o.Spec.Copy(), Programs: o.Programs, Maps: o.Maps, all: o.all, file: o.file}
 }

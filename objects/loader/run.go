@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -11,7 +12,9 @@ import (
 
 	"github.com/bpfkit/bpfkit/objects"
 	"github.com/bpfkit/bpfkit/objects/events"
+	"github.com/bpfkit/bpfkit/objects/mapdata"
 	"github.com/cilium/ebpf"
+	ebpfbtf "github.com/cilium/ebpf/btf"
 	"golang.org/x/sys/unix"
 )
 
@@ -26,6 +29,11 @@ type RunOptions struct {
 	// the session turns them on while it runs so the summary has run
 	// counts and run times.
 	NoStats bool
+	// EventTypes are --event-type specs, [MAP=]NAME (see EventTypes).
+	EventTypes []string
+	// KeepSelf keeps the records and trace lines bpfkit itself caused,
+	// which the session drops by default (see Session.Own).
+	KeepSelf bool
 }
 
 // Skipped is a program a session loaded but did not attach.
@@ -49,6 +57,9 @@ type Record struct {
 	CPU  int // -1 for ring buffers
 	Data []byte
 	Lost uint64
+	// Type is the type of the map's records, nil when it is unknown (see
+	// Session.Decoding).
+	Type ebpfbtf.Type
 }
 
 // ProgramSummary is what a session reports for one program on exit.
@@ -68,13 +79,16 @@ type SourceSummary struct {
 	Map     string
 	Records uint64
 	Lost    uint64
+	// Own counts the records left out as bpfkit's own (see Session.Own).
+	Own uint64
 }
 
 // source is a map a session reads, with what it read.
 type source struct {
 	EventSource
-	r             *events.Reader
-	records, lost atomic.Uint64
+	r                  *events.Reader
+	typ                ebpfbtf.Type
+	records, lost, own atomic.Uint64
 }
 
 // Session is a loaded, attached object whose records are being read. Close
@@ -84,6 +98,17 @@ type Session struct {
 	Attached []*Attachment
 	Skipped  []Skipped
 	Sources  []EventSource
+	// Decoding is how each source's records are decoded.
+	Decoding EventDecoding
+	// Warnings are remarks for the user about the object (a --set
+	// variable no instruction reads).
+	Warnings []string
+	// SelfPID is bpfkit's process ID, whose records and trace lines the
+	// session leaves out; 0 with KeepSelf.
+	SelfPID int
+
+	self      *selfTasks
+	ownTraces atomic.Uint64
 
 	records chan Record
 	done    chan struct{}
@@ -93,11 +118,20 @@ type Session struct {
 	once    sync.Once
 }
 
-// StartRun loads obj with its globals set, attaches every program by its
-// section and starts reading every ring buffer and perf event array. On
-// any error everything done so far is undone.
+// StartRun loads obj with its globals set, opens a reader on every ring
+// buffer and perf event array, then attaches every program by its
+// section. Whatever bpfkit needs to read (map IDs, types, the time zone)
+// is read before the first program is attached, so that bpfkit causes as
+// few of the events it watches as it can. It fails when no program could
+// be attached, naming why for each. On any error everything done so far
+// is undone.
 func StartRun(obj *Object, opts RunOptions) (_ *Session, err error) {
+	decoding, err := EventTypes(obj, opts.EventTypes)
+	if err != nil {
+		return nil, err
+	}
 	obj = obj.copy() // globals are set on a copy: obj stays reusable
+	var warnings []string
 	for _, kv := range opts.Set {
 		name, value, ok := strings.Cut(kv, "=")
 		if !ok || name == "" {
@@ -106,15 +140,24 @@ func StartRun(obj *Object, opts RunOptions) (_ *Session, err error) {
 		if err := SetVariable(obj.Spec, name, value); err != nil {
 			return nil, err
 		}
+		if w := unreadVariable(obj, name); w != "" {
+			warnings = append(warnings, w)
+		}
 	}
 	loaded, err := Load(obj, opts.Load)
 	if err != nil {
 		return nil, err
 	}
 	s := &Session{
-		Loaded:  loaded,
-		records: make(chan Record, 256),
-		done:    make(chan struct{}),
+		Loaded:   loaded,
+		Decoding: decoding,
+		Warnings: warnings,
+		records:  make(chan Record, 256),
+		done:     make(chan struct{}),
+	}
+	if !opts.KeepSelf {
+		s.SelfPID = os.Getpid()
+		s.self = newSelfTasks(s.SelfPID)
 	}
 	defer func() {
 		if err != nil {
@@ -127,6 +170,25 @@ func StartRun(obj *Object, opts RunOptions) (_ *Session, err error) {
 			s.stats = c
 		}
 	}
+
+	for _, name := range obj.Maps {
+		m := loaded.Collection.Maps[name]
+		if m == nil || !isEventMap(m.Type()) {
+			continue
+		}
+		r, rerr := events.Open(m, events.Options{CPU: -1, Index: -1})
+		if rerr != nil {
+			return nil, fmt.Errorf("read %s %s: %w", objects.MapTypeName(m.Type()), name, rerr)
+		}
+		id, _ := objects.Maps.ID(m)
+		// The counters exist before the reader starts: a record may be
+		// waiting already.
+		src := &source{EventSource: EventSource{Map: name, Type: objects.MapTypeName(m.Type()).String(), ID: id}, r: r, typ: decoding.Types[name]}
+		s.sources = append(s.sources, src)
+		s.Sources = append(s.Sources, src.EventSource)
+	}
+	// Time stamps need the local time zone: load it now, not after attach.
+	time.Now().Local().Zone()
 
 	for _, name := range obj.Programs {
 		ps := obj.Spec.Programs[name]
@@ -143,22 +205,12 @@ func StartRun(obj *Object, opts RunOptions) (_ *Session, err error) {
 		}
 		s.Attached = append(s.Attached, a)
 	}
-
-	for _, name := range obj.Maps {
-		m := loaded.Collection.Maps[name]
-		if m == nil || (m.Type() != ebpf.RingBuf && m.Type() != ebpf.PerfEventArray) {
-			continue
+	if len(s.Attached) == 0 {
+		var why []string
+		for _, k := range s.Skipped {
+			why = append(why, fmt.Sprintf("%s (%s): %s", k.Program, k.Section, k.Reason))
 		}
-		r, rerr := events.Open(m, events.Options{CPU: -1, Index: -1})
-		if rerr != nil {
-			return nil, fmt.Errorf("read %s %s: %w", objects.MapTypeName(m.Type()), name, rerr)
-		}
-		id, _ := objects.Maps.ID(m)
-		// The counters exist before the reader starts: a record may be
-		// waiting already.
-		src := &source{EventSource: EventSource{Map: name, Type: objects.MapTypeName(m.Type()).String(), ID: id}, r: r}
-		s.sources = append(s.sources, src)
-		s.Sources = append(s.Sources, src.EventSource)
+		return nil, fmt.Errorf("%w: %s", ErrNothingAttached, strings.Join(why, "; "))
 	}
 	for _, src := range s.sources {
 		s.wg.Add(1)
@@ -166,6 +218,10 @@ func StartRun(obj *Object, opts RunOptions) (_ *Session, err error) {
 	}
 	return s, nil
 }
+
+// ErrNothingAttached is returned by StartRun when no program of the
+// object could be attached: a run would wait on nothing.
+var ErrNothingAttached = errors.New("no program could be attached")
 
 // Records delivers the records read from every source. It is closed by
 // Close.
@@ -191,9 +247,15 @@ func (s *Session) read(src *source) {
 		if err != nil {
 			continue
 		}
-		out := Record{Map: src.Map, CPU: rec.CPU, Data: rec.Data}
+		out := Record{Map: src.Map, CPU: rec.CPU, Data: rec.Data, Type: src.typ}
 		switch rec.Kind {
 		case events.Sample:
+			if s.self != nil {
+				if pid, ok := pidOf(src.typ, rec.Data); ok && s.self.has(pid) {
+					src.own.Add(1)
+					continue
+				}
+			}
 			src.records.Add(1)
 		case events.Lost:
 			src.lost.Add(rec.Lost)
@@ -207,14 +269,44 @@ func (s *Session) read(src *source) {
 	}
 }
 
-// Summary reports each program's run count and run time and each source's
-// record count. Call it before Close.
-func (s *Session) Summary() ([]ProgramSummary, []SourceSummary) {
+// RunSummary is what a session reports when it ends.
+type RunSummary struct {
+	Programs []ProgramSummary
+	Sources  []SourceSummary
+	// OwnTraces counts the trace_pipe lines left out as bpfkit's own.
+	OwnTraces uint64
+	// Maps holds the final contents of the object's other maps.
+	Maps []MapContents
+}
+
+// MapContents is the final contents of one map of a session's object that
+// is not an event source: its first elements, or its log2 histograms.
+type MapContents struct {
+	Layout mapdata.Layout
+	// Entries are the first SummaryEntries elements; More counts the
+	// rest.
+	Entries []*mapdata.Entry
+	More    int
+	// Hist holds the map's histograms when it looks like a log2
+	// histogram (mapdata.HistShapeOf).
+	Hist []mapdata.Histogram
+	// Err says why the map could not be read.
+	Err error
+}
+
+// SummaryEntries is how many elements of each map a summary holds.
+const SummaryEntries = 32
+
+// Summary reports each program's run count and run time, each source's
+// record count and the final contents of the object's other maps (not
+// .rodata, which the run set itself, nor maps of programs or maps). Call
+// it before Close.
+func (s *Session) Summary() RunSummary {
 	hooks := map[string]string{}
 	for _, a := range s.Attached {
 		hooks[a.Program] = a.Hook
 	}
-	var progs []ProgramSummary
+	var sum RunSummary
 	for _, name := range s.Loaded.Object.Programs {
 		p := s.Loaded.Collection.Programs[name]
 		ps := ProgramSummary{Name: name, Hook: hooks[name], Type: objects.ProgTypeName(p.Type()).String()}
@@ -226,13 +318,53 @@ func (s *Session) Summary() ([]ProgramSummary, []SourceSummary) {
 		if st, err := p.Stats(); err == nil {
 			ps.RunCount, ps.RunTime, ps.Stats = st.RunCount, st.Runtime, true
 		}
-		progs = append(progs, ps)
+		sum.Programs = append(sum.Programs, ps)
 	}
-	var srcs []SourceSummary
 	for _, src := range s.sources {
-		srcs = append(srcs, SourceSummary{Map: src.Map, Records: src.records.Load(), Lost: src.lost.Load()})
+		sum.Sources = append(sum.Sources, SourceSummary{Map: src.Map, Records: src.records.Load(), Lost: src.lost.Load(), Own: src.own.Load()})
 	}
-	return progs, srcs
+	sum.OwnTraces = s.ownTraces.Load()
+	for _, name := range s.Loaded.Object.Maps {
+		m := s.Loaded.Collection.Maps[name]
+		if m == nil || isEventMap(m.Type()) || strings.HasPrefix(name, ".rodata") || name == ".kconfig" ||
+			m.Type() == ebpf.ProgramArray || mapdata.IsMapOfMaps(m.Type()) || mapdata.CheckDumpable(m.Type()) != nil {
+			continue
+		}
+		sum.Maps = append(sum.Maps, finalContents(m))
+	}
+	return sum
+}
+
+// finalContents reads one map for the summary.
+func finalContents(m *ebpf.Map) MapContents {
+	var mc MapContents
+	l, _, err := mapdata.LayoutOf(m)
+	mc.Layout = l
+	if err != nil {
+		mc.Err = err
+		return mc
+	}
+	shape, _ := mapdata.HistShapeOf(l, false)
+	var all []*mapdata.Entry
+	err = mapdata.Dump(m, nil, func(e *mapdata.Entry) error {
+		if shape != mapdata.NotHist || len(mc.Entries) < SummaryEntries {
+			all = append(all, e.Clone())
+			if shape == mapdata.NotHist {
+				mc.Entries = all
+			}
+		} else {
+			mc.More++
+		}
+		return nil
+	})
+	if err != nil {
+		mc.Err = err
+		return mc
+	}
+	if shape != mapdata.NotHist {
+		mc.Hist, mc.Err = mapdata.Histograms(l, shape, all)
+	}
+	return mc
 }
 
 // Close detaches every link, stops the readers and unloads the object,

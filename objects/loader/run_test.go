@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	ebpfbtf "github.com/cilium/ebpf/btf"
 	"net"
 	"os"
 	"os/exec"
@@ -93,7 +94,7 @@ func TestRunTracepointPIDFilter(t *testing.T) {
 	defer os.Remove(marker)
 	obj := openObject(t, "tracepoint")
 	pid := uint32(os.Getpid())
-	s, err := StartRun(obj, RunOptions{Set: []string{fmt.Sprintf("targ_pid=%d", pid)}})
+	s, err := StartRun(obj, RunOptions{Set: []string{fmt.Sprintf("targ_pid=%d", pid)}, KeepSelf: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +125,8 @@ func TestRunTracepointPIDFilter(t *testing.T) {
 			t.Errorf("targ_pid=%d let through an event of pid %d (%s)", pid, e.PID, e.Comm)
 		}
 	}
-	progs, srcs := s.Summary()
+	sum := s.Summary()
+	progs, srcs := sum.Programs, sum.Sources
 	if len(progs) != 1 || progs[0].Name != "trace_openat" || progs[0].ID == 0 {
 		t.Errorf("summary %+v", progs)
 	} else if progs[0].Stats && progs[0].RunCount == 0 {
@@ -171,7 +173,7 @@ func TestRunTracepipe(t *testing.T) {
 	}()
 	obj := openObject(t, "tracepoint")
 	pid := os.Getpid()
-	s := startRun(t, obj, RunOptions{Set: []string{fmt.Sprintf("targ_pid=%d", pid)}})
+	s := startRun(t, obj, RunOptions{Set: []string{fmt.Sprintf("targ_pid=%d", pid)}, KeepSelf: true})
 	want := fmt.Sprintf("bpfkit-tp openat pid=%d", pid)
 	deadline := time.After(10 * time.Second)
 	for found := false; !found; {
@@ -226,7 +228,7 @@ func TestRunTpBTF(t *testing.T) {
 func TestRunKprobe(t *testing.T) {
 	testutil.Requires(t, "kprobes", "kretprobes")
 	pid := uint32(os.Getpid())
-	s := startRun(t, openObject(t, "kprobe"), RunOptions{Set: []string{fmt.Sprintf("targ_pid=%d", pid)}})
+	s := startRun(t, openObject(t, "kprobe"), RunOptions{Set: []string{fmt.Sprintf("targ_pid=%d", pid)}, KeepSelf: true})
 	collect(t, s, func() { openFile(t, "/etc/hostname") }, func(evs []event) bool {
 		kinds := map[uint32]bool{}
 		for _, e := range evs {
@@ -252,7 +254,7 @@ func TestRunWithoutKprobes(t *testing.T) {
 // trampolines (the qemu guest; this host refuses them).
 func TestRunFentry(t *testing.T) {
 	testutil.Requires(t, "trampolines")
-	s := startRun(t, openObject(t, "fentry"), RunOptions{Set: []string{fmt.Sprintf("targ_pid=%d", os.Getpid())}})
+	s := startRun(t, openObject(t, "fentry"), RunOptions{Set: []string{fmt.Sprintf("targ_pid=%d", os.Getpid())}, KeepSelf: true})
 	collect(t, s, func() { openFile(t, "/etc/hostname") }, func(evs []event) bool {
 		kinds := map[uint32]bool{}
 		for _, e := range evs {
@@ -377,10 +379,11 @@ func TestRunUprobe(t *testing.T) {
 func TestSetVariable(t *testing.T) {
 	obj := openObject(t, "tracepoint")
 	for _, tc := range []struct{ kv, err string }{
+		{"targ_pid=1e3", ""},
 		{"targ_pid=42", ""},
 		{"targ_pid=0x2a", ""},
-		{"targ_pid=-1", `set targ_pid: "-1" is not a 32-bit unsigned integer`},
-		{"targ_pid=4294967296", `set targ_pid: "4294967296" is not a 32-bit unsigned integer`},
+		{"targ_pid=-1", `set targ_pid: "-1" is not a 32-bit unsigned integer (0 to 4294967295)`},
+		{"targ_pid=4294967296", `set targ_pid: "4294967296" is not a 32-bit unsigned integer (0 to 4294967295)`},
 		{"tag=hello", ""},
 		{"tag=far too long", `set tag: "far too long" is longer than 8 bytes`},
 		{"nope=1", "set nope: no such global variable (globals: tag, targ_pid, unused_event)"},
@@ -407,15 +410,19 @@ func TestEventTypes(t *testing.T) {
 	} {
 		obj := openObject(t, name)
 		got := map[string]string{}
-		for m, st := range EventTypes(obj) {
-			got[m] = st.Name
+		d, err := EventTypes(obj, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for m, st := range d.Types {
+			got[m] = st.TypeName()
 		}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("%s: %v, want %v", name, got, want)
 		}
 	}
 	obj := openObject(t, "tracepoint")
-	if st, err := EventType(obj, "struct event"); err != nil || st.Size != 56 {
+	if st, err := EventType(obj, "struct event"); err != nil || st.(*ebpfbtf.Struct).Size != 56 {
 		t.Errorf("EventType: %v %v", st, err)
 	}
 	if _, err := EventType(obj, "nosuch"); err == nil || !strings.Contains(err.Error(), "structs: event,") {
@@ -427,11 +434,11 @@ func TestEventTypes(t *testing.T) {
 func TestRunPerfArray(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	obj := openObject(t, "perf")
-	if got := EventTypes(obj)["perf_openat"]; got == nil || got.Name != "event" {
-		t.Errorf("event type %v", got)
+	if d, _ := EventTypes(obj, nil); d.Types["perf_openat"] == nil || d.Types["perf_openat"].TypeName() != "event" {
+		t.Errorf("event type %v", d.Types)
 	}
 	pid := uint32(os.Getpid())
-	s := startRun(t, obj, RunOptions{Set: []string{fmt.Sprintf("targ_pid=%d", pid)}})
+	s := startRun(t, obj, RunOptions{Set: []string{fmt.Sprintf("targ_pid=%d", pid)}, KeepSelf: true})
 	if len(s.Sources) != 1 || s.Sources[0].Type != "perf_event_array" || s.Attached[0].Hook != "tracepoint syscalls/sys_enter_openat" {
 		t.Fatalf("sources %+v attached %+v", s.Sources, s.Attached)
 	}
@@ -460,7 +467,8 @@ func TestRunPerfArray(t *testing.T) {
 }
 
 // TestRunCiliumObjects runs objects not written here: cilium/ebpf's test
-// objects attach what their sections allow and skip the rest.
+// objects attach what their sections allow and skip the rest; one with
+// nothing to attach fails at once, naming each program and why.
 func TestRunCiliumObjects(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	td := filepath.Join(testutil.CiliumModuleDir(t), "testdata")
@@ -474,6 +482,12 @@ func TestRunCiliumObjects(t *testing.T) {
 			t.Fatal(err)
 		}
 		s, err := StartRun(obj, RunOptions{Attach: AttachOptions{Iface: "lo"}, Load: LoadOptions{PinRoot: testutil.PinDir(t)}})
+		if want.attached == 0 {
+			if !errors.Is(err, ErrNothingAttached) || strings.Count(err.Error(), "(socket): socket filters attach to a socket") != want.skipped {
+				t.Errorf("%s: %v, want ErrNothingAttached naming %d programs", name, err, want.skipped)
+			}
+			continue
+		}
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -547,7 +561,96 @@ func TestSetVariableParsesAsMapUpdate(t *testing.T) {
 			t.Errorf("%s=%s: %q, want %q", tc.name, tc.value, got, tc.want)
 		}
 	}
-	if err := SetVariable(obj.Spec, "targ_pid", `{"a":1}`); err == nil || err.Error() != `set targ_pid: "{\"a\":1}" is not a 32-bit unsigned integer` {
+	if err := SetVariable(obj.Spec, "targ_pid", `{"a":1}`); err == nil || err.Error() != `set targ_pid: "{\"a\":1}" is not a 32-bit unsigned integer (0 to 4294967295)` {
 		t.Errorf("JSON for an integer: %v", err)
+	}
+}
+
+// TestSetConsts: a const that is not volatile is refused, naming it and
+// the fix; a volatile one no instruction reads is set with a warning; a
+// signed one takes -1.
+func TestSetConsts(t *testing.T) {
+	obj := openObject(t, "consts")
+	err := SetVariable(obj.Spec.Copy(), "folded_limit", "7")
+	if err == nil || !strings.Contains(err.Error(), "set folded_limit: folded_limit is const but not volatile") || !strings.Contains(err.Error(), "`const volatile`") {
+		t.Errorf("folded_limit: %v", err)
+	}
+	if w := unreadVariable(obj, "unread_knob"); w != "set unread_knob: no instruction of the object reads unread_knob, so its value changes nothing" {
+		t.Errorf("unread_knob: %q", w)
+	}
+	if w := unreadVariable(obj, "signed_knob"); w != "" {
+		t.Errorf("signed_knob is read, yet: %q", w)
+	}
+	spec := obj.Spec.Copy()
+	if err := SetVariable(spec, "signed_knob", "-1"); err != nil {
+		t.Fatal(err)
+	}
+	var v int32
+	if err := spec.Variables["signed_knob"].Get(&v); err != nil || v != -1 {
+		t.Errorf("signed_knob = %d, %v", v, err)
+	}
+
+	testutil.RequirePrivileged(t)
+	s := startRun(t, obj, RunOptions{Set: []string{"unread_knob=3", "signed_knob=-1"}})
+	if len(s.Warnings) != 1 || !strings.Contains(s.Warnings[0], "unread_knob") {
+		t.Errorf("warnings %q", s.Warnings)
+	}
+	if _, err := StartRun(obj, RunOptions{Set: []string{"folded_limit=1"}}); err == nil {
+		t.Error("run --set folded_limit worked")
+	}
+}
+
+// TestEventTypesDWARF: the learner's programs keep their record struct on
+// the stack or behind bpf_ringbuf_reserve's pointer, out of BTF; it is
+// found in DWARF by the output call's size and the calling function's
+// locals. --event-type names DWARF types and fixed-size integers; without
+// DWARF the records are hex, and the note says why and what to do.
+func TestEventTypesDWARF(t *testing.T) {
+	for obj, m := range map[string]string{"learner/opensnoop": "events", "learner/bootstrap": "rb", "learner/uretprobe": "events"} {
+		o, err := Open(testutil.Object(t, obj))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := EventTypes(o, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st, ok := d.Types[m].(*ebpfbtf.Struct); !ok || st.Name != "event" || d.From[m] != "DWARF" {
+			t.Errorf("%s: %v from %q (hex: %q)", obj, d.Types[m], d.From[m], d.Hex[m])
+		}
+	}
+	o, err := Open(testutil.Object(t, "learner/opensnoop"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{"u32": "u32", "__s64": "__s64", "uint16_t": "__u16", "struct args_t": "args_t", "event": "event"} {
+		typ, err := EventType(o, name)
+		if err != nil || typ.TypeName() != want {
+			t.Errorf("--event-type %s: %v %v", name, typ, err)
+		}
+	}
+	if _, err := EventType(o, "nosuch"); err == nil || !strings.Contains(err.Error(), "not in the object's BTF or DWARF") || !strings.Contains(err.Error(), "args_t, event") {
+		t.Errorf("--event-type nosuch: %v", err)
+	}
+	if d, err := EventTypes(o, []string{"events=u64"}); err != nil || d.From["events"] != "--event-type" || d.Types["events"].TypeName() != "u64" {
+		t.Errorf("events=u64: %+v %v", d, err)
+	}
+	if _, err := EventTypes(o, []string{"start=u64"}); err == nil || !strings.Contains(err.Error(), "no ring buffer or perf event array start") {
+		t.Errorf("start=u64: %v", err)
+	}
+
+	// Without debug sections, as libbpf-tools ship their objects.
+	strip := testutil.RequireTool(t, "llvm-strip")
+	bare := filepath.Join(t.TempDir(), "opensnoop.bpf.o")
+	if out, err := exec.Command(strip, "-g", "-o", bare, testutil.Object(t, "learner/opensnoop")).CombinedOutput(); err != nil {
+		t.Fatalf("llvm-strip: %v: %s", err, out)
+	}
+	if o, err = Open(bare); err != nil {
+		t.Fatal(err)
+	}
+	d, err := EventTypes(o, nil)
+	want := "the object's BTF has no struct of 296 bytes and its DWARF cannot help: no DWARF debug information (built without -g, or stripped); name the type with --event-type events=TYPE, or rebuild the object with -g"
+	if err != nil || d.Types["events"] != nil || d.Hex["events"] != want {
+		t.Errorf("stripped: %+v %v\nwant hex note %q", d, err, want)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"unsafe"
 
 	"github.com/bpfkit/bpfkit/objects"
@@ -22,6 +23,15 @@ type Entry struct {
 	// Errno is non-zero when the lookup of Key failed (the dump goes on,
 	// as bpftool's does); Value and PerCPU are then unset.
 	Errno unix.Errno
+}
+
+// Clone returns a copy of e that Dump does not reuse.
+func (e *Entry) Clone() *Entry {
+	c := &Entry{Key: slices.Clone(e.Key), Value: slices.Clone(e.Value), Errno: e.Errno}
+	for _, v := range e.PerCPU {
+		c.PerCPU = append(c.PerCPU, slices.Clone(v))
+	}
+	return c
 }
 
 // DumpOptions tunes Dump.

@@ -3,6 +3,9 @@ package mapdata
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 
 	"github.com/bpfkit/bpfkit/objects"
 	"github.com/cilium/ebpf"
@@ -19,12 +22,13 @@ func LayoutOf(m *ebpf.Map) (Layout, *objects.MapInfo, error) {
 		return Layout{}, nil, err
 	}
 	l := Layout{
-		ID:        info.ID,
-		Name:      info.Name,
-		Type:      ebpf.MapType(info.Type.Value),
-		Flags:     info.Flags,
-		KeySize:   info.BytesKey,
-		ValueSize: info.BytesValue,
+		ID:         info.ID,
+		Name:       info.Name,
+		Type:       ebpf.MapType(info.Type.Value),
+		Flags:      info.Flags,
+		KeySize:    info.BytesKey,
+		ValueSize:  info.BytesValue,
+		MaxEntries: info.MaxEntries,
 	}
 	if IsPerCPU(l.Type) {
 		if l.PossibleCPUs, err = ebpf.PossibleCPU(); err != nil {
@@ -82,42 +86,35 @@ func mapBTFSpec(id uint32) (*ebpfbtf.Spec, error) {
 }
 
 // FindBTFType looks up a named struct, union, typedef or other type for
-// decoding records: first in the map's BTF, then in the BTF of the
-// programs that use the map (perf event arrays and ring buffers usually
-// have none of their own), then in the kernel's.
+// decoding records: in the map's BTF; then in the BTF of the programs that
+// use the map and of every map those programs use (their .bss, .data and
+// .rodata maps included), as cilium/ebpf gives each program and map of an
+// object its own trimmed BTF; then in the kernel's. The error says where
+// it looked.
 func FindBTFType(m *ebpf.Map, name string) (ebpfbtf.Type, error) {
 	var specs []*ebpfbtf.Spec
+	var looked []string
 	seen := map[uint32]bool{}
-	addBTF := func(id uint32) {
+	addBTF := func(id uint32, owner string) {
 		if id == 0 || seen[id] {
 			return
 		}
 		seen[id] = true
 		if spec, err := mapBTFSpec(id); err == nil {
 			specs = append(specs, spec)
+			looked = append(looked, fmt.Sprintf("%s (BTF %d)", owner, id))
 		}
 	}
 	info, err := objects.DescribeMap(m)
 	if err == nil {
-		addBTF(info.BTFID)
-		if progs, err := objects.Programs.Open(objects.Selector{}); err == nil {
-			for _, p := range progs {
-				if pi, err := p.Info(); err == nil {
-					ids, _ := pi.MapIDs()
-					for _, id := range ids {
-						if uint32(id) == info.ID {
-							if btfID, ok := pi.BTFID(); ok {
-								addBTF(uint32(btfID))
-							}
-						}
-					}
-				}
-				p.Close()
-			}
+		addBTF(info.BTFID, "map "+info.Name)
+		for _, o := range objectOf(info.ID) {
+			addBTF(o.btf, o.what)
 		}
 	}
 	if k, err := ebpfbtf.LoadKernelSpec(); err == nil {
 		specs = append(specs, k)
+		looked = append(looked, "the kernel's")
 	}
 	for _, spec := range specs {
 		types, err := spec.AnyTypesByName(name)
@@ -131,7 +128,75 @@ func FindBTFType(m *ebpf.Map, name string) (ebpfbtf.Type, error) {
 			}
 		}
 	}
-	return nil, fmt.Errorf("no type %q in the map's BTF or the kernel's", name)
+	return nil, fmt.Errorf("no type %q in the BTF of %s", name, strings.Join(looked, ", "))
+}
+
+// btfOwner is a program or map with BTF.
+type btfOwner struct {
+	what string // "program NAME (id N)"
+	btf  uint32
+}
+
+// objectOf finds the programs that use map id and the maps they use, and
+// the programs that use those, once round: what makes up the object the
+// map was loaded with.
+func objectOf(id uint32) []btfOwner {
+	progs, err := objects.Programs.Open(objects.Selector{})
+	if err != nil {
+		return nil
+	}
+	type progMaps struct {
+		name  string
+		id    uint32
+		btf   uint32
+		maps  []ebpf.MapID
+		taken bool
+	}
+	var all []*progMaps
+	for _, p := range progs {
+		if pi, err := p.Info(); err == nil {
+			pm := &progMaps{name: pi.Name}
+			if pid, ok := pi.ID(); ok {
+				pm.id = uint32(pid)
+			}
+			if b, ok := pi.BTFID(); ok {
+				pm.btf = uint32(b)
+			}
+			pm.maps, _ = pi.MapIDs()
+			all = append(all, pm)
+		}
+		p.Close()
+	}
+	used := map[ebpf.MapID]bool{ebpf.MapID(id): true}
+	var out []btfOwner
+	for range 2 {
+		for _, pm := range all {
+			if pm.taken || !slices.ContainsFunc(pm.maps, func(m ebpf.MapID) bool { return used[m] }) {
+				continue
+			}
+			pm.taken = true
+			out = append(out, btfOwner{fmt.Sprintf("program %s (id %d)", pm.name, pm.id), pm.btf})
+			for _, m := range pm.maps {
+				used[m] = true
+			}
+		}
+	}
+	for _, mid := range slices.Sorted(maps.Keys(used)) {
+		if mid == ebpf.MapID(id) {
+			continue
+		}
+		mm, err := ebpf.NewMapFromID(mid)
+		if err != nil {
+			continue
+		}
+		if mi, err := mm.Info(); err == nil {
+			if b, ok := mi.BTFID(); ok {
+				out = append(out, btfOwner{fmt.Sprintf("map %s (id %d)", mi.Name, mid), uint32(b)})
+			}
+		}
+		mm.Close()
+	}
+	return out
 }
 
 // Layout is what printing a map's elements needs to know about the map.
@@ -142,6 +207,7 @@ type Layout struct {
 	Flags        uint32
 	KeySize      uint32
 	ValueSize    uint32
+	MaxEntries   uint32
 	PossibleCPUs int // possible CPUs, for per-CPU maps
 	// KeyType and ValueType are the map's BTF key and value types; a nil
 	// ValueType means the map has no BTF and prints as hex. A nil KeyType
