@@ -68,10 +68,17 @@ func before(s, a, b string) bool {
 
 // TestTopTUI drives the live view in a pseudo-terminal: it draws two
 // programs of the test sorted by id, 'r' reverses the order, 's' sorts on
-// the next column, 'q' quits with exit 0, and the terminal's modes are
-// as they were before, the alternate screen left and the cursor shown.
+// the next column, and q, Ctrl-C (a key in the view's raw mode) and
+// SIGTERM each end it with exit 0, the terminal's modes as they were
+// before, the alternate screen left and the cursor shown.
 func TestTopTUI(t *testing.T) {
 	testutil.RequirePrivileged(t)
+	for _, end := range []string{"q", "ctrl-c", "SIGTERM"} {
+		t.Run(end, func(t *testing.T) { testTopTUI(t, end) })
+	}
+}
+
+func testTopTUI(t *testing.T, end string) {
 	spec := func(name string) *ebpf.ProgramSpec {
 		return &ebpf.ProgramSpec{Name: name, Type: ebpf.SocketFilter, License: "GPL", Instructions: testutil.ReturnZero()}
 	}
@@ -129,6 +136,9 @@ func TestTopTUI(t *testing.T) {
 	if !strings.Contains(raw, "\x1b[?1049h") {
 		t.Errorf("the view did not switch to the alternate screen")
 	}
+	if strings.Contains(raw, "\x1b]11;?") {
+		t.Errorf("the view asked the terminal for its background: %q", raw)
+	}
 
 	// 'r': b before a.
 	mark := scr.len()
@@ -141,17 +151,23 @@ func TestTopTUI(t *testing.T) {
 	ptmx.WriteString("s")
 	scr.waitFor(t, mark, "sorted by type", func(s string) bool { return strings.Contains(s, "TYPE▲") })
 
-	// 'q' quits.
 	mark = scr.len()
-	ptmx.WriteString("q")
+	switch end {
+	case "q":
+		ptmx.WriteString("q")
+	case "ctrl-c":
+		ptmx.WriteString("\x03")
+	case "SIGTERM":
+		cmd.Process.Signal(syscall.SIGTERM)
+	}
 	select {
 	case err := <-exited:
 		exited <- err
 		if err != nil {
-			t.Fatalf("after q: %v", err)
+			t.Fatalf("after %s: %v", end, err)
 		}
 	case <-time.After(20 * time.Second):
-		t.Fatal("q did not quit")
+		t.Fatalf("%s did not end it", end)
 	}
 	scr.waitFor(t, mark, "the terminal given back", func(string) bool {
 		raw, _ := scr.text(mark)
@@ -162,6 +178,46 @@ func TestTopTUI(t *testing.T) {
 		t.Fatal(err)
 	}
 	if *after != *modes {
-		t.Errorf("terminal modes after q:\n%+v\nbefore:\n%+v", *after, *modes)
+		t.Errorf("terminal modes after %s:\n%+v\nbefore:\n%+v", end, *after, *modes)
+	}
+}
+
+// TestTerminalNotQueried: a command whose stdout is a terminal that
+// answers nothing writes its output and no query (Bubble Tea, linked in
+// for prog top, would ask for the background colour as the process
+// starts and wait seconds for the answer).
+func TestTerminalNotQueried(t *testing.T) {
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ptmx.Close()
+	cmd := exec.Command(binPath, "--version")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	tty.Close()
+	var scr screen
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 4096)
+		for {
+			n, err := ptmx.Read(buf)
+			scr.Write(buf[:n])
+			if err != nil {
+				return
+			}
+		}
+	}()
+	if err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	raw, _ := scr.text(0)
+	if strings.Contains(raw, "\x1b") || !strings.HasPrefix(raw, "bpfkit ") {
+		t.Errorf("bpfkit --version on a terminal wrote %q", raw)
 	}
 }

@@ -6,6 +6,9 @@ import (
 	"io"
 
 	tea "github.com/charmbracelet/bubbletea"
+
+	// Before Bubble Tea is initialised: no terminal query at start.
+	_ "github.com/bpfkit/bpfkit/internal/render/top/background"
 )
 
 // Run shows the live view on out, a terminal, reading keys from the
