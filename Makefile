@@ -69,6 +69,7 @@ bench: build
 	$(GO) run ./bench/mapdump -bpfkit $(BIN)
 	$(GO) run ./bench/proglist -bpfkit $(BIN)
 	$(GO) run ./bench/btfdump -bpfkit $(BIN)
+	$(GO) run ./bench/metrics -bpfkit $(BIN)
 
 # Only the BTF benchmark: vmlinux.h (format c) and the raw dump vs bpftool.
 bench-btf: build

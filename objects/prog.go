@@ -81,20 +81,26 @@ func DescribeProgram(p *ebpf.Program) (*ProgramInfo, error) {
 
 // describeProgramID describes the program with id through plain system
 // calls, which keeps `prog show` on a busy machine as fast as bpftool.
-func describeProgramID(id uint32) (*ProgramInfo, error) {
+func describeProgramID(id uint32) (*ProgramInfo, error) { return describeProgram(id, nil) }
+
+// describeProgram is describeProgramID taking what never changes from
+// cache, when it is not nil.
+func describeProgram(id uint32, cache *ProgramCache) (*ProgramInfo, error) {
 	fd, err := getFDByID(unix.BPF_PROG_GET_FD_BY_ID, id)
 	if err != nil {
 		return nil, err
 	}
 	defer unix.Close(fd)
-	info, err := describeProgramFD(fd)
+	info, err := describeProgramCached(fd, cache)
 	if err != nil {
 		return nil, fmt.Errorf("program %d went away: %w", id, os.ErrNotExist)
 	}
 	return info, nil
 }
 
-func describeProgramFD(fd int) (*ProgramInfo, error) {
+func describeProgramFD(fd int) (*ProgramInfo, error) { return describeProgramCached(fd, nil) }
+
+func describeProgramCached(fd int, cache *ProgramCache) (*ProgramInfo, error) {
 	raw, mapIDs, err := progInfoWithMaps(fd)
 	orphaned := errors.Is(err, unix.ENODEV)
 	if err != nil && !orphaned {
@@ -116,7 +122,18 @@ func describeProgramFD(fd int) (*ProgramInfo, error) {
 		AttachBTFID:    raw.AttachBTFID,
 		VerifiedInsns:  raw.VerifiedInsns,
 	}
-	prog.Name = programName(fd, raw)
+	key := programKey{raw.ID, raw.LoadTime}
+	fixed, known := cache.get(key)
+	if !known {
+		fixed.name = programName(fd, raw)
+		if info, err := fdInfo(fd); err == nil {
+			if v, err := strconv.ParseInt(info["memlock"], 10, 64); err == nil {
+				fixed.memlock = &v
+			}
+		}
+		cache.put(key, fixed)
+	}
+	prog.Name, prog.BytesMemlock = fixed.name, fixed.memlock
 	if raw.RunTimeNs != 0 {
 		rt, rc := raw.RunTimeNs, raw.RunCnt
 		prog.RunTimeNs, prog.RunCnt = &rt, &rc
@@ -133,11 +150,6 @@ func describeProgramFD(fd int) (*ProgramInfo, error) {
 	}
 	if len(mapIDs) > 0 {
 		prog.MapIDs = mapIDs
-	}
-	if info, err := fdInfo(fd); err == nil {
-		if v, err := strconv.ParseInt(info["memlock"], 10, 64); err == nil {
-			prog.BytesMemlock = &v
-		}
 	}
 	return prog, nil
 }

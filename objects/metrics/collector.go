@@ -59,6 +59,9 @@ var allDescs = []*prometheus.Desc{
 // error for that kind and still gives the others.
 type Collector struct {
 	stats *stats.Switch
+	// progs keeps each program's name and memlock, which never change,
+	// from one scrape to the next.
+	progs objects.ProgramCache
 }
 
 // NewCollector returns a Collector. sw is the statistics switch the
@@ -102,7 +105,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 }
 
 func (c *Collector) collectPrograms(ch chan<- prometheus.Metric) {
-	progs, err := objects.Programs.Describe(objects.Selector{})
+	progs, err := objects.DescribePrograms(&c.progs)
 	if err != nil {
 		ch <- prometheus.NewInvalidMetric(programs, err)
 		return
