@@ -52,8 +52,9 @@ var Maps = &Noun[*ebpf.Map, MapInfo]{
 		}
 		return raw.ID, nil
 	},
-	describe:  DescribeMap,
-	addOwners: func(m *MapInfo, o *Owners) { m.PIDs = o.Maps[m.ID] },
+	describe:   DescribeMap,
+	describeID: describeMapID,
+	addOwners:  func(m *MapInfo, o *Owners) { m.PIDs = o.Maps[m.ID] },
 	matches: func(m *ebpf.Map, sel Selector) bool {
 		raw, err := mapInfoRaw(m.FD())
 		return err == nil && sel.Kind == SelectName && unix.ByteSliceToString(raw.Name[:]) == sel.Value
@@ -61,8 +62,22 @@ var Maps = &Noun[*ebpf.Map, MapInfo]{
 }
 
 // DescribeMap describes m. Each call asks the kernel afresh.
-func DescribeMap(m *ebpf.Map) (*MapInfo, error) {
-	raw, err := mapInfoRaw(m.FD())
+func DescribeMap(m *ebpf.Map) (*MapInfo, error) { return describeMapFD(m.FD()) }
+
+// describeMapID describes the map with id through plain system calls,
+// holding one descriptor at a time: a listing of more maps than the
+// process may open files works.
+func describeMapID(id uint32) (*MapInfo, error) {
+	fd, err := getFDByID(unix.BPF_MAP_GET_FD_BY_ID, id)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	return describeMapFD(fd)
+}
+
+func describeMapFD(fd int) (*MapInfo, error) {
+	raw, err := mapInfoRaw(fd)
 	if err != nil {
 		return nil, fmt.Errorf("get map info: %w", err)
 	}
@@ -80,7 +95,7 @@ func DescribeMap(m *ebpf.Map) (*MapInfo, error) {
 		BTFVmlinuxValueTypeID: raw.BTFVmlinuxValueTypeID,
 		MapExtra:              raw.MapExtra,
 	}
-	fields, err := fdInfo(m.FD())
+	fields, err := fdInfo(fd)
 	if err != nil {
 		return nil, fmt.Errorf("get map info: %w", err)
 	}
