@@ -43,7 +43,20 @@ var ownedKinds = []struct {
 // The calling process is left out, as bpftool leaves itself out: it holds
 // the objects it is describing. Processes that end during the scan are
 // skipped; without privilege, other users' processes are not visible.
-func ScanOwners() (*Owners, error) {
+func ScanOwners() (*Owners, error) { return scanOwners(false) }
+
+// StatsHolders returns the processes other than the calling one holding
+// BPF_ENABLE_STATS descriptors: ScanOwners without reading any fdinfo.
+func StatsHolders() ([]Owner, error) {
+	o, err := scanOwners(true)
+	if err != nil {
+		return nil, err
+	}
+	return o.Stats, nil
+}
+
+// scanOwners is ScanOwners; statsOnly leaves the objects' tables empty.
+func scanOwners(statsOnly bool) (*Owners, error) {
 	o := &Owners{Programs: map[uint32][]Owner{}, Maps: map[uint32][]Owner{}, Links: map[uint32][]Owner{}}
 	tables := []map[uint32][]Owner{o.Programs, o.Maps, o.Links}
 	procs, err := os.ReadDir("/proc")
@@ -76,6 +89,9 @@ func ScanOwners() (*Owners, error) {
 				if len(o.Stats) == 0 || o.Stats[len(o.Stats)-1].PID != pid {
 					o.Stats = append(o.Stats, Owner{PID: pid, Comm: comm})
 				}
+				continue
+			}
+			if statsOnly {
 				continue
 			}
 			for k, kind := range ownedKinds {

@@ -365,7 +365,16 @@ func holdsStats(t *testing.T, pid int) bool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return slices.ContainsFunc(owners.Stats, func(o objects.Owner) bool { return o.PID == pid })
+	holders, err := objects.StatsHolders()
+	if err != nil {
+		t.Fatal(err)
+	}
+	isPID := func(o objects.Owner) bool { return o.PID == pid }
+	full, quick := slices.ContainsFunc(owners.Stats, isPID), slices.ContainsFunc(holders, isPID)
+	if full != quick {
+		t.Errorf("process %d holds statistics: %v by ScanOwners, %v by StatsHolders", pid, full, quick)
+	}
+	return full
 }
 
 // TestStatsSwitch runs prog top and metrics serve as processes, with each

@@ -37,10 +37,10 @@ func ReadStatus(self *Switch) (Status, error) {
 	if st.Enabled() {
 		return st, nil
 	}
-	owners, err := objects.ScanOwners()
+	holders, err := objects.StatsHolders()
 	if err != nil {
 		return st, fmt.Errorf("look for processes holding statistics on: %w", err)
 	}
-	st.Holders = owners.Stats
+	st.Holders = holders
 	return st, nil
 }
