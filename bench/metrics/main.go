@@ -22,8 +22,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/cilium/ebpf"
-	ebpfasm "github.com/cilium/ebpf/asm"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
@@ -38,25 +36,13 @@ var (
 func main() { timing.Main(run) }
 
 func run() error {
-	m, err := ebpf.NewMap(&ebpf.MapSpec{Name: "bench_metrics", Type: ebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: 1})
+	progs, unload, err := timing.LoadPrograms(*count, "bench_m")
 	if err != nil {
-		return fmt.Errorf("create map: %w", err)
+		return err
 	}
-	defer m.Close()
-	ids := make([]string, 0, *count)
-	for i := 0; i < *count; i++ {
-		p, err := ebpf.NewProgram(&ebpf.ProgramSpec{
-			Name: fmt.Sprintf("bench_m%d", i), Type: ebpf.SocketFilter, License: "GPL",
-			Instructions: ebpfasm.Instructions{
-				ebpfasm.LoadMapPtr(ebpfasm.R1, m.FD()),
-				ebpfasm.Mov.Imm(ebpfasm.R0, 0),
-				ebpfasm.Return(),
-			},
-		})
-		if err != nil {
-			return fmt.Errorf("load program %d: %w", i, err)
-		}
-		defer p.Close()
+	defer unload()
+	ids := make([]string, 0, len(progs))
+	for _, p := range progs {
 		info, err := p.Info()
 		if err != nil {
 			return err

@@ -14,8 +14,6 @@ import (
 	"slices"
 
 	"github.com/bpfkit/bpfkit/bench/internal/timing"
-	"github.com/cilium/ebpf"
-	ebpfasm "github.com/cilium/ebpf/asm"
 )
 
 var (
@@ -26,25 +24,11 @@ var (
 func main() { timing.Main(run) }
 
 func run() error {
-	m, err := ebpf.NewMap(&ebpf.MapSpec{Name: "bench_proglist", Type: ebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: 1})
+	_, unload, err := timing.LoadPrograms(*count, "bench_")
 	if err != nil {
-		return fmt.Errorf("create map: %w", err)
+		return err
 	}
-	defer m.Close()
-	for i := 0; i < *count; i++ {
-		p, err := ebpf.NewProgram(&ebpf.ProgramSpec{
-			Name: fmt.Sprintf("bench_%d", i), Type: ebpf.SocketFilter, License: "GPL",
-			Instructions: ebpfasm.Instructions{
-				ebpfasm.LoadMapPtr(ebpfasm.R1, m.FD()),
-				ebpfasm.Mov.Imm(ebpfasm.R0, 0),
-				ebpfasm.Return(),
-			},
-		})
-		if err != nil {
-			return fmt.Errorf("load program %d: %w", i, err)
-		}
-		defer p.Close()
-	}
+	defer unload()
 
 	kitIDs, err := listedIDs(*timing.Bpfkit)
 	if err != nil {

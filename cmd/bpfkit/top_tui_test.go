@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -38,6 +39,18 @@ func (s *screen) text(from int) (raw, plain string) {
 	defer s.mu.Unlock()
 	raw = s.buf.String()[from:]
 	return raw, ansi.Strip(raw)
+}
+
+// readFrom copies what the terminal's other end shows into s until it
+// fails (every process holding the terminal has gone); the channel closes
+// then.
+func (s *screen) readFrom(ptmx io.Reader) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		io.Copy(s, ptmx)
+	}()
+	return done
 }
 
 func (s *screen) len() int {
@@ -117,16 +130,7 @@ func testTopTUI(t *testing.T, end string) {
 		exited <- <-exited
 	}()
 	var scr screen
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := ptmx.Read(buf)
-			scr.Write(buf[:n])
-			if err != nil {
-				return
-			}
-		}
-	}()
+	scr.readFrom(ptmx)
 
 	// It draws: the two programs, a before b, sorted by id increasing.
 	scr.waitFor(t, 0, "both programs sorted by id", func(s string) bool {
@@ -200,18 +204,7 @@ func TestTerminalNotQueried(t *testing.T) {
 	}
 	tty.Close()
 	var scr screen
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		buf := make([]byte, 4096)
-		for {
-			n, err := ptmx.Read(buf)
-			scr.Write(buf[:n])
-			if err != nil {
-				return
-			}
-		}
-	}()
+	done := scr.readFrom(ptmx)
 	if err := cmd.Wait(); err != nil {
 		t.Fatal(err)
 	}
