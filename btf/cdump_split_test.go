@@ -203,7 +203,7 @@ func TestCSplitMatchesBpftool78(t *testing.T) {
 		"extern int modstate_get(struct modstate *s, struct task_struct *t) __weak __ksym;",
 		"extern __bpf_fastcall int modstate_fast(struct modstate *s, struct task_struct *t) __weak __ksym;",
 		"enum {\n\tAAA_MODSTATE_FIRST = 1,\n\tMODSTATE_B = 2,\n};",
-		"\tACOMP_WALK_SLEEP = 1,",
+		"struct task_struct {\n",
 	} {
 		if !bytes.Contains(h, []byte(want)) {
 			t.Errorf("the header lacks %q", want)

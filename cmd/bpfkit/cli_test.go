@@ -235,7 +235,7 @@ func TestDemoInspect(t *testing.T) {
 		if got := mustBpfkit(t, "prog", "dump", "xlated", "id", progID); got != string(want) {
 			t.Errorf("demo xlated dump differs from bpftool's:\n--- bpftool\n%s--- bpfkit\n%s", want, got)
 		}
-	}, "count", "0", "timeout", "3s")
+	}, "count", "0", "timeout", "15s") // bpftool in a TCG guest takes seconds
 	if !inspected {
 		t.Fatal("never saw the demo loaded")
 	}
