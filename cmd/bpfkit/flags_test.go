@@ -43,6 +43,8 @@ func TestGlobalFlagsAnywhere(t *testing.T) {
 		"completion":      {"bash"},
 		"completion bash": {},
 		"run":             {"/nonexistent.bpf.o"},
+		"prog top":        {"name", "i11_no_such_prog"},
+		"metrics serve":   {"listen", "nowhere"},
 	}
 	paths := commandPaths(newApp(io.Discard, io.Discard).Commands, nil)
 	if len(paths) < 30 {
