@@ -72,6 +72,7 @@ bench: build
 	$(GO) run ./bench/lists -bpfkit $(BIN)
 	$(GO) run ./bench/btfdump -bpfkit $(BIN)
 	$(GO) run ./bench/featureprobe -bpfkit $(BIN)
+	$(GO) run ./bench/metrics -bpfkit $(BIN)
 
 # Only the BTF benchmark: vmlinux.h (format c) and the raw dump vs bpftool.
 bench-btf: build

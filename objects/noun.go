@@ -158,6 +158,22 @@ func (n *Noun[T, I]) List(sel Selector) ([]*I, error) {
 	return infos, err
 }
 
+// Describe describes the objects sel selects, as List does, without the
+// processes that hold them: for callers that never show those, it saves a
+// scan of /proc.
+func (n *Noun[T, I]) Describe(sel Selector) ([]*I, error) { return n.list(sel) }
+
+// Count returns how many objects of the noun the kernel has, without
+// opening them.
+func (n *Noun[T, I]) Count() (int, error) {
+	count := 0
+	err := eachID(n.nextID, n.name, func(uint32) error {
+		count++
+		return nil
+	})
+	return count, err
+}
+
 func (n *Noun[T, I]) list(sel Selector) ([]*I, error) {
 	if sel.All() {
 		return n.listAll()

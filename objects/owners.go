@@ -16,10 +16,12 @@ type Owner struct {
 	Comm string `json:"comm"`
 }
 
-// Owners says which processes hold which programs, maps and links, by id.
+// Owners says which processes hold which programs, maps and links, by id,
+// and which hold run-time statistics on (a BPF_ENABLE_STATS descriptor).
 // A table that was not asked for is nil.
 type Owners struct {
 	Programs, Maps, Links map[uint32][]Owner
+	Stats                 []Owner
 }
 
 // ObjectKind is a kind of BPF object that a process may hold.
@@ -30,6 +32,9 @@ const (
 	KindProgram ObjectKind = iota
 	KindMap
 	KindLink
+	// KindStats is a BPF_ENABLE_STATS descriptor. It has no id: its
+	// holders are Owners.Stats.
+	KindStats
 )
 
 // The names /proc/PID/fd links have for BPF objects, and the fdinfo line
@@ -40,10 +45,12 @@ var ownedKinds = [...]struct {
 	KindProgram: {"anon_inode:bpf-prog", "prog_id:"},
 	KindMap:     {"anon_inode:bpf-map", "map_id:"},
 	KindLink:    {"anon_inode:bpf_link", "link_id:"},
+	KindStats:   {"anon_inode:bpf-stats", ""},
 }
 
 // ScanOwners reads /proc once and returns the processes holding programs,
-// maps and links of the kinds given (all three when none is given). The
+// maps and links, or statistics, of the kinds given (all four when none is
+// given). The
 // calling process is left out, as bpftool leaves itself out: it holds the
 // objects it is describing. Processes that end during the scan are
 // skipped; without privilege, other users' processes are not visible.
@@ -55,12 +62,17 @@ var ownedKinds = [...]struct {
 // without a per-file allocation.
 func ScanOwners(kinds ...ObjectKind) (*Owners, error) {
 	if len(kinds) == 0 {
-		kinds = []ObjectKind{KindProgram, KindMap, KindLink}
+		kinds = []ObjectKind{KindProgram, KindMap, KindLink, KindStats}
 	}
 	o := &Owners{}
 	var tables [len(ownedKinds)]map[uint32][]Owner
+	wantStats := false
 	for _, k := range kinds {
-		tables[k] = map[uint32][]Owner{}
+		if k == KindStats {
+			wantStats = true
+		} else {
+			tables[k] = map[uint32][]Owner{}
+		}
 	}
 	o.Programs, o.Maps, o.Links = tables[KindProgram], tables[KindMap], tables[KindLink]
 
@@ -69,7 +81,7 @@ func ScanOwners(kinds ...ObjectKind) (*Owners, error) {
 		return nil, err
 	}
 	defer unix.Close(procfd)
-	s := &ownerScan{tables: tables, self: unix.Getpid()}
+	s := &ownerScan{tables: tables, wantStats: wantStats, self: unix.Getpid()}
 	s.procBuf = make([]byte, 32<<10)
 	s.fdBuf = make([]byte, 64<<10)
 	err = eachDirent(procfd, s.procBuf, func(name []byte) {
@@ -80,17 +92,32 @@ func ScanOwners(kinds ...ObjectKind) (*Owners, error) {
 	if err != nil {
 		return nil, err
 	}
+	byPID := func(a, b Owner) int { return a.PID - b.PID }
 	for _, t := range tables {
 		for _, owners := range t {
-			slices.SortFunc(owners, func(a, b Owner) int { return a.PID - b.PID })
+			slices.SortFunc(owners, byPID)
 		}
 	}
+	o.Stats = s.stats
+	slices.SortFunc(o.Stats, byPID)
 	return o, nil
+}
+
+// StatsHolders returns the processes other than the calling one holding
+// BPF_ENABLE_STATS descriptors: a scan that reads no fdinfo.
+func StatsHolders() ([]Owner, error) {
+	o, err := ScanOwners(KindStats)
+	if err != nil {
+		return nil, err
+	}
+	return o.Stats, nil
 }
 
 // ownerScan is the state of one ScanOwners: reused buffers.
 type ownerScan struct {
 	tables          [len(ownedKinds)]map[uint32][]Owner
+	wantStats       bool
+	stats           []Owner
 	self            int
 	procBuf, fdBuf  []byte
 	path, link, buf [256]byte
@@ -118,8 +145,23 @@ func (s *ownerScan) process(procfd, pid int, name []byte) {
 			return
 		}
 		for k, kind := range ownedKinds {
-			if s.tables[k] == nil || string(s.link[:n]) != kind.link {
+			if string(s.link[:n]) != kind.link {
 				continue
+			}
+			if ObjectKind(k) == KindStats {
+				if !s.wantStats {
+					return
+				}
+				if comm == "" {
+					comm = s.readComm(procfd, name)
+				}
+				if len(s.stats) == 0 || s.stats[len(s.stats)-1].PID != pid {
+					s.stats = append(s.stats, Owner{PID: pid, Comm: comm})
+				}
+				return
+			}
+			if s.tables[k] == nil {
+				return
 			}
 			if infoDir < 0 {
 				path := append(append(s.path[:0], name...), "/fdinfo\x00"...)

@@ -93,6 +93,8 @@ type progLister struct {
 	mapIDs []uint32
 	meta   metadataCache
 	fdinfo [1024]byte
+	// cache, when not nil, holds names and memlocks read before.
+	cache *ProgramCache
 }
 
 // progSlot is one program's description and what its pointers point to.
@@ -141,11 +143,16 @@ func (l *progLister) describe(fd int) (*ProgramInfo, error) {
 		AttachBTFID:    raw.AttachBTFID,
 		VerifiedInsns:  raw.VerifiedInsns,
 	}
-	prog.Name = prog.KernelName
-	if len(prog.KernelName) == len(raw.Name)-1 && raw.BTFID != 0 && raw.NrFuncInfo > 0 {
-		if full, err := fullProgName(fd, raw); err == nil {
-			prog.Name = full
-		}
+	key := programKey{raw.ID, raw.LoadTime}
+	fixed, known := l.cache.get(key)
+	if !known {
+		fixed = l.fixed(fd, raw)
+		l.cache.put(key, fixed)
+	}
+	prog.Name = fixed.name
+	if fixed.hasMemlock {
+		slot.memlock = fixed.memlock
+		prog.BytesMemlock = &slot.memlock
 	}
 	if raw.RunTimeNs != 0 {
 		slot.runTimeNs, slot.runCount = raw.RunTimeNs, raw.RunCnt
@@ -166,13 +173,22 @@ func (l *progLister) describe(fd int) (*ProgramInfo, error) {
 		prog.MapIDs = mapIDs[:len(mapIDs):len(mapIDs)]
 		prog.Metadata = l.meta.of(mapIDs)
 	}
-	if info := readFDInfo(fd, l.fdinfo[:]); info != nil {
-		if v, ok := fdinfoInt(info, "memlock"); ok {
-			slot.memlock = v
-			prog.BytesMemlock = &slot.memlock
+	return prog, nil
+}
+
+// fixed reads what never changes in the program behind fd: its full
+// name (from its BTF when the kernel's is truncated) and its memlock.
+func (l *progLister) fixed(fd int, raw *rawProgInfo) programFixed {
+	f := programFixed{name: unix.ByteSliceToString(raw.Name[:])}
+	if len(f.name) == len(raw.Name)-1 && raw.BTFID != 0 && raw.NrFuncInfo > 0 {
+		if full, err := fullProgName(fd, raw); err == nil {
+			f.name = full
 		}
 	}
-	return prog, nil
+	if info := readFDInfo(fd, l.fdinfo[:]); info != nil {
+		f.memlock, f.hasMemlock = fdinfoInt(info, "memlock")
+	}
+	return f
 }
 
 // AddPins sets Pinned from the paths of every pinned program, as bpftool

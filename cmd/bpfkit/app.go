@@ -26,7 +26,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
 		Name:                   "bpfkit",
 		Usage:                  "inspect, dump and load eBPF programs, maps, links and object files",
-		UsageText:              "bpfkit [GLOBAL OPTIONS] OBJECT COMMAND [ARGS]\n\nOBJECT := { prog | map | link | btf | elf | asm | run | net | cgroup | perf | iter | struct_ops | feature | gen }",
+		UsageText:              "bpfkit [GLOBAL OPTIONS] OBJECT COMMAND [ARGS]\n\nOBJECT := { prog | map | link | btf | elf | asm | run | net | cgroup | perf | iter | struct_ops | feature | gen | metrics }",
 		Version:                version,
 		Writer:                 stdout,
 		ErrWriter:              stderr,
@@ -55,6 +55,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			structOpsCommand(),
 			featureCommand(),
 			genCommand(),
+			metricsCommand(),
 			completionCommand(),
 		},
 		// The output format is chosen here, once, for every command.

@@ -43,6 +43,8 @@ func TestGlobalFlagsAnywhere(t *testing.T) {
 		"completion":      {"bash"},
 		"completion bash": {},
 		"run":             {"/nonexistent.bpf.o"},
+		"prog top":        {"name", "i11_no_such_prog"},
+		"metrics serve":   {"listen", "nowhere"},
 	}
 	paths := commandPaths(newApp(io.Discard, io.Discard).Commands, nil)
 	if len(paths) < 30 {
@@ -105,7 +107,7 @@ func TestUnknownVerbs(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"prog", "top"}, "unknown command 'top' for prog (commands: show, dump, load, loadall, pin, tracelog, attach, detach, run, profile)"},
+		{[]string{"prog", "nosuch"}, "unknown command 'nosuch' for prog (commands: show, dump, load, loadall, pin, tracelog, attach, detach, run, profile, top)"},
 		{[]string{"map", "frobnicate"}, "unknown command 'frobnicate' for map (commands: show, dump"},
 		{[]string{"link", "nosuch"}, "unknown command 'nosuch' for link (commands: show"},
 		{[]string{"btf", "top"}, "unknown command 'top' for btf (commands: show, dump)"},

@@ -12,7 +12,7 @@ const progSpec = "PROG := { id ID | pinned FILE | tag TAG | name NAME }"
 func progCommand() *cli.Command {
 	return nounCommand("prog", "inspect programs", "loaded programs", progShow, progSpec,
 		// bpftool's order, which prefixes follow: `prog p` is pin.
-		append(append(append([]*cli.Command{progDumpCommand()}, progLoadCommands()...), progAttachCommands()...), progRunCommand(), progProfileCommand())...)
+		append(append(append([]*cli.Command{progDumpCommand()}, progLoadCommands()...), progAttachCommands()...), progRunCommand(), progProfileCommand(), progTopCommand())...)
 }
 
 // progShow is `prog show [PROG]`.

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -8,9 +9,11 @@ import (
 	"time"
 
 	ebpfbtf "github.com/cilium/ebpf/btf"
+	dto "github.com/prometheus/client_model/go"
 
 	bpfasm "github.com/bpfkit/bpfkit/asm"
 	"github.com/bpfkit/bpfkit/btf"
+	"github.com/bpfkit/bpfkit/internal/render/top"
 	"github.com/bpfkit/bpfkit/objects"
 	"github.com/bpfkit/bpfkit/objects/attachments"
 	"github.com/bpfkit/bpfkit/objects/elfobj"
@@ -119,6 +122,15 @@ type Printer interface {
 	// ProgRun prints `prog run` results: one, or one per packet of a
 	// pcap file.
 	ProgRun(runs []ProgRun) error
+
+	// Top shows `prog top`: each interval next returns, until it returns
+	// io.EOF or ctx ends. Text on a terminal is a live full-screen view
+	// that sorts on keys and quits on q or Ctrl-C; otherwise each
+	// interval prints as one document: a table, or one JSON object.
+	Top(ctx context.Context, next top.Source, opts top.Options) error
+	// Metrics prints metric families in Prometheus's text exposition
+	// format (text only).
+	Metrics(families []*dto.MetricFamily) error
 
 	// Run returns the printer of a `bpfkit run` session.
 	Run() RunPrinter

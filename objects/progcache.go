@@ -1,0 +1,138 @@
+package objects
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// ProgramCache remembers what never changes in a loaded program and costs
+// the most to read: its full name (which may need its BTF) and its memlock
+// (which needs its fdinfo). A process that describes every program again
+// and again, as `metrics serve` does at each scrape, reads them once per
+// program. A program is known by its id and load time, so that an id used
+// again is a new program. The zero value is ready; it is safe for
+// concurrent use.
+type ProgramCache struct {
+	mu sync.Mutex
+	m  map[programKey]programFixed
+	// seen are the programs described since the last Prune.
+	seen map[programKey]bool
+}
+
+type programKey struct {
+	id       uint32
+	loadTime uint64
+}
+
+// programFixed is what the cache holds of one program.
+type programFixed struct {
+	name       string
+	memlock    int64
+	hasMemlock bool
+}
+
+// get returns what c knows of a program; a nil c knows nothing.
+func (c *ProgramCache) get(k programKey) (programFixed, bool) {
+	if c == nil {
+		return programFixed{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f, ok := c.m[k]
+	if c.seen == nil {
+		c.seen = map[programKey]bool{}
+	}
+	c.seen[k] = true
+	return f, ok
+}
+
+func (c *ProgramCache) put(k programKey, f programFixed) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[programKey]programFixed{}
+	}
+	c.m[k] = f
+}
+
+// prune forgets the programs not described since the last prune: they
+// were unloaded.
+func (c *ProgramCache) prune() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k := range c.m {
+		if !c.seen[k] {
+			delete(c.m, k)
+		}
+	}
+	c.seen = nil
+}
+
+// DescribePrograms describes every loaded program, as Programs.Describe
+// does (without the processes holding them), taking from cache what it
+// read before and forgetting in it the programs gone since. The programs
+// are described on every CPU at once, and come in increasing id order.
+func DescribePrograms(cache *ProgramCache) ([]*ProgramInfo, error) {
+	var ids []uint32
+	if err := eachID(unix.BPF_PROG_GET_NEXT_ID, "program", func(id uint32) error {
+		ids = append(ids, id)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	progs := make([]*ProgramInfo, len(ids))
+	errs := make([]error, len(ids))
+	workers := min(runtime.GOMAXPROCS(0), len(ids))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l := newProgLister(len(ids)/workers + 1)
+			l.cache = cache
+			for i := w; i < len(ids); i += workers {
+				progs[i], errs[i] = l.describeID(ids[i])
+			}
+		}()
+	}
+	wg.Wait()
+	out := progs[:0]
+	for i, p := range progs {
+		switch err := errs[i]; {
+		case errors.Is(err, os.ErrNotExist):
+			// It went away.
+		case err != nil:
+			return nil, fmt.Errorf("open program %d: %w", ids[i], PermissionHint(err))
+		default:
+			out = append(out, p)
+		}
+	}
+	cache.prune()
+	return out, nil
+}
+
+// describeID describes the program with id; os.ErrNotExist when it went
+// away.
+func (l *progLister) describeID(id uint32) (*ProgramInfo, error) {
+	fd, err := getFDByID(unix.BPF_PROG_GET_FD_BY_ID, id)
+	if errors.Is(err, unix.ENOENT) {
+		return nil, fmt.Errorf("program %d went away: %w", id, os.ErrNotExist)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	info, err := l.describe(fd)
+	if err != nil {
+		return nil, fmt.Errorf("program %d went away: %w", id, os.ErrNotExist)
+	}
+	return info, nil
+}
