@@ -27,6 +27,16 @@ var wantMetrics = []string{
 	"bpfkit_programs", "bpfkit_maps", "bpfkit_links", "bpfkit_stats_enabled",
 }
 
+// scrapeTargets loads a program on a tracepoint and a map, both named
+// name, so that every metric of wantMetrics has a series on a machine
+// with no other BPF objects, and returns the program's id.
+func scrapeTargets(t *testing.T, name string) uint32 {
+	t.Helper()
+	p := testutil.TracepointProgram(t, name)
+	testutil.NewMap(t, &ebpf.MapSpec{Name: name, Type: ebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: 1})
+	return mustID(t, objects.Programs, p)
+}
+
 // parseMetrics parses Prometheus's text exposition format with the
 // client library's own parser and checks that every metric is there.
 func parseMetrics(t *testing.T, text string) map[string]*dto.MetricFamily {
@@ -119,8 +129,7 @@ func readAll(t *testing.T, resp *http.Response) string {
 // times between them grow by at least that; statistics show as on.
 func TestMetricsServe(t *testing.T) {
 	testutil.RequirePrivileged(t)
-	p := testutil.TracepointProgram(t, "i11_cli_serve")
-	id := mustID(t, objects.Programs, p)
+	id := scrapeTargets(t, "i11_cli_serve")
 	s := startProcess(t, nil, "metrics", "serve", "listen", "127.0.0.1:0")
 	addr := servingAddr(t, s)
 	first := scrape(t, addr)
@@ -150,6 +159,7 @@ func TestMetricsServe(t *testing.T) {
 // 127.0.0.1:9435, bound to the loopback address only.
 func TestMetricsDefaultListen(t *testing.T) {
 	testutil.RequirePrivileged(t)
+	scrapeTargets(t, "i11_cli_listen")
 	s := startProcess(t, nil, "metrics", "serve")
 	addr := servingAddr(t, s)
 	if addr != "127.0.0.1:9435" {
