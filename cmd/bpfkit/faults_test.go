@@ -272,3 +272,32 @@ func TestSIGKILLDuringLoadallLeavesOnlyItsPins(t *testing.T) {
 	os.Remove(dir)
 	testutil.WaitCountsAtMost(t, testutil.Counts{}, slowNames...)
 }
+
+// TestRunStartLoop starts bpfkit run twenty times on an object whose
+// raw_tp/sys_enter program feeds two perf event arrays and two ring
+// buffers and counts in a map pinned by name: records wait before the
+// readers start. bpfkit once crashed about one start in twenty here
+// (issue 17: a nil counter, or concurrent map access) and left the pin
+// behind. Every start must end at --duration with exit 0, no Go panic or
+// fatal error, the summary, and nothing left.
+func TestRunStartLoop(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	obj := testutil.Object(t, "loader/faults_events")
+	const pin = "/sys/fs/bpf/i17_ev_pinned"
+	os.Remove(pin)
+	t.Cleanup(func() { os.Remove(pin) })
+	before := i17Tree(t)
+	for i := 0; i < 20; i++ {
+		cmd := exec.Command(binPath, "run", "--duration", "300ms", obj)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		if err != nil || strings.Contains(stderr.String(), "panic") || strings.Contains(stderr.String(), "fatal error") {
+			t.Fatalf("start %d: %v\n%s", i, err, stderr.String())
+		}
+		if !strings.Contains(stdout.String(), "detached and unloaded everything") {
+			t.Fatalf("start %d: no summary:\n%s", i, stdout.String())
+		}
+		checkNothingLeft(t, fmt.Sprintf("start %d", i), before, "i17_ev_emit", "i17_perf_a", "i17_perf_b", "i17_ring_a", "i17_ring_b", "i17_ev_pinned")
+	}
+}
