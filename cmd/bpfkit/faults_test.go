@@ -301,3 +301,102 @@ func TestRunStartLoop(t *testing.T) {
 		checkNothingLeft(t, fmt.Sprintf("start %d", i), before, "i17_ev_emit", "i17_perf_a", "i17_perf_b", "i17_ring_a", "i17_ring_b", "i17_ev_pinned")
 	}
 }
+
+// TestHostileFiles gives every verb that takes a file a FIFO with no
+// writer, /dev/zero, a directory, a 1 GiB sparse file and an empty name:
+// each fails at once (a hung open or read runs into the timeout) with one
+// line saying what is wrong, and bounded memory (peak RSS under 64 MiB;
+// /dev/zero once grew without end). Nothing is pinned.
+func TestHostileFiles(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sparse := filepath.Join(dir, "sparse")
+	if f, err := os.Create(sparse); err != nil {
+		t.Fatal(err)
+	} else {
+		f.Truncate(1 << 30)
+		f.Close()
+	}
+	files := []struct{ path, why string }{
+		{fifo, "is a FIFO, not a regular file"},
+		{"/dev/zero", "is a character device, not a regular file"},
+		{dir, "is a directory, not a file"},
+		{sparse, "file is 1073741824 bytes, more than the 134217728 bytes (128 MiB)"},
+		{"", "empty"},
+	}
+	pin := "/sys/fs/bpf/i17_hostile"
+	verbs := [][]string{
+		{"btf", "dump", "file"}, {"elf", "sections"}, {"elf", "symbols"}, {"elf", "maps"},
+		{"elf", "programs"}, {"elf", "dump"}, {"prog", "load"}, {"prog", "loadall"}, {"run"},
+	}
+	for _, v := range verbs {
+		for _, f := range files {
+			args := append(append([]string(nil), v...), f.path)
+			if v[0] == "prog" {
+				args = append(args, pin)
+			}
+			cmd := exec.Command(binPath, args...)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			done := make(chan error, 1)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			go func() { done <- cmd.Wait() }()
+			select {
+			case <-done:
+			case <-time.After(30 * time.Second):
+				cmd.Process.Kill()
+				<-done
+				t.Errorf("%q: still running after 30s", args)
+				continue
+			}
+			msg := stderr.String()
+			if cmd.ProcessState.ExitCode() != 1 || strings.Count(msg, "\n") != 1 || !strings.HasPrefix(msg, "Error: ") || !strings.Contains(msg, f.why) {
+				t.Errorf("%q: exit %d, stderr %q, want one line with %q", args, cmd.ProcessState.ExitCode(), msg, f.why)
+			}
+			if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && ru.Maxrss > 64<<10 {
+				t.Errorf("%q: peak RSS %d KiB", args, ru.Maxrss)
+			}
+			if exists(pin) {
+				t.Errorf("%q: left %s", args, pin)
+				os.RemoveAll(pin)
+			}
+		}
+	}
+}
+
+// TestDamagedBTF changes one type ID in faults_events.bpf.o's .BTF (the
+// first member of the first struct, at file offset 2700, now refers to
+// type 0x7fff, which does not exist): prog load, loadall and run refuse it
+// in one line that says the object's BTF is damaged, and loadall leaves no
+// pin directory (issue 17: cilium/ebpf panicked on such files, and before
+// the check it answered "contains 5 symbols but 0 btf.Vars").
+func TestDamagedBTF(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	data, err := os.ReadFile(testutil.Object(t, "loader/faults_events"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const at = 2700
+	if data[at] != 1 || data[at+1] != 0 || data[at+2] != 0 || data[at+3] != 0 {
+		t.Fatalf("faults_events.bpf.o changed: bytes at %d are %x, want a member of type 1", at, data[at:at+4])
+	}
+	copy(data[at:], []byte{0xff, 0x7f, 0, 0})
+	bad := filepath.Join(t.TempDir(), "damaged.bpf.o")
+	if err := os.WriteFile(bad, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := i17Dir(t, "damaged")
+	before := i17Tree(t)
+	for _, args := range [][]string{{"prog", "load", bad, dir}, {"prog", "loadall", bad, dir}, {"run", bad}} {
+		r := bpfkit(t, args...)
+		if r.code != 1 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "the object's BTF is damaged: ") {
+			t.Errorf("%q: exit %d, stderr %q", args, r.code, r.stderr)
+		}
+		checkNothingLeft(t, strings.Join(args[:2], " "), before, "i17_ev_emit", "i17_ev_pinned")
+	}
+}

@@ -183,7 +183,7 @@ func LoadContext(ctx context.Context, obj *Object, opts LoadOptions) (*Loaded, e
 		Programs: ebpf.ProgramOptions{LogLevel: opts.LogLevel},
 	}
 	if opts.KernelBTF != "" {
-		kspec, err := ebpfbtf.LoadSpec(opts.KernelBTF)
+		kspec, err := loadKernelBTF(opts.KernelBTF)
 		if err != nil {
 			return nil, fmt.Errorf("kernel_btf %s: %w", opts.KernelBTF, err)
 		}
@@ -236,12 +236,18 @@ func LoadContext(ctx context.Context, obj *Object, opts LoadOptions) (*Loaded, e
 	if err != nil {
 		return nil, err
 	}
+	if err := checkBTF(flat); err != nil {
+		return nil, fmt.Errorf("load %s: %w", obj.Path, err)
+	}
 	if err := Stopped(ctx); err != nil {
 		return nil, err
 	}
-	coll, err := ebpf.NewCollectionWithOptions(flat, copts)
+	coll, err := newCollection(flat, copts)
 	if err != nil {
 		removePins(byName)
+		if errors.Is(err, elfobj.ErrDamagedBTF) {
+			return nil, fmt.Errorf("load %s: %w", obj.Path, err)
+		}
 		return nil, describeLoadError(obj, copts.Programs.KernelTypes, err)
 	}
 	if opts.LogLevel != 0 && opts.OnVerifierLog != nil {
