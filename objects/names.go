@@ -1,6 +1,7 @@
 package objects
 
 import (
+	"fmt"
 	"strconv"
 
 	"github.com/cilium/ebpf"
@@ -127,4 +128,19 @@ func AttachTypeByName(name string) (ebpf.AttachType, bool) {
 func MapTypeByName(name string) (ebpf.MapType, bool) {
 	v, ok := lookupValue(mapTypeNames, name)
 	return ebpf.MapType(v), ok
+}
+
+// CheckObjectName refuses a program or map name the kernel would refuse
+// (bpf_obj_name_cpy): at most 15 characters, each a letter, a digit, '_'
+// or '.'. cilium/ebpf would silently strip and cut it instead.
+func CheckObjectName(name string) error {
+	if len(name) > 15 {
+		return fmt.Errorf("name %q is %d bytes long, the kernel takes at most 15", name, len(name))
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '.') {
+			return fmt.Errorf("name %q: the kernel takes only letters, digits, '_' and '.', not %q", name, r)
+		}
+	}
+	return nil
 }

@@ -345,6 +345,9 @@ func mapCreate(c *cli.Context) error {
 			}
 			spec.Type, typeSet = t, true
 		case "name":
+			if err := objects.CheckObjectName(words[1]); err != nil {
+				return fmt.Errorf("create map: %w", err)
+			}
 			spec.Name = words[1]
 		case "key":
 			spec.KeySize, err = parseU32Arg(words, "key size")

@@ -71,6 +71,9 @@ func LoadAndPinContext(ctx context.Context, obj *Object, lopts LoadOptions, req 
 		}
 	}()
 	ensureDir := func(dir string) error {
+		if dir == "" {
+			return errors.New("empty pin directory path")
+		}
 		if _, serr := os.Stat(dir); serr == nil {
 			return objects.CheckPinDir(dir)
 		}
@@ -78,6 +81,9 @@ func LoadAndPinContext(ctx context.Context, obj *Object, lopts LoadOptions, req 
 			return fmt.Errorf("pin directory %s: bpffs refuses names containing '.'", dir)
 		}
 		parent := filepath.Dir(dir)
+		if _, serr := os.Stat(parent); serr != nil {
+			return fmt.Errorf("pin directory %s: parent directory: %w", dir, serr)
+		}
 		if !objects.IsBPFFS(parent) {
 			return fmt.Errorf("pin directory %s: %w", dir, objects.ErrNotBPFFS)
 		}
