@@ -23,7 +23,7 @@ test:
 # state (.ci/run says which and why).
 RACE_PKG ?= ./...
 race:
-	CGO_ENABLED=1 $(GO) test -race -count=1 -p 1 $(RACE_PKG)
+	CGO_ENABLED=1 $(GO) test -race -timeout 30m -count=1 -p 1 $(RACE_PKG)
 
 # The teaching demo: a hand-written program on sys_enter_openat.
 demo: build
