@@ -5,7 +5,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 export CGO_ENABLED := 0
 
-.PHONY: all build test demo bench bench-btf lint testdata check-testdata fuzz clean vmtest vmtest-kernel vmrun vmtool
+.PHONY: all build test race demo bench bench-btf lint testdata check-testdata fuzz clean vmtest vmtest-kernel vmrun vmtool
 
 all: build
 
@@ -16,6 +16,14 @@ build:
 # their skips into failures.
 test:
 	$(GO) test -count=1 -p 1 ./...
+
+# The suite under the race detector (RACE_PKG: the whole suite unless
+# told). The detector needs cgo (gcc); the shipped binary (build) stays
+# static and cgo-free. CI runs it on the packages where goroutines share
+# state (.ci/run says which and why).
+RACE_PKG ?= ./...
+race:
+	CGO_ENABLED=1 $(GO) test -race -timeout 30m -count=1 -p 1 $(RACE_PKG)
 
 # The teaching demo: a hand-written program on sys_enter_openat.
 demo: build

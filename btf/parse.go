@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
+	"github.com/bpfkit/bpfkit/internal/infile"
 	"strings"
 )
 
@@ -498,8 +498,15 @@ func (s *Spec) check() error {
 // ParseFile reads raw BTF from path, such as /sys/kernel/btf/vmlinux or a
 // module's /sys/kernel/btf/<module> (split BTF: give vmlinux as base). The
 // BTF of an object file is its .BTF section: objects/elfobj reads that.
+// The file is read through infile: never a FIFO, device or directory, at
+// most 128 MiB, and only once its first bytes are BTF's magic.
 func ParseFile(path string, base *Spec) (*Spec, error) {
-	data, err := os.ReadFile(path)
+	data, err := infile.Read(path, infile.Limits{What: "BTF", Header: headerSize, Check: func(head []byte) error {
+		if len(head) < 2 || magicOrder(head) == nil {
+			return fmt.Errorf("parse BTF: %w: bad magic", ErrNotBTF)
+		}
+		return nil
+	}})
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package objects
 
 import (
+	"fmt"
 	"strconv"
 
 	"github.com/cilium/ebpf"
@@ -150,4 +151,19 @@ func TypeNames(group string) []string {
 		return nil
 	}
 	return append([]string(nil), table...)
+}
+
+// CheckObjectName refuses a program or map name the kernel would refuse
+// (bpf_obj_name_cpy): at most 15 characters, each a letter, a digit, '_'
+// or '.'. cilium/ebpf would silently strip and cut it instead.
+func CheckObjectName(name string) error {
+	if len(name) > 15 {
+		return fmt.Errorf("name %q is %d bytes long, the kernel takes at most 15", name, len(name))
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '.') {
+			return fmt.Errorf("name %q: the kernel takes only letters, digits, '_' and '.', not %q", name, r)
+		}
+	}
+	return nil
 }

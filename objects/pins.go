@@ -182,6 +182,9 @@ func CheckPinDir(dir string) error {
 // CheckPinPath checks that path can take a new pin: its directory is on a
 // bpffs and nothing exists at path.
 func CheckPinPath(path string) error {
+	if path == "" {
+		return errors.New("empty pin path")
+	}
 	if strings.Contains(filepath.Base(path), ".") {
 		return fmt.Errorf("pin path %s: bpffs refuses names containing '.'", path)
 	}

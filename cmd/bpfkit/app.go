@@ -95,7 +95,12 @@ func prepareCommands(cmds []*cli.Command) {
 // unknownVerb is the action of commands that only group verbs.
 func unknownVerb(c *cli.Context) error {
 	if c.NArg() == 0 {
-		return cli.ShowSubcommandHelp(c)
+		// Help, then a failure, as bpftool exits non-zero when the
+		// command is missing.
+		if err := cli.ShowSubcommandHelp(c); err != nil {
+			return err
+		}
+		return silentExit{1}
 	}
 	var path []string
 	for _, ctx := range c.Lineage() {
@@ -380,6 +385,9 @@ func parseKeywords(words []string, kws ...keyword) error {
 		}
 		if len(words) < 2 {
 			return fmt.Errorf("'%s' needs a %s", name, k.what)
+		}
+		if words[1] == "" && k.what == "path" {
+			return fmt.Errorf("'%s' needs a %s, got an empty one", name, k.what)
 		}
 		*k.value = words[1]
 		words = words[2:]

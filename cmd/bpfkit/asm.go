@@ -4,9 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -23,7 +21,7 @@ func asmCommand() *cli.Command {
 			"count N           stop after N records (default 5; 0: until Ctrl-C)\n" +
 			"timeout DURATION  stop after this long, e.g. 10s\n" +
 			"dry-run           print the program and exit without loading it",
-		Action: asmDemo,
+		Action: catchSignals(asmDemo),
 	}
 	return &cli.Command{
 		Name:        "asm",
@@ -92,36 +90,36 @@ func asmDemo(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("list demo: %w", err)
 	}
-	if err := pr.Intro(lines); err != nil {
-		return err
-	}
 	if args.dryRun {
-		return nil
+		return pr.Intro(lines)
 	}
 	if err := ensureTracefs(c); err != nil {
 		return err
 	}
-
+	// Loaded before the listing is printed: without privilege the demo
+	// fails with nothing printed but the error.
 	demo, err := loader.StartDemo()
 	if err != nil {
 		return err
 	}
 	defer demo.Close()
+	if err := stopped(c); err != nil {
+		return err
+	}
+	// A signal ends the demo as its count or timeout would.
+	go func() {
+		<-c.Context.Done()
+		demo.Close()
+	}()
+	if err := pr.Intro(lines); err != nil {
+		return err
+	}
 	var xlated []bpfasm.Line
 	if info, err := demo.ProgramInfo(); err == nil {
 		xlated, _ = bpfasm.Xlated(info, kernelSymbols())
 	}
 	pr.Loaded(demo, xlated)
 	pr.Waiting(args.count)
-
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	go func() {
-		if _, ok := <-sigs; ok {
-			demo.Close()
-		}
-	}()
 
 	var deadline time.Time
 	if args.timeout > 0 {

@@ -3,8 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/bpfkit/bpfkit/internal/infile"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 
@@ -106,6 +106,9 @@ func parseBTFSource(words []string) (*btfSource, []string, error) {
 		src.id = uint32(n)
 		return src, words[2:], nil
 	case "file":
+		if words[1] == "" {
+			return nil, nil, errors.New("'file' needs a path, got an empty one")
+		}
 		src.file, src.what = words[1], words[1]
 		return src, words[2:], nil
 	case "prog":
@@ -198,7 +201,7 @@ func (s *btfSource) load(c *cli.Context) (*btf.Spec, error) {
 
 // isELF reports whether the file at path starts with the ELF magic.
 func isELF(path string) bool {
-	f, err := os.Open(path)
+	f, _, err := infile.Open(path)
 	if err != nil {
 		return false
 	}

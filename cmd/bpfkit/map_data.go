@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"strconv"
-	"syscall"
 
 	"github.com/cilium/ebpf"
 	ebpfbtf "github.com/cilium/ebpf/btf"
@@ -36,8 +34,8 @@ func mapDataCommands() []*cli.Command {
 		pinCommand(objects.Maps, "map", mapSpec),
 		{Name: "event_pipe", Usage: "stream records from a perf event array or a ring buffer until Ctrl-C",
 			ArgsUsage: "MAP [cpu N index M] [type NAME] [count N]\n\n" + mapSpec +
-				"\ntype NAME decodes each record as the named BTF type (the BTF of the map, of the programs and maps loaded with it, then the kernel's)\ncount N stops after N records", Action: mapEventPipe},
-		{Name: "create", Usage: "create a map and pin it", ArgsUsage: "FILE type TYPE key KEY_SIZE value VALUE_SIZE entries MAX_ENTRIES name NAME [flags FLAGS] [inner_map MAP]", Action: mapCreate},
+				"\ntype NAME decodes each record as the named BTF type (the BTF of the map, of the programs and maps loaded with it, then the kernel's)\ncount N stops after N records", Action: catchSignals(mapEventPipe)},
+		{Name: "create", Usage: "create a map and pin it", ArgsUsage: "FILE type TYPE key KEY_SIZE value VALUE_SIZE entries MAX_ENTRIES name NAME [flags FLAGS] [inner_map MAP]", Action: catchSignals(mapCreate)},
 		{Name: "peek", Usage: "print the head of a queue or the top of a stack", ArgsUsage: "MAP\n\n" + mapSpec, Action: mapLookup},
 		{Name: "push", Usage: "push a value onto a stack", ArgsUsage: "MAP value VALUE\n\n" + mapSpec, Action: mapUpdate},
 		{Name: "enqueue", Usage: "append a value to a queue", ArgsUsage: "MAP value VALUE\n\n" + mapSpec, Action: mapUpdate},
@@ -347,6 +345,9 @@ func mapCreate(c *cli.Context) error {
 			}
 			spec.Type, typeSet = t, true
 		case "name":
+			if err := objects.CheckObjectName(words[1]); err != nil {
+				return fmt.Errorf("create map: %w", err)
+			}
 			spec.Name = words[1]
 		case "key":
 			spec.KeySize, err = parseU32Arg(words, "key size")
@@ -399,8 +400,15 @@ func mapCreate(c *cli.Context) error {
 		return fmt.Errorf("map create failed: %w", err)
 	}
 	defer m.Close()
+	if err := stopped(c); err != nil {
+		return fmt.Errorf("create map: %w", err)
+	}
 	if err := m.Pin(file); err != nil {
 		return fmt.Errorf("create map: pin: %w", err)
+	}
+	if err := stopped(c); err != nil {
+		os.Remove(file)
+		return fmt.Errorf("create map: %w", err)
 	}
 	return out(c).Null()
 }
@@ -452,8 +460,13 @@ func mapEventPipe(c *cli.Context) error {
 		return fmt.Errorf("event_pipe: %w", err)
 	}
 	out(c).Info("Warning: this reader takes the buffer's records away from the program that normally reads them.")
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	defer stop()
+	// A signal, or a reader of stdout that went away, ends the pipe at
+	// once, not at the next record.
+	ctx, cancel := context.WithCancel(c.Context)
+	defer cancel()
+	if f, ok := c.App.Writer.(*os.File); ok {
+		go watchClosed(ctx, cancel, f)
+	}
 	go func() {
 		<-ctx.Done()
 		r.Close()

@@ -348,19 +348,33 @@ func TestEventPipeLikeBpftool(t *testing.T) {
 			args = append([]string{"-j"}, args...)
 		}
 		// bpftool first, stopped with SIGINT once it printed a record.
-		var out bytes.Buffer
+		// Its output is a file, not a buffer exec copies into while the
+		// loop looks at it (make race found that).
+		outFile, err := os.CreateTemp(t.TempDir(), "event_pipe")
+		if err != nil {
+			t.Fatal(err)
+		}
 		cmd := exec.Command(tool, args...)
-		cmd.Stdout = &out
+		cmd.Stdout = outFile
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		for i := 0; i < 100 && out.Len() == 0; i++ {
+		printed := func() bool {
+			st, err := outFile.Stat()
+			return err == nil && st.Size() > 0
+		}
+		for i := 0; i < 100 && !printed(); i++ {
 			time.Sleep(50 * time.Millisecond)
 			runEmitOn(t, coll, 0)
 		}
 		cmd.Process.Signal(os.Interrupt)
 		cmd.Wait()
-		want := out.String()
+		outFile.Close()
+		wantB, err := os.ReadFile(outFile.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := string(wantB)
 		// Then bpfkit, reading one record.
 		r := bpfkitWhileEmitting(t, coll, func(int) int { return 0 }, append(args, "count", "1")...)
 		// Compare the first record, with values that differ (counter, time)

@@ -37,7 +37,7 @@ func metricsCommand() *cli.Command {
 				Name:      "serve",
 				Usage:     "serve the metrics at /metrics, with run-time statistics on, until Ctrl-C or SIGTERM",
 				ArgsUsage: "[listen ADDR]\n\nADDR := HOST:PORT (default " + defaultListen + ")",
-				Action:    metricsServe,
+				Action:    catchSignals(metricsServe),
 			},
 		},
 	}
@@ -78,8 +78,7 @@ func metricsServe(c *cli.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("metrics serve: %w", err)
 	}
-	ctx, stop := signalContext(c)
-	defer stop()
+	ctx := c.Context
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("metrics serve: %w", err)

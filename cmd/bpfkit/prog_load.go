@@ -4,10 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/cilium/ebpf"
 	"github.com/urfave/cli/v2"
@@ -31,13 +29,13 @@ func progLoadCommands() []*cli.Command {
 			Name:      "load",
 			Usage:     "load an object file and pin its first program at PATH",
 			ArgsUsage: "OBJ PATH " + loadOptionsUsage,
-			Action:    func(c *cli.Context) error { return progLoad(c, false) },
+			Action:    catchSignals(func(c *cli.Context) error { return progLoad(c, false) }),
 		},
 		{
 			Name:      "loadall",
 			Usage:     "load an object file and pin every program under PATH",
 			ArgsUsage: "OBJ PATH " + loadOptionsUsage,
-			Action:    func(c *cli.Context) error { return progLoad(c, true) },
+			Action:    catchSignals(func(c *cli.Context) error { return progLoad(c, true) }),
 		},
 		pinCommand(objects.Programs, "prog", progSpec),
 		{
@@ -46,7 +44,7 @@ func progLoadCommands() []*cli.Command {
 			ArgsUsage: " ",
 			Flags: []cli.Flag{&cli.BoolFlag{Name: "fields",
 				Usage: "with -j, print each line as an object of its fields (task, pid, cpu, timestamp, message) instead of bpftool's array of lines"}},
-			Action: progTracelog,
+			Action: catchSignals(progTracelog),
 		},
 	}
 }
@@ -148,7 +146,7 @@ func progLoad(c *cli.Context, all bool) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", verb, err)
 	}
-	pins, err := loader.LoadAndPin(obj, lopts, req)
+	pins, err := loader.LoadAndPinContext(c.Context, obj, lopts, req)
 	if err != nil {
 		printVerifierLog(c, err)
 		return fmt.Errorf("%s: %w", verb, err)
@@ -201,8 +199,7 @@ func progTracelog(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("prog tracelog: %w", err)
 	}
-	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	defer stop()
+	ctx := c.Context
 	go func() {
 		<-ctx.Done()
 		tp.Close()

@@ -3,10 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/signal"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -22,7 +19,7 @@ func progProfileCommand() *cli.Command {
 		ArgsUsage: "PROG [duration DURATION] METRIC...\n\n" + progSpec +
 			"\nMETRIC := { cycles | instructions | l1d_loads | llc_misses | itlb_misses | dtlb_misses | cpu_clock }" +
 			"\nDURATION is seconds, or a Go duration (500ms); without it, until Ctrl-C.",
-		Action: progProfile,
+		Action: catchSignals(progProfile),
 	}
 }
 
@@ -51,8 +48,7 @@ func progProfile(c *cli.Context) error {
 	}
 	defer prog.Close()
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx := c.Context
 	if duration > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, duration)

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -40,7 +38,7 @@ everything is then detached and unloaded and a per-program summary is printed.`,
 			&cli.DurationFlag{Name: "duration", Usage: "stop after `D` (e.g. 10s)"},
 			&cli.StringFlag{Name: "kernel-btf", Usage: "BTF `FILE` for CO-RE relocations instead of the running kernel's"},
 		},
-		Action: runAction,
+		Action: catchSignals(runAction),
 	}
 }
 
@@ -56,11 +54,10 @@ func runAction(c *cli.Context) error {
 	}
 	pr := out(c).Run()
 
-	// A write to a closed stdout must fail, not kill bpfkit before it
-	// cleans up.
-	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
-	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	defer stop()
+	ctx := c.Context
+	if d := c.Duration("duration"); c.IsSet("duration") && d <= 0 {
+		return fmt.Errorf("run: --duration must be more than zero, got %s", d)
+	}
 	if d := c.Duration("duration"); d > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, d)
@@ -86,7 +83,7 @@ func runAction(c *cli.Context) error {
 
 	lopts := loader.LoadOptions{KernelBTF: c.String("kernel-btf")}
 	debugLogs(c, &lopts)
-	s, err := loader.StartRun(obj, loader.RunOptions{
+	s, err := loader.StartRunContext(c.Context, obj, loader.RunOptions{
 		Load:       lopts,
 		Set:        c.StringSlice("set"),
 		Attach:     loader.AttachOptions{Iface: c.String("iface"), Cgroup: c.String("cgroup")},

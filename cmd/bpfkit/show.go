@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/cilium/ebpf/pin"
@@ -90,7 +91,7 @@ func pinCommand[T pin.Pinner, I any](noun *objects.Noun[T, I], word, spec string
 		Name:      "pin",
 		Usage:     fmt.Sprintf("pin a %s at FILE on a bpffs", noun),
 		ArgsUsage: what + " FILE\n\n" + spec,
-		Action: func(c *cli.Context) error {
+		Action: catchSignals(func(c *cli.Context) error {
 			sel, rest, err := noun.ParseSelector(c.Args().Slice())
 			if err != nil {
 				return fmt.Errorf("%s: %w", verb, err)
@@ -104,7 +105,11 @@ func pinCommand[T pin.Pinner, I any](noun *objects.Noun[T, I], word, spec string
 			if err := noun.Pin(sel, rest[0]); err != nil {
 				return kernelError(err, fmt.Errorf("%s: %w", verb, err))
 			}
+			if err := stopped(c); err != nil {
+				os.Remove(rest[0])
+				return fmt.Errorf("%s: %w", verb, err)
+			}
 			return out(c).Null()
-		},
+		}),
 	}
 }

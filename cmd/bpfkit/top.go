@@ -1,12 +1,10 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"math"
 	"os"
-	"os/signal"
 	"strconv"
 	"syscall"
 	"time"
@@ -27,7 +25,7 @@ func progTopCommand() *cli.Command {
 		ArgsUsage: "[PROG...] [interval D] [count N] [sort COLUMN]\n\n" + progSpec + "\n" + topColumns +
 			"\nD is a duration (500ms, 2s) or a number of seconds; the default is 1s. " +
 			"On a terminal a live view; piped or with -j one document per interval.",
-		Action: progTop,
+		Action: catchSignals(progTop),
 	}
 }
 
@@ -42,8 +40,7 @@ func progTop(c *cli.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("prog top: %w", err)
 	}
-	ctx, stop := signalContext(c)
-	defer stop()
+	ctx := c.Context
 	t, err := stats.NewTop(opts)
 	if err != nil {
 		return fmt.Errorf("prog top: %w", err)
@@ -139,12 +136,4 @@ func closeSwitch(sw *stats.Switch, err *error) {
 	if cerr := sw.Close(); cerr != nil && *err == nil {
 		*err = cerr
 	}
-}
-
-// signalContext ends when SIGINT (Ctrl-C), SIGTERM or SIGHUP comes, so
-// that a long-running command cleans up before it exits; a write to a
-// closed stdout fails with EPIPE instead of killing bpfkit.
-func signalContext(c *cli.Context) (context.Context, context.CancelFunc) {
-	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
-	return signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 }

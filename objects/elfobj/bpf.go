@@ -2,6 +2,7 @@ package elfobj
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -71,6 +72,28 @@ type Global struct {
 	Value string `json:"value"`
 }
 
+// ErrDamagedBTF is wrapped by the errors of objects whose .BTF section
+// bpfkit's BTF parser refuses, or that made cilium/ebpf panic.
+var ErrDamagedBTF = errors.New("the object's BTF is damaged")
+
+// loadSpec reads the object as cilium/ebpf does, after bpfkit's own BTF
+// parser checked its .BTF section: cilium/ebpf v0.22 panics on some
+// damaged BTF (a member whose type is out of range, reached through a
+// cycle), and a panic it still has is recovered here.
+func (f *File) loadSpec() (spec *ebpf.CollectionSpec, err error) {
+	if i := f.sectionByName(".BTF"); i > 0 {
+		if _, err := btf.Parse(f.sectionData(i), nil); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrDamagedBTF, err)
+		}
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			spec, err = nil, fmt.Errorf("%w: cilium/ebpf failed reading it: %v", ErrDamagedBTF, r)
+		}
+	}()
+	return ebpf.LoadCollectionSpecFromReader(bytes.NewReader(f.data))
+}
+
 // interpret fills in everything that is BPF meaning rather than ELF
 // structure. It never fails: what cannot be interpreted is left out and
 // the reason is kept in BPFError.
@@ -83,7 +106,7 @@ func (f *File) interpret() {
 	case f.symtab < 0:
 		f.BPFError = "no symbol table"
 	default:
-		s, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(f.data))
+		s, err := f.loadSpec()
 		if err != nil {
 			f.BPFError = err.Error()
 		} else {

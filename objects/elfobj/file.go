@@ -4,11 +4,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"strings"
 
+	"github.com/bpfkit/bpfkit/internal/infile"
 	"github.com/cilium/ebpf"
 	ebpfasm "github.com/cilium/ebpf/asm"
 )
@@ -46,8 +45,8 @@ const (
 // Limits that keep memory bounded on hostile input. Real BPF objects are
 // far below all of them (the kernel's own selftests top out at a few MiB).
 const (
-	// MaxSize is the largest file Open reads.
-	MaxSize        = 128 << 20
+	// MaxSize is the largest file Open reads (infile.MaxSize, 128 MiB).
+	MaxSize        = infile.MaxSize
 	maxELFSections = 1 << 16
 	maxELFSymbols  = 1 << 19
 	maxELFRelocs   = 1 << 20
@@ -199,34 +198,24 @@ func Open(path string) (*File, error) {
 }
 
 func openELF(path string) (*File, error) {
-	f, err := os.Open(path)
+	data, err := infile.Read(path, infile.Limits{What: "a BPF object", Header: 4, Check: elfMagic})
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if st.IsDir() {
-		return nil, errors.New("is a directory")
-	}
-	if !st.Mode().IsRegular() {
-		return nil, errors.New("not a regular file")
-	}
-	if st.Size() > MaxSize {
-		return nil, fmt.Errorf("file is %d bytes, more than the %d bytes a BPF object may have", st.Size(), MaxSize)
-	}
-	// Read at most the limit, whatever the size claimed a moment ago.
-	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > MaxSize {
-		return nil, fmt.Errorf("file is more than the %d bytes a BPF object may have", MaxSize)
 	}
 	ef, err := readOrEmbedded(data)
 	return ef, notBPF(err)
+}
+
+// elfMagic refuses, by its first bytes, a file that is not ELF, as
+// parseELF would once it was all read.
+func elfMagic(head []byte) error {
+	switch {
+	case len(head) == 0:
+		return notBPF(errors.New("file is empty"))
+	case len(head) < 4 || string(head[:4]) != "\x7fELF":
+		return notBPF(errors.New("not an ELF file (no ELF magic)"))
+	}
+	return nil
 }
 
 // readOrEmbedded reads data as a BPF object, or else the first BPF

@@ -1,6 +1,7 @@
 package loader
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -132,12 +133,29 @@ func lastLogLine(log []string) string {
 
 var progErrPrefix = regexp.MustCompile(`^program ([^:]+): `)
 
-// Load loads every map and program of obj into the kernel. A type override
+// Load is LoadContext without a context: it cannot be stopped.
+func Load(obj *Object, opts LoadOptions) (*Loaded, error) {
+	return LoadContext(context.Background(), obj, opts)
+}
+
+// Stopped returns ctx's cause once it is done (for bpfkit's commands, the
+// signal that interrupted them), nil before. The steps of a load check it
+// between kernel calls: a kernel call in progress (the verifier) runs to
+// its end, then what it created is undone.
+func Stopped(ctx context.Context) error {
+	if ctx.Err() == nil {
+		return nil
+	}
+	return context.Cause(ctx)
+}
+
+// LoadContext loads every map and program of obj into the kernel. A type override
 // applies to every program, including functions in sections of unknown
 // type, which then count among obj.Programs. On any failure
 // nothing stays loaded: cilium/ebpf closes what it created and Load removes
-// LIBBPF_PIN_BY_NAME pins it made.
-func Load(obj *Object, opts LoadOptions) (*Loaded, error) {
+// LIBBPF_PIN_BY_NAME pins it made. When ctx is done before the kernel
+// call or by its end, everything is undone and ctx's cause returned.
+func LoadContext(ctx context.Context, obj *Object, opts LoadOptions) (*Loaded, error) {
 	if opts.Type != "" {
 		obj = obj.copy()
 	}
@@ -165,7 +183,7 @@ func Load(obj *Object, opts LoadOptions) (*Loaded, error) {
 		Programs: ebpf.ProgramOptions{LogLevel: opts.LogLevel},
 	}
 	if opts.KernelBTF != "" {
-		kspec, err := ebpfbtf.LoadSpec(opts.KernelBTF)
+		kspec, err := loadKernelBTF(opts.KernelBTF)
 		if err != nil {
 			return nil, fmt.Errorf("kernel_btf %s: %w", opts.KernelBTF, err)
 		}
@@ -218,9 +236,18 @@ func Load(obj *Object, opts LoadOptions) (*Loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	coll, err := ebpf.NewCollectionWithOptions(flat, copts)
+	if err := checkBTF(flat); err != nil {
+		return nil, fmt.Errorf("load %s: %w", obj.Path, err)
+	}
+	if err := Stopped(ctx); err != nil {
+		return nil, err
+	}
+	coll, err := newCollection(flat, copts)
 	if err != nil {
 		removePins(byName)
+		if errors.Is(err, elfobj.ErrDamagedBTF) {
+			return nil, fmt.Errorf("load %s: %w", obj.Path, err)
+		}
 		return nil, describeLoadError(obj, copts.Programs.KernelTypes, err)
 	}
 	if opts.LogLevel != 0 && opts.OnVerifierLog != nil {
@@ -236,7 +263,12 @@ func Load(obj *Object, opts LoadOptions) (*Loaded, error) {
 			created = append(created, p)
 		}
 	}
-	return &Loaded{Object: obj, Collection: coll, ByNamePins: created}, nil
+	loaded := &Loaded{Object: obj, Collection: coll, ByNamePins: created}
+	if err := Stopped(ctx); err != nil {
+		loaded.Unload()
+		return nil, err
+	}
+	return loaded, nil
 }
 
 // withoutVariables returns a shallow copy of spec whose global variables

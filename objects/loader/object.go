@@ -63,6 +63,11 @@ func Open(path string) (*Object, error) {
 	if err != nil {
 		return nil, err
 	}
+	return fromFile(path, f)
+}
+
+// fromFile is Open's reading of an object elfobj has read.
+func fromFile(path string, f *elfobj.File) (*Object, error) {
 	if e := f.Embedded; e != nil {
 		return nil, &notLoadable{path, fmt.Sprintf("it is not BPF but embeds a BPF object (%d bytes at offset 0x%x): extract that first", e.Size, e.Offset)}
 	}

@@ -1,6 +1,7 @@
 package loader
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -35,13 +36,21 @@ type Pin struct {
 	Note string
 }
 
-// LoadAndPin is bpftool's prog load / loadall: load obj, then pin the first
+// LoadAndPin is LoadAndPinContext without a context: it cannot be stopped.
+func LoadAndPin(obj *Object, lopts LoadOptions, req PinRequest) ([]Pin, error) {
+	return LoadAndPinContext(context.Background(), obj, lopts, req)
+}
+
+// LoadAndPinContext is bpftool's prog load / loadall: load obj, then pin the first
 // program at req.Path (or every program under it), attach first when
 // req.AutoAttach and pin the links, and pin the maps under req.PinMaps.
 // Every pin path is checked before anything is loaded; on any failure every
 // pin made is removed and everything is closed, so nothing stays loaded.
-// On success the pins are all that keeps the objects alive.
-func LoadAndPin(obj *Object, lopts LoadOptions, req PinRequest) (pins []Pin, err error) {
+// On success the pins are all that keeps the objects alive. ctx is checked
+// between steps (see Stopped): once it is done, everything made so far,
+// directories included, is removed and ctx's cause returned, so that a
+// stopped load leaves the kernel and bpffs as they were.
+func LoadAndPinContext(ctx context.Context, obj *Object, lopts LoadOptions, req PinRequest) (pins []Pin, err error) {
 	progs := obj.Programs
 	if lopts.Type != "" {
 		progs = obj.all // the override gives every function a type
@@ -62,6 +71,9 @@ func LoadAndPin(obj *Object, lopts LoadOptions, req PinRequest) (pins []Pin, err
 		}
 	}()
 	ensureDir := func(dir string) error {
+		if dir == "" {
+			return errors.New("empty pin directory path")
+		}
 		if _, serr := os.Stat(dir); serr == nil {
 			return objects.CheckPinDir(dir)
 		}
@@ -69,6 +81,9 @@ func LoadAndPin(obj *Object, lopts LoadOptions, req PinRequest) (pins []Pin, err
 			return fmt.Errorf("pin directory %s: bpffs refuses names containing '.'", dir)
 		}
 		parent := filepath.Dir(dir)
+		if _, serr := os.Stat(parent); serr != nil {
+			return fmt.Errorf("pin directory %s: parent directory: %w", dir, serr)
+		}
 		if !objects.IsBPFFS(parent) {
 			return fmt.Errorf("pin directory %s: %w", dir, objects.ErrNotBPFFS)
 		}
@@ -115,7 +130,7 @@ func LoadAndPin(obj *Object, lopts LoadOptions, req PinRequest) (pins []Pin, err
 		}
 	}
 
-	loaded, err := Load(obj, lopts)
+	loaded, err := LoadContext(ctx, obj, lopts)
 	if err != nil {
 		return nil, err
 	}
@@ -136,6 +151,9 @@ func LoadAndPin(obj *Object, lopts LoadOptions, req PinRequest) (pins []Pin, err
 	}()
 
 	for _, name := range progs {
+		if err = Stopped(ctx); err != nil {
+			return pins, err
+		}
 		prog := loaded.Collection.Programs[name]
 		if prog == nil {
 			return pins, fmt.Errorf("program %s was not loaded", name)
@@ -169,12 +187,18 @@ func LoadAndPin(obj *Object, lopts LoadOptions, req PinRequest) (pins []Pin, err
 		if !ok {
 			continue
 		}
+		if err = Stopped(ctx); err != nil {
+			return pins, err
+		}
 		m := loaded.Collection.Maps[name]
 		if perr := pinMapAgain(m, path); perr != nil {
 			return pins, fmt.Errorf("pin map %s at %s: %w", name, path, perr)
 		}
 		id, _ := objects.Maps.ID(m)
 		pins = append(pins, Pin{Kind: "map", Name: name, Path: path, ID: id})
+	}
+	if err = Stopped(ctx); err != nil {
+		return pins, err
 	}
 	return pins, nil
 }

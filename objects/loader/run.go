@@ -1,6 +1,7 @@
 package loader
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -118,14 +119,19 @@ type Session struct {
 	once    sync.Once
 }
 
-// StartRun loads obj with its globals set, opens a reader on every ring
+// StartRun is StartRunContext without a context: it cannot be stopped.
+func StartRun(obj *Object, opts RunOptions) (*Session, error) {
+	return StartRunContext(context.Background(), obj, opts)
+}
+
+// StartRunContext loads obj with its globals set, opens a reader on every ring
 // buffer and perf event array, then attaches every program by its
 // section. Whatever bpfkit needs to read (map IDs, types, the time zone)
 // is read before the first program is attached, so that bpfkit causes as
 // few of the events it watches as it can. It fails when no program could
-// be attached, naming why for each. On any error everything done so far
-// is undone.
-func StartRun(obj *Object, opts RunOptions) (_ *Session, err error) {
+// be attached, naming why for each. On any error, and when ctx is done
+// before it returns (see Stopped), everything done so far is undone.
+func StartRunContext(ctx context.Context, obj *Object, opts RunOptions) (_ *Session, err error) {
 	decoding, err := EventTypes(obj, opts.EventTypes)
 	if err != nil {
 		return nil, err
@@ -144,7 +150,7 @@ func StartRun(obj *Object, opts RunOptions) (_ *Session, err error) {
 			warnings = append(warnings, w)
 		}
 	}
-	loaded, err := Load(obj, opts.Load)
+	loaded, err := LoadContext(ctx, obj, opts.Load)
 	if err != nil {
 		return nil, err
 	}
@@ -191,6 +197,9 @@ func StartRun(obj *Object, opts RunOptions) (_ *Session, err error) {
 	time.Now().Local().Zone()
 
 	for _, name := range obj.Programs {
+		if err := Stopped(ctx); err != nil {
+			return nil, err
+		}
 		ps := obj.Spec.Programs[name]
 		a, aerr := AttachBySection(ps, loaded.Collection.Programs[name], opts.Attach)
 		if aerr != nil {
@@ -211,6 +220,9 @@ func StartRun(obj *Object, opts RunOptions) (_ *Session, err error) {
 			why = append(why, fmt.Sprintf("%s (%s): %s", k.Program, k.Section, k.Reason))
 		}
 		return nil, fmt.Errorf("%w: %s", ErrNothingAttached, strings.Join(why, "; "))
+	}
+	if err := Stopped(ctx); err != nil {
+		return nil, err
 	}
 	for _, src := range s.sources {
 		s.wg.Add(1)

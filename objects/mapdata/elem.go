@@ -134,9 +134,20 @@ func parseByte(word string, base int) (byte, bool) {
 		return 0, false
 	}
 	s := word
-	if base == 16 {
-		s = strings.TrimPrefix(strings.TrimPrefix(s, "0x"), "0X")
+	hasHex := strings.HasPrefix(s, "0x") || strings.HasPrefix(s, "0X")
+	switch {
+	case base == 16 || (base == 0 && hasHex):
+		if hasHex {
+			s = s[2:]
+		}
+		base = 16
+	case base == 0 && len(s) > 1 && s[0] == '0':
+		s, base = s[1:], 8
+	case base == 0:
+		base = 10
 	}
+	// An explicit base, as strtoul has: Go's base 0 would also take
+	// 0b1, 0o7 and 1_0, which bpftool refuses.
 	v, err := strconv.ParseUint(s, base, 8)
 	if err != nil {
 		return 0, false
