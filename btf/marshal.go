@@ -61,7 +61,7 @@ func Marshal(types []Type, st *StringTable) ([]byte, error) {
 		switch t.Kind {
 		case KindInt, KindEnum, KindEnum64, KindStruct, KindUnion, KindDatasec, KindFloat:
 			u32(t.Size)
-		case KindFwd:
+		case KindFwd, KindArray:
 			u32(0)
 		default:
 			u32(uint32(t.Type))

@@ -12,6 +12,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	bpfasm "github.com/bpfkit/bpfkit/asm"
+	"github.com/bpfkit/bpfkit/asm/assembler"
+	"github.com/bpfkit/bpfkit/objects/elfobj"
 	"github.com/bpfkit/bpfkit/objects/loader"
 )
 
@@ -25,12 +27,66 @@ func asmCommand() *cli.Command {
 			"dry-run           print the program and exit without loading it",
 		Action: asmDemo,
 	}
+	dump := &cli.Command{
+		Name:      "dump",
+		Usage:     "write an object file as an assembly file that asm build builds back",
+		ArgsUsage: "OBJ [program NAME]",
+		Action:    asmDump,
+	}
+	build := &cli.Command{
+		Name:      "build",
+		Usage:     "assemble an assembly file (kernel syntax, docs/asm.md) into a BPF object file",
+		ArgsUsage: "FILE.s OUT.o",
+		Action:    asmBuild,
+	}
 	return &cli.Command{
 		Name:        "asm",
-		Usage:       "learn BPF assembly: the hand-written demo",
+		Usage:       "learn BPF assembly: dump objects as assembly, build assembly into objects, the hand-written demo",
 		ArgsUsage:   "COMMAND",
-		Subcommands: []*cli.Command{demo},
+		Subcommands: []*cli.Command{demo, dump, build},
 	}
+}
+
+// asmDump is `asm dump OBJ [program NAME]`.
+func asmDump(c *cli.Context) error {
+	words := c.Args().Slice()
+	if len(words) != 1 && !(len(words) == 3 && words[1] == "program") {
+		return errors.New("asm dump: expected OBJ [program NAME]")
+	}
+	if err := out(c).TextOnly(errors.New("asm dump: the assembly file is text; it has no JSON form")); err != nil {
+		return err
+	}
+	f, err := elfobj.Open(words[0])
+	if err != nil {
+		return err
+	}
+	var opts assembler.DumpOptions
+	if len(words) == 3 {
+		opts.Program = words[2]
+	}
+	text, _, err := assembler.Dump(f, opts)
+	if err != nil {
+		return fmt.Errorf("%s: %w", words[0], err)
+	}
+	_, err = c.App.Writer.Write(text)
+	return err
+}
+
+// asmBuild is `asm build FILE.s OUT.o`.
+func asmBuild(c *cli.Context) error {
+	words := c.Args().Slice()
+	if len(words) != 2 {
+		return errors.New("asm build: expected FILE.s OUT.o")
+	}
+	src, err := os.ReadFile(words[0])
+	if err != nil {
+		return err
+	}
+	obj, err := assembler.Assemble(words[0], src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(words[1], obj, 0o644)
 }
 
 type demoArgs struct {
