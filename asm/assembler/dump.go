@@ -153,7 +153,7 @@ func bindWord(s *elfobj.Symbol, extern bool) string {
 }
 
 func quoteName(n string) string {
-	if n == "" || strings.ContainsAny(n, " \t\"") || strings.HasPrefix(n, "//") {
+	if n == "" || strings.ContainsAny(n, " \t\"") || strings.Contains(n, "//") {
 		return fmt.Sprintf("%q", n)
 	}
 	return n
