@@ -77,6 +77,10 @@ type assembler struct {
 	core     []btf.CoreRelo
 	src      []btf.LineInfo
 	lineNo   int
+	maps     []mapDef
+	// sourced is set by a ; line: the file wants line info, so BTF is
+	// made for it when it has no .btf block.
+	sourced bool
 }
 
 func (a *assembler) errorf(line, col int, format string, args ...any) error {
@@ -209,6 +213,7 @@ func (a *assembler) sourceLine(s string, indent int) error {
 		li.Line, li.Col = uint32(ln), uint32(lc)
 	}
 	a.src = append(a.src, li)
+	a.sourced = true
 	return nil
 }
 
@@ -332,6 +337,9 @@ func (a *assembler) directive(text string, indent int, inBTF *bool) error {
 			sym.bind = 1
 		}
 		return nil
+	}
+	if w[0] == ".map" {
+		return a.mapDirective(w, col)
 	}
 	if a.cur == nil {
 		if w[0] == ".license" {

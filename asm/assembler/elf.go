@@ -25,6 +25,13 @@ func (a *assembler) finish() ([]byte, error) {
 			return nil, a.errorf(a.btfLine, 1, "%v", err)
 		}
 	}
+	synth := !a.hasBTF && (len(a.maps) > 0 || a.sourced)
+	if a.hasBTF || synth {
+		var err error
+		if types, err = a.synthesize(types); err != nil {
+			return nil, err
+		}
+	}
 	funcIDs := map[string]btf.TypeID{}
 	for i := range types {
 		if types[i].Kind == btf.KindFunc {
@@ -67,7 +74,7 @@ func (a *assembler) finish() ([]byte, error) {
 			}
 			copy(s.data[in.slot*8:], in.p.Raw.Bytes())
 		}
-		if !a.hasBTF {
+		if len(types) == 0 {
 			s.ext.Lines, s.ext.Relos = nil, nil
 		}
 		for _, sym := range a.order {
@@ -303,7 +310,7 @@ func (a *assembler) writeELF(types []btf.Type) ([]byte, error) {
 		withRel = append(withRel, &elfSection{name: ".rel" + s.name, typ: 9, flags: 0x40, data: b, size: uint64(len(b)), align: 8, entsize: 16, relFor: len(withRel) - 1})
 	}
 	secs = withRel
-	if a.hasBTF {
+	if len(types) > 0 {
 		st := btf.NewStringTable()
 		var exts []*btf.ExtSection
 		for _, s := range a.sections {

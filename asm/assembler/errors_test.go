@@ -1,10 +1,13 @@
 package assembler
 
 import (
+	"github.com/cilium/ebpf"
+
 	"errors"
 	"strings"
 	"testing"
 
+	"github.com/bpfkit/bpfkit/asm"
 	"github.com/bpfkit/bpfkit/internal/testutil"
 	"github.com/bpfkit/bpfkit/objects/elfobj"
 )
@@ -107,4 +110,55 @@ func FuzzAssemble(f *testing.F) {
 			t.Fatalf("built object does not read: %v", err)
 		}
 	})
+}
+
+// TestDemoSource builds the demo's assembly file: the program has the
+// demo's instructions, the map is the demo's perf event array, and the
+// explanations are line info.
+func TestDemoSource(t *testing.T) {
+	src, err := DemoSource()
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := Assemble("demo.s", src)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, src)
+	}
+	f, err := elfobj.Read(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := f.CollectionSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := spec.Programs[asm.DemoProgName]
+	if p == nil || p.SectionName != DemoSection || p.License != "GPL" {
+		t.Fatalf("program: %+v", p)
+	}
+	want := asm.DemoInstructions()
+	if len(p.Instructions) != len(want) {
+		t.Fatalf("%d instructions, want %d", len(p.Instructions), len(want))
+	}
+	lines := 0
+	for i := range want {
+		g, err1 := asm.Encode(p.Instructions[i])
+		w, err2 := asm.Encode(want[i])
+		if err1 != nil || err2 != nil || g != w {
+			t.Errorf("instruction %d: %+v, want %+v", i, g, w)
+		}
+		if src := p.Instructions[i].Source(); src != nil {
+			if ws := want[i].Source(); ws == nil || !strings.Contains(src.String(), ws.String()) {
+				t.Errorf("instruction %d: source %q, want %v", i, src, ws)
+			}
+			lines++
+		}
+	}
+	if lines != 8 {
+		t.Errorf("%d source lines, want 8", lines)
+	}
+	m := spec.Maps[asm.DemoMapName]
+	if m == nil || m.Type != ebpf.PerfEventArray {
+		t.Errorf("map: %+v", m)
+	}
 }

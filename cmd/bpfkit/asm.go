@@ -21,10 +21,11 @@ func asmCommand() *cli.Command {
 	demo := &cli.Command{
 		Name:  "demo",
 		Usage: "load a hand-written program that writes 123 to a perf event array on every openat, and watch it",
-		ArgsUsage: "[count N] [timeout DURATION] [dry-run]\n\n" +
+		ArgsUsage: "[count N] [timeout DURATION] [dry-run] | source\n\n" +
 			"count N           stop after N records (default 5; 0: until Ctrl-C)\n" +
 			"timeout DURATION  stop after this long, e.g. 10s\n" +
-			"dry-run           print the program and exit without loading it",
+			"dry-run           print the program and exit without loading it\n" +
+			"source            print the program as an assembly file (asm build or run take it)",
 		Action: asmDemo,
 	}
 	dump := &cli.Command{
@@ -93,14 +94,20 @@ type demoArgs struct {
 	count   int
 	timeout time.Duration
 	dryRun  bool
+	source  bool
 }
 
 func parseDemoArgs(words []string) (demoArgs, error) {
 	a := demoArgs{count: 5}
 	for len(words) > 0 {
-		kw, ok := matchKeyword(words[0], "count", "timeout", "dry-run")
+		kw, ok := matchKeyword(words[0], "count", "timeout", "dry-run", "source")
 		if !ok {
-			return a, fmt.Errorf("unknown argument '%s': expected count, timeout or dry-run", words[0])
+			return a, fmt.Errorf("unknown argument '%s': expected count, timeout, dry-run or source", words[0])
+		}
+		if kw == "source" {
+			a.source = true
+			words = words[1:]
+			continue
 		}
 		if kw == "dry-run" {
 			a.dryRun = true
@@ -138,6 +145,14 @@ const demoQuiet = time.Second
 func asmDemo(c *cli.Context) error {
 	args, err := parseDemoArgs(c.Args().Slice())
 	if err != nil {
+		return err
+	}
+	if args.source {
+		src, err := assembler.DemoSource()
+		if err != nil {
+			return fmt.Errorf("demo source: %w", err)
+		}
+		_, err = c.App.Writer.Write(src)
 		return err
 	}
 	if err := out(c).TextOnly(errors.New("asm demo: the demo talks to a person and has no JSON output; inspect it with bpfkit -j prog show name bpfkit_demo")); err != nil {
