@@ -431,7 +431,7 @@ func (d *dumper) data(sec int) {
 			end = cuts[i+1]
 		}
 		for _, v := range vars[start] {
-			fmt.Fprintf(&d.b, ".var %s%s size=%d\n", quoteName(v.Name), bindWord(v, false), v.Size)
+			fmt.Fprintf(&d.b, ".var %s%s size=%d%s\n", quoteName(v.Name), bindWord(v, false), v.Size, d.describe(s.Name, v.Name))
 		}
 		if start >= end || end > s.Size {
 			continue
@@ -496,4 +496,37 @@ func coreKindName(k uint32) string {
 		return coreKinds[k]
 	}
 	return fmt.Sprint(k)
+}
+
+// describe says in a comment what a variable is: a map's definition, or
+// a global's type and initial value.
+func (d *dumper) describe(section, name string) string {
+	for _, m := range d.f.Maps {
+		if m.Name != name || m.Section != section {
+			continue
+		}
+		kv := func(size uint32, typ string) string {
+			if typ != "" {
+				return fmt.Sprintf("%s (%dB)", typ, size)
+			}
+			return fmt.Sprintf("%dB", size)
+		}
+		out := fmt.Sprintf("   // map: %s, key %s, value %s, max_entries %d", m.Type, kv(m.KeySize, m.KeyType), kv(m.ValueSize, m.ValueType), m.MaxEntries)
+		if m.Flags != 0 {
+			out += fmt.Sprintf(", flags %#x", m.Flags)
+		}
+		if m.Pinning != "" && m.Pinning != "none" {
+			out += ", pinning " + m.Pinning
+		}
+		if m.InnerMap != "" {
+			out += ", inner map " + m.InnerMap
+		}
+		return out
+	}
+	for _, g := range d.f.Globals {
+		if g.Name == name && g.Section == section && g.Type != "" {
+			return strings.ReplaceAll(fmt.Sprintf("   // %s %s = %s", g.Type, g.Name, g.Value), "\n", " ")
+		}
+	}
+	return ""
 }
