@@ -256,6 +256,19 @@ func (p *parser) memType() (uint8, bool, error) {
 	return size, signed, p.expect(")")
 }
 
+// memOperand parses open (a "(" or "*"), then "(SIZE *)(rN +OFF)": the
+// memory operand of stores, packet-free loads and atomics.
+func (p *parser) memOperand(open string) (size uint8, signed bool, reg uint8, off int16, err error) {
+	if err = p.expect(open); err != nil {
+		return
+	}
+	if size, signed, err = p.memType(); err != nil {
+		return
+	}
+	reg, off, err = p.memRef()
+	return
+}
+
 // memRef parses "(rN +OFF)"; the offset may be left out.
 func (p *parser) memRef() (reg uint8, off int16, err error) {
 	if err := p.expect("("); err != nil {
@@ -395,16 +408,11 @@ func (p *parser) statement(pr *Parsed) error {
 	case t.text == "store_release":
 		p.pos++
 		r.Imm = atomicStoreRl
-		if err := p.expect("("); err != nil {
-			return err
-		}
-		size, _, err := p.memType()
+		size, _, dst, off, err := p.memOperand("(")
 		if err != nil {
 			return err
 		}
-		if r.Dst, r.Off, err = p.memRef(); err != nil {
-			return err
-		}
+		r.Dst, r.Off = dst, off
 		if err := p.expect(","); err != nil {
 			return err
 		}
@@ -528,16 +536,11 @@ func HelperID(name string) (int32, bool) {
 func helperID(name string) (int32, bool) { return HelperID(name) }
 
 func (p *parser) lockOp(r *Raw) error {
-	if err := p.expect("*"); err != nil {
-		return err
-	}
-	size, _, err := p.memType()
+	size, _, dst, off, err := p.memOperand("*")
 	if err != nil {
 		return err
 	}
-	if r.Dst, r.Off, err = p.memRef(); err != nil {
-		return err
-	}
+	r.Dst, r.Off = dst, off
 	opTok := p.next()
 	found := false
 	for imm := range atomicALU {
@@ -836,16 +839,11 @@ func (p *parser) namedSource(pr *Parsed, wide bool, dcol int) error {
 		r.Code, r.Src, r.Off, r.Imm = classALU64|opMOV|srcX, src, offAddrSpaceCast, int32(uint32(a)<<16|uint32(b))
 		return p.expect(")")
 	case name == "load_acquire":
-		if err := p.expect("("); err != nil {
-			return err
-		}
-		size, _, err := p.memType()
+		size, _, src, off, err := p.memOperand("(")
 		if err != nil {
 			return err
 		}
-		if r.Src, r.Off, err = p.memRef(); err != nil {
-			return err
-		}
+		r.Src, r.Off = src, off
 		r.Code, r.Imm = classSTX|modeATOMIC|size, atomicLoadAcq
 		return p.expect(")")
 	case strings.HasPrefix(name, "atomic"):
@@ -896,16 +894,11 @@ func (p *parser) atomicCall(r *Raw, t token, dcol int) error {
 	name := strings.TrimPrefix(t.text, "atomic")
 	name = strings.TrimPrefix(name, "64")
 	name = strings.TrimPrefix(name, "_")
-	if err := p.expect("("); err != nil {
-		return err
-	}
-	size, _, err := p.memType()
+	size, _, dst, off, err := p.memOperand("(")
 	if err != nil {
 		return err
 	}
-	if r.Dst, r.Off, err = p.memRef(); err != nil {
-		return err
-	}
+	r.Dst, r.Off = dst, off
 	if err := p.expect(","); err != nil {
 		return err
 	}

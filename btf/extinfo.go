@@ -127,6 +127,9 @@ func ParseExt(b []byte, s *Spec) ([]*ExtSection, error) {
 func MarshalExt(secs []*ExtSection, st *StringTable) ([]byte, error) {
 	le := binary.LittleEndian
 	var funcs, lines, relos []byte
+	// An empty subsection has length 0: libbpf refuses a record size
+	// without records (cilium/ebpf, for its part, wants func and line info
+	// records: callers give both).
 	sub := func(b []byte, recSize uint32, name string, n int, rec func(i int) []uint32) []byte {
 		if n == 0 {
 			return b

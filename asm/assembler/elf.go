@@ -86,6 +86,21 @@ func (a *assembler) finish() ([]byte, error) {
 		}
 		sort.SliceStable(s.ext.Funcs, func(i, j int) bool { return s.ext.Funcs[i].InsnOff < s.ext.Funcs[j].InsnOff })
 	}
+	// cilium/ebpf wants line info wherever there is func info: a file
+	// without ";" lines gets one record per function, its .func line.
+	lines := 0
+	for _, s := range a.sections {
+		lines += len(s.ext.Lines)
+	}
+	if lines == 0 {
+		for _, sym := range a.order {
+			if sym.isFunc && sym.sec != nil && len(sym.sec.ext.Funcs) > 0 {
+				s := sym.sec
+				s.ext.Lines = append(s.ext.Lines, btf.LineInfo{InsnOff: uint32(sym.value), File: a.file, Text: ".func " + sym.name, Line: uint32(sym.line)})
+				sort.SliceStable(s.ext.Lines, func(i, j int) bool { return s.ext.Lines[i].InsnOff < s.ext.Lines[j].InsnOff })
+			}
+		}
+	}
 	for _, s := range a.sections {
 		for _, r := range s.relocs {
 			if r.typ == rBPF64Abs64 && a.syms[r.sym] == nil && a.byName[r.sym] == nil {

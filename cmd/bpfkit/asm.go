@@ -61,6 +61,7 @@ func asmDump(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	noteEmbedded(c, words[0], f)
 	var opts assembler.DumpOptions
 	if len(words) == 3 {
 		opts.Program = words[2]
