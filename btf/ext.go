@@ -3,12 +3,14 @@ package btf
 import (
 	"encoding/binary"
 	"errors"
+	"strconv"
 )
 
 // .BTF.ext is the section beside .BTF that tells the loader where each
 // function and source line starts and which accesses to relocate (struct
 // btf_ext_header in the kernel's include/uapi/linux/btf.h, libbpf's
-// btf.c). bpfkit only counts its records.
+// btf.c). CountExt counts its records, ParseExt reads them and MarshalExt
+// writes them (extinfo.go).
 
 // The header: magic (16 bits), version, flags, hdr_len, then the offset
 // and length of each subsection, relative to the end of the header. Old
@@ -133,67 +135,45 @@ const (
 	CoreTypeMatches
 )
 
-// CoreRelos reads the CO-RE relocations of a .BTF.ext section, with their
-// section names and accessor strings from spec, the object's .BTF. Every
-// offset is checked.
+// coreReloKindNames are libbpf's names of the kinds.
+var coreReloKindNames = [...]string{
+	"field_byte_offset", "field_byte_size", "field_exists", "field_signed",
+	"field_lshift_u64", "field_rshift_u64", "type_id_local", "type_id_target",
+	"type_exists", "type_size", "enumval_exists", "enumval_value", "type_matches",
+}
+
+// String is libbpf's name of the kind ("field_byte_offset"), or its
+// number when it has none.
+func (k CoreReloKind) String() string {
+	if int(k) < len(coreReloKindNames) {
+		return coreReloKindNames[k]
+	}
+	return strconv.FormatUint(uint64(k), 10)
+}
+
+// CoreReloKindByName is the kind libbpf names name.
+func CoreReloKindByName(name string) (CoreReloKind, bool) {
+	for i, n := range coreReloKindNames {
+		if n == name {
+			return CoreReloKind(i), true
+		}
+	}
+	return 0, false
+}
+
+// CoreRelos reads the CO-RE relocations of a .BTF.ext section (those of
+// ParseExt, in one list), with their section names and accessor strings
+// from spec, the object's .BTF. Every offset is checked.
 func CoreRelos(ext []byte, spec *Spec) ([]CoreRelo, error) {
-	if len(ext) < extHeaderMinSize {
-		return nil, errors.New("BTF.ext header truncated")
-	}
-	bo := magicOrder(ext)
-	if bo == nil {
-		return nil, errors.New("bad BTF.ext magic")
-	}
-	hdrLen := uint64(bo.Uint32(ext[extHdrLenAt:]))
-	if hdrLen < extHeaderMinSize || hdrLen > uint64(len(ext)) {
-		return nil, errors.New("BTF.ext header length out of range")
-	}
-	if hdrLen < extHeaderSize {
-		return nil, nil // no CO-RE relocations in an old header
-	}
-	body := ext[hdrLen:]
-	off := uint64(bo.Uint32(ext[extCoreReloAt:]))
-	n := uint64(bo.Uint32(ext[extCoreReloAt+4:]))
-	if n == 0 {
-		return nil, nil
-	}
-	if off > uint64(len(body)) || n > uint64(len(body))-off {
-		return nil, errors.New("BTF.ext subsection out of range")
-	}
-	b := body[off : off+n]
-	if len(b) < 4 {
-		return nil, errors.New("BTF.ext record size truncated")
-	}
-	const recMin = 16 // insn_off, type_id, access_str_off, kind
-	recSize := uint64(bo.Uint32(b))
-	if recSize < recMin {
-		return nil, errors.New("BTF.ext CO-RE record size too small")
+	secs, err := ParseExt(ext, spec)
+	if err != nil {
+		return nil, err
 	}
 	var relos []CoreRelo
-	for p := uint64(4); p < uint64(len(b)); {
-		if uint64(len(b))-p < 8 {
-			return nil, errors.New("BTF.ext section header truncated")
-		}
-		sec, ok := spec.str(bo.Uint32(b[p:]))
-		if !ok {
-			return nil, errors.New("BTF.ext section name out of range")
-		}
-		count := uint64(bo.Uint32(b[p+4:]))
-		p += 8
-		if count > (uint64(len(b))-p)/recSize {
-			return nil, errors.New("BTF.ext records run past the subsection")
-		}
-		for range count {
-			r := b[p : p+recSize]
-			access, ok := spec.str(bo.Uint32(r[8:]))
-			if !ok {
-				return nil, errors.New("BTF.ext accessor string out of range")
-			}
-			relos = append(relos, CoreRelo{
-				Section: sec, InsnOff: bo.Uint32(r), TypeID: TypeID(bo.Uint32(r[4:])),
-				Access: access, Kind: CoreReloKind(bo.Uint32(r[12:])),
-			})
-			p += recSize
+	for _, sec := range secs {
+		for _, r := range sec.Relos {
+			r.Section = sec.Name
+			relos = append(relos, r)
 		}
 	}
 	return relos, nil

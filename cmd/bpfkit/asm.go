@@ -10,6 +10,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	bpfasm "github.com/bpfkit/bpfkit/asm"
+	"github.com/bpfkit/bpfkit/asm/assembler"
+	"github.com/bpfkit/bpfkit/objects/elfobj"
 	"github.com/bpfkit/bpfkit/objects/loader"
 )
 
@@ -17,32 +19,94 @@ func asmCommand() *cli.Command {
 	demo := &cli.Command{
 		Name:  "demo",
 		Usage: "load a hand-written program that writes 123 to a perf event array on every openat, and watch it",
-		ArgsUsage: "[count N] [timeout DURATION] [dry-run]\n\n" +
+		ArgsUsage: "[count N] [timeout DURATION] [dry-run] | source\n\n" +
 			"count N           stop after N records (default 5; 0: until Ctrl-C)\n" +
 			"timeout DURATION  stop after this long, e.g. 10s\n" +
-			"dry-run           print the program and exit without loading it",
+			"dry-run           print the program and exit without loading it\n" +
+			"source            print the program as an assembly file (asm build or run take it)",
 		Action: catchSignals(asmDemo),
+	}
+	dump := &cli.Command{
+		Name:      "dump",
+		Usage:     "write an object file as an assembly file that asm build builds back",
+		ArgsUsage: "OBJ [program NAME]",
+		Action:    asmDump,
+	}
+	build := &cli.Command{
+		Name:      "build",
+		Usage:     "assemble an assembly file (kernel syntax, docs/asm.md) into a BPF object file",
+		ArgsUsage: "FILE.s OUT.o",
+		Action:    asmBuild,
 	}
 	return &cli.Command{
 		Name:        "asm",
-		Usage:       "learn BPF assembly: the hand-written demo",
+		Usage:       "learn BPF assembly: dump objects as assembly, build assembly into objects, the hand-written demo",
 		ArgsUsage:   "COMMAND",
-		Subcommands: []*cli.Command{demo},
+		Subcommands: []*cli.Command{demo, dump, build},
 	}
+}
+
+// asmDump is `asm dump OBJ [program NAME]`.
+func asmDump(c *cli.Context) error {
+	words := c.Args().Slice()
+	if len(words) != 1 && !(len(words) == 3 && words[1] == "program") {
+		return errors.New("asm dump: expected OBJ [program NAME]")
+	}
+	if err := out(c).TextOnly(errors.New("asm dump: the assembly file is text; it has no JSON form")); err != nil {
+		return err
+	}
+	f, err := elfobj.Open(words[0])
+	if err != nil {
+		return err
+	}
+	noteEmbedded(c, words[0], f)
+	var opts assembler.DumpOptions
+	if len(words) == 3 {
+		opts.Program = words[2]
+	}
+	text, _, err := assembler.Dump(f, opts)
+	if err != nil {
+		return fmt.Errorf("%s: %w", words[0], err)
+	}
+	_, err = c.App.Writer.Write(text)
+	return err
+}
+
+// asmBuild is `asm build FILE.s OUT.o`.
+func asmBuild(c *cli.Context) error {
+	words := c.Args().Slice()
+	if len(words) != 2 {
+		return errors.New("asm build: expected FILE.s OUT.o")
+	}
+	src, err := os.ReadFile(words[0])
+	if err != nil {
+		return err
+	}
+	obj, err := assembler.Assemble(words[0], src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(words[1], obj, 0o644)
 }
 
 type demoArgs struct {
 	count   int
 	timeout time.Duration
 	dryRun  bool
+	source  bool
 }
 
 func parseDemoArgs(words []string) (demoArgs, error) {
 	a := demoArgs{count: 5}
 	for len(words) > 0 {
-		kw, ok := matchKeyword(words[0], "count", "timeout", "dry-run")
+		kw, ok := matchKeyword(words[0], "count", "timeout", "dry-run", "source")
 		if !ok {
-			return a, fmt.Errorf("unknown argument '%s': expected count, timeout or dry-run", words[0])
+			return a, fmt.Errorf("unknown argument '%s': expected count, timeout, dry-run or source", words[0])
+		}
+		if kw == "source" {
+			a.source = true
+			words = words[1:]
+			continue
 		}
 		if kw == "dry-run" {
 			a.dryRun = true
@@ -80,6 +144,14 @@ const demoQuiet = time.Second
 func asmDemo(c *cli.Context) error {
 	args, err := parseDemoArgs(c.Args().Slice())
 	if err != nil {
+		return err
+	}
+	if args.source {
+		src, err := assembler.DemoSource()
+		if err != nil {
+			return fmt.Errorf("demo source: %w", err)
+		}
+		_, err = c.App.Writer.Write(src)
 		return err
 	}
 	if err := out(c).TextOnly(errors.New("asm demo: the demo talks to a person and has no JSON output; inspect it with bpfkit -j prog show name bpfkit_demo")); err != nil {

@@ -11,6 +11,8 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 
+	"github.com/bpfkit/bpfkit/asm/assembler"
+	"github.com/bpfkit/bpfkit/objects/elfobj"
 	"github.com/bpfkit/bpfkit/objects/events"
 	"github.com/bpfkit/bpfkit/objects/loader"
 )
@@ -20,6 +22,8 @@ func runCommand() *cli.Command {
 		Name:  "run",
 		Usage: "load an object, attach every program by its section and print its events until Ctrl-C",
 		ArgsUsage: `OBJ
+
+OBJ is an object file, or an assembly file (.s, see asm build) built first.
 
 Every program is attached by its section name (tracepoint/, raw_tp/, tp_btf/,
 kprobe/, uprobe/BINARY:SYMBOL, fentry/, lsm/, iter/, xdp and tc with --iface,
@@ -42,13 +46,34 @@ everything is then detached and unloaded and a per-program summary is printed.`,
 	}
 }
 
+// openRunObject opens an object file, or builds an assembly file (.s)
+// first, as asm build would.
+func openRunObject(path string) (*loader.Object, error) {
+	if !strings.HasSuffix(path, ".s") {
+		return loader.Open(path)
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	built, err := assembler.Assemble(path, src)
+	if err != nil {
+		return nil, err
+	}
+	f, err := elfobj.Read(built)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return loader.FromELF(path, f)
+}
+
 // runAction is `bpfkit run OBJ [flags]`.
 func runAction(c *cli.Context) error {
 	words := c.Args().Slice()
 	if len(words) != 1 {
 		return errors.New("run: expected one object file (flags go before it)")
 	}
-	obj, err := loader.Open(words[0])
+	obj, err := openRunObject(words[0])
 	if err != nil {
 		return fmt.Errorf("run: %w", err)
 	}

@@ -539,3 +539,16 @@ func (f *File) SectionData(name string) ([]byte, bool) {
 	}
 	return f.sectionData(i), true
 }
+
+// SectionBytes returns the contents of section i (nil for NOBITS and for
+// an index out of range), for readers of raw section data such as the
+// text assembler's dump.
+func (f *File) SectionBytes(i int) []byte {
+	if i < 0 || i >= len(f.Sections) {
+		return nil
+	}
+	return f.sectionData(i)
+}
+
+// LittleEndian reports whether the object is little-endian.
+func (f *File) LittleEndian() bool { return f.order == binary.LittleEndian }

@@ -90,7 +90,7 @@ func loadUpToKernel(data []byte) error {
 	if err != nil {
 		return err
 	}
-	obj, err := fromFile("fuzz.bpf.o", f)
+	obj, err := FromELF("fuzz.bpf.o", f)
 	if err != nil {
 		return err
 	}

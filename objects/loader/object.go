@@ -63,11 +63,12 @@ func Open(path string) (*Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	return fromFile(path, f)
+	return FromELF(path, f)
 }
 
-// fromFile is Open's reading of an object elfobj has read.
-func fromFile(path string, f *elfobj.File) (*Object, error) {
+// FromELF is Open for an object already read, such as one the text
+// assembler built in memory; path names it in messages.
+func FromELF(path string, f *elfobj.File) (*Object, error) {
 	if e := f.Embedded; e != nil {
 		return nil, &notLoadable{path, fmt.Sprintf("it is not BPF but embeds a BPF object (%d bytes at offset 0x%x): extract that first", e.Size, e.Offset)}
 	}
