@@ -353,6 +353,11 @@ func tracelog(t *testing.T, want, path string, args ...string) string {
 			t.Fatalf("%s %v printed no %q in 15 s: %s", path, args, want, out)
 		}
 	}
+	// bpftool's SIGINT handler writes to stdout with stdio, which is not
+	// safe while the main loop is inside stdio: a signal that arrives as
+	// it flushes a full buffer (what made the line we wait for visible)
+	// prints that buffer twice. Let it go back to reading trace_pipe.
+	time.Sleep(100 * time.Millisecond)
 	cmd.Process.Signal(os.Interrupt)
 	for c := range chunks {
 		out = append(out, c...)
