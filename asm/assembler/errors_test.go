@@ -49,6 +49,8 @@ func TestAssembleErrors(t *testing.T) {
 		{"duplicate symbol", ".var counter global", ".var prog global", 11, 6, "symbol prog is already defined (line 3)"},
 		{"data in code", "r0 = 0", ".bytes 00", 5, 2, "data in code section tc"},
 		{"instruction outside a section", ".license \"GPL\"", "r0 = 0", 1, 1, "instructions go after .section"},
+		{"bad byte order", ".license \"GPL\"", ".endian middle", 1, 9, "expected .endian big or .endian little"},
+		{"late byte order", ".section .data", ".endian big\n.section .data", 10, 1, ".endian goes before the first .section"},
 	} {
 		src := strings.Replace(good, c.from, c.to, 1)
 		_, err := Assemble("prog.s", []byte(src))
