@@ -83,32 +83,37 @@ func specShapes(t *testing.T, name string, obj []byte) map[string]string {
 // TestMapOfMapsShorthand: .map inner= and values= declare maps of maps
 // that cilium/ebpf reads exactly as it reads clang's object from C
 // (asm/testdata/mapinmap.bpf.c): the same outer maps, inner map
-// definitions and initial slots.
+// definitions and initial slots, in either byte order.
 func TestMapOfMapsShorthand(t *testing.T) {
-	obj, err := Assemble("mapinmap.s", []byte(mapInMapSource))
-	if err != nil {
-		t.Fatal(err)
-	}
-	clang, err := os.ReadFile(filepath.Join(testutil.RepoRoot(t), "asm", "testdata", "mapinmap.bpf.o"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := specShapes(t, "mapinmap.bpf.o", clang)
-	got := specShapes(t, "mapinmap.s", obj)
-	if len(want) != 4 {
-		t.Fatalf("clang's object has maps %v, want 4", want)
-	}
-	for n, w := range want {
-		if got[n] != w {
-			t.Errorf("map %s:\n got  %s\n want %s", n, got[n], w)
+	for _, c := range []struct{ prefix, ref string }{
+		{"", "mapinmap.bpf.o"},
+		{".endian big\n", "mapinmap.bpfeb.o"},
+	} {
+		obj, err := Assemble("mapinmap.s", []byte(c.prefix+mapInMapSource))
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if len(got) != len(want) {
-		t.Errorf("maps %v, want %v", got, want)
-	}
-	if !strings.Contains(want["by_ifindex"], "inner {Hash key 8 value 4 max_entries 128 flags 0x1") ||
-		!strings.Contains(want["slots"], "[0]=slot_a [1]=slot_b") {
-		t.Errorf("the test object's maps are not what the test expects: %v", want)
+		clang, err := os.ReadFile(filepath.Join(testutil.RepoRoot(t), "asm", "testdata", c.ref))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := specShapes(t, c.ref, clang)
+		got := specShapes(t, "mapinmap.s", obj)
+		if len(want) != 4 {
+			t.Fatalf("%s has maps %v, want 4", c.ref, want)
+		}
+		for n, w := range want {
+			if got[n] != w {
+				t.Errorf("%s: map %s:\n got  %s\n want %s", c.ref, n, got[n], w)
+			}
+		}
+		if len(got) != len(want) {
+			t.Errorf("%s: maps %v, want %v", c.ref, got, want)
+		}
+		if !strings.Contains(want["by_ifindex"], "inner {Hash key 8 value 4 max_entries 128 flags 0x1") ||
+			!strings.Contains(want["slots"], "[0]=slot_a [1]=slot_b") {
+			t.Errorf("%s: the maps are not what the test expects: %v", c.ref, want)
+		}
 	}
 }
 
