@@ -99,6 +99,7 @@ func FuzzAssemble(f *testing.F) {
 	f.Add([]byte(good))
 	f.Add([]byte(".section s\n\tr1 = map[x]+8\n.btf\n[1] INT 'int' size=4 bits_offset=0 nr_bits=32 encoding=SIGNED\n.end\n"))
 	f.Add([]byte(".extern k\n.section t\n.func f global\n\t.core field_byte_offset [1] \"0:1\"\n; x [file:a.c line_num:3 line_col:2]\n\tcall k\n\texit\n"))
+	f.Add([]byte(".endian big\n.map i template type=hash key=8 value=4 max_entries=2\n.map a type=array key=4 value=8 max_entries=1\n.map o type=array_of_maps key=4 max_entries=2 inner=a values=,a\n.map h type=hash_of_maps key=4 max_entries=2 inner=i\n.section s\n\tr1 = map[o]\n\t.insn 95 00 00 00 00 00 00 00\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		obj, err := Assemble("f.s", src)
 		if err != nil {
