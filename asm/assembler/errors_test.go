@@ -26,17 +26,42 @@ out:
 	.bytes 01 00 00 00 00 00 00 00
 `
 
+// errorCase is a mistake made by replacing from with to in a correct
+// file, and where and what the assembler must say.
+type errorCase struct {
+	kind, from, to string
+	line, col      int
+	msg            string
+}
+
+// checkErrors builds each mistake of cases, made in the correct file
+// base, and checks the error's file, line, column and message.
+func checkErrors(t *testing.T, base string, cases []errorCase) {
+	t.Helper()
+	if _, err := Assemble("good.s", []byte(base)); err != nil {
+		t.Fatalf("the correct file fails: %v", err)
+	}
+	for _, c := range cases {
+		src := strings.Replace(base, c.from, c.to, 1)
+		if src == base {
+			t.Fatalf("%s: %q is not in the file", c.kind, c.from)
+		}
+		_, err := Assemble("prog.s", []byte(src))
+		var e *Error
+		if !errors.As(err, &e) {
+			t.Errorf("%s: got %v, want an assembly error", c.kind, err)
+			continue
+		}
+		if e.File != "prog.s" || e.Line != c.line || e.Col != c.col || !strings.Contains(e.Msg, c.msg) {
+			t.Errorf("%s: got %v, want prog.s:%d:%d: ...%s...", c.kind, err, c.line, c.col, c.msg)
+		}
+	}
+}
+
 // TestAssembleErrors: one test per kind of mistake, each naming the file,
 // line and column and what was expected.
 func TestAssembleErrors(t *testing.T) {
-	if _, err := Assemble("good.s", []byte(good)); err != nil {
-		t.Fatalf("the correct file fails: %v", err)
-	}
-	for _, c := range []struct {
-		kind, from, to string
-		line, col      int
-		msg            string
-	}{
+	checkErrors(t, good, []errorCase{
 		{"bad register", "r0 = 0", "r0 = r11", 5, 7, "expected a register"},
 		{"unknown helper", "call bpf_ktime_get_ns", "call bpf_ktime_get_nanos", 7, 7, "unknown helper, function or label bpf_ktime_get_nanos"},
 		{"undefined label", "goto out", "goto done", 6, 20, "undefined label done"},
@@ -51,18 +76,7 @@ func TestAssembleErrors(t *testing.T) {
 		{"instruction outside a section", ".license \"GPL\"", "r0 = 0", 1, 1, "instructions go after .section"},
 		{"bad byte order", ".license \"GPL\"", ".endian middle", 1, 9, "expected .endian big or .endian little"},
 		{"late byte order", ".section .data", ".endian big\n.section .data", 10, 1, ".endian goes before the first .section"},
-	} {
-		src := strings.Replace(good, c.from, c.to, 1)
-		_, err := Assemble("prog.s", []byte(src))
-		var e *Error
-		if !errors.As(err, &e) {
-			t.Errorf("%s: got %v, want an assembly error", c.kind, err)
-			continue
-		}
-		if e.File != "prog.s" || e.Line != c.line || e.Col != c.col || !strings.Contains(e.Msg, c.msg) {
-			t.Errorf("%s: got %v, want prog.s:%d:%d: ...%s...", c.kind, err, c.line, c.col, c.msg)
-		}
-	}
+	})
 }
 
 // TestAssembleGood checks what the small file builds: a jump by label,

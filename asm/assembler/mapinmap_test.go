@@ -223,11 +223,7 @@ func TestMapOfMapsShorthandLoads(t *testing.T) {
 // TestMapOfMapsErrors: mistakes in .map inner= and values=, each at its
 // line and column.
 func TestMapOfMapsErrors(t *testing.T) {
-	for _, c := range []struct {
-		kind, from, to string
-		line, col      int
-		msg            string
-	}{
+	checkErrors(t, mapInMapSource, []errorCase{
 		{"no inner map", " inner=conn", "", 6, 22, "expected inner=MAP for a map of maps"},
 		{"undefined inner map", "inner=conn", "inner=con", 6, 64, "undefined inner map con"},
 		{"inner of a plain map", "max_entries=4\n.map slot_b", "max_entries=4 inner=slot_b\n.map slot_b", 2, 62, "inner= is for array_of_maps and hash_of_maps"},
@@ -238,15 +234,5 @@ func TestMapOfMapsErrors(t *testing.T) {
 		{"bad slot name", "values=slot_a,slot_b", "values=slot_a,9x", 4, 80, "expected values=MAP,MAP,..."},
 		{"map of maps as inner map", "inner=conn", "inner=slots", 6, 64, "inner map slots holds maps itself"},
 		{"template defined twice", ".map conn template", ".map slot_a template", 5, 6, "map slot_a is already defined (line 2)"},
-	} {
-		src := strings.Replace(mapInMapSource, c.from, c.to, 1)
-		if src == mapInMapSource {
-			t.Fatalf("%s: %q is not in the source", c.kind, c.from)
-		}
-		_, err := Assemble("m.s", []byte(src))
-		want := fmt.Sprintf("m.s:%d:%d: ", c.line, c.col)
-		if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), c.msg) {
-			t.Errorf("%s: got %v, want %s...%s", c.kind, err, want, c.msg)
-		}
-	}
+	})
 }
