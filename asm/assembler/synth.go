@@ -62,12 +62,6 @@ func (a *assembler) mapDirective(w []string, col func(int) int) error {
 	if !ok || name == "" {
 		return a.errorf(n, col(1), "expected a map name")
 	}
-	s := a.byName[".maps"]
-	if s == nil {
-		s = &section{name: ".maps", labels: map[string]int{}, line: n}
-		a.sections = append(a.sections, s)
-		a.byName[".maps"] = s
-	}
 	def := mapDef{name: name}
 	hasType := false
 	for i, kv := range w[2:] {
@@ -157,6 +151,14 @@ func (a *assembler) mapDirective(w []string, col func(int) int) error {
 		}
 		a.maps = append(a.maps, def)
 		return nil
+	}
+	// A template has no place in .maps: the section comes with the
+	// first map.
+	s := a.byName[".maps"]
+	if s == nil {
+		s = &section{name: ".maps", labels: map[string]int{}, line: n}
+		a.sections = append(a.sections, s)
+		a.byName[".maps"] = s
 	}
 	saved := a.cur
 	a.cur = s
