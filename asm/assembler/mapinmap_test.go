@@ -62,7 +62,8 @@ func mapShape(m *ebpf.MapSpec) string {
 	return s
 }
 
-func specShapes(t *testing.T, name string, obj []byte) map[string]string {
+// objectOf reads an object as the loader does.
+func objectOf(t *testing.T, name string, obj []byte) *loader.Object {
 	f, err := elfobj.Read(obj)
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
@@ -71,6 +72,11 @@ func specShapes(t *testing.T, name string, obj []byte) map[string]string {
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
+	return o
+}
+
+func specShapes(t *testing.T, name string, obj []byte) map[string]string {
+	o := objectOf(t, name, obj)
 	out := map[string]string{}
 	for n, m := range o.Spec.Maps {
 		if !strings.HasPrefix(n, ".") {
@@ -128,15 +134,7 @@ func TestMapOfMapsShorthandLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := elfobj.Read(obj)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o, err := loader.FromELF("mapinmap.s.o", f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := loader.Load(o, loader.LoadOptions{})
+	l, err := loader.Load(objectOf(t, "mapinmap.s.o", obj), loader.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
