@@ -57,7 +57,7 @@ testdata/malformed/x86_64.o: testdata/malformed/x86_64.c
 
 # CI: rebuild every object from scratch and fail if any differs from git.
 check-testdata:
-	rm -f $(BPF_OBJECTS) testdata/malformed/x86_64.o testdata/loader/*.bpf.o testdata/attach/*.bpf.o testdata/learner/*.bpf.o testdata/learner/readline asm/testdata/*.bpf.o testdata/kernel/*.bpf.o
+	rm -f $(BPF_OBJECTS) testdata/malformed/x86_64.o testdata/loader/*.bpf.o testdata/attach/*.bpf.o testdata/learner/*.bpf.o testdata/learner/readline asm/testdata/*.bpf.o asm/testdata/*.bpfeb.o testdata/kernel/*.bpf.o
 	$(MAKE) testdata
 	git diff --exit-code -- testdata asm/testdata
 	@test -z "$$(git status --porcelain -- testdata asm/testdata)" || { git status --short -- testdata asm/testdata; exit 1; }
