@@ -176,6 +176,11 @@ func LoadContext(ctx context.Context, obj *Object, opts LoadOptions) (*Loaded, e
 	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK; on newer
 	// ones this does nothing.
 	if err := rlimit.RemoveMemlock(); err != nil {
+		// Without CAP_BPF, the probe for memory cgroup accounting fails
+		// and so does raising the limit: the capability is what lacks.
+		if perr := objects.PrivilegeHint(err, "loading an object"); perr != err {
+			return nil, perr
+		}
 		return nil, fmt.Errorf("raise RLIMIT_MEMLOCK: %w", err)
 	}
 
