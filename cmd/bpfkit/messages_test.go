@@ -1,0 +1,151 @@
+package main
+
+// Messages (issue 17, items 6 and 7, second part): each case once gave a
+// misleading answer or invalid output.
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bpfkit/bpfkit/internal/testutil"
+)
+
+// i17bDir is a pin directory /sys/fs/bpf/i17b_<name>, made with mode,
+// removed with everything under it when the test ends.
+func i17bDir(t *testing.T, name string, mode os.FileMode) string {
+	t.Helper()
+	testutil.RequirePrivileged(t)
+	p := "/sys/fs/bpf/i17b_" + name
+	os.RemoveAll(p)
+	if err := os.Mkdir(p, mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(p, mode); err != nil { // past the umask
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(p) })
+	return p
+}
+
+// TestQueueVerbsOnOtherMaps: peek, pop, dequeue, push and enqueue on a
+// map type without that operation say so. bpftool 7.8 answers "lookup
+// failed: Unknown error 524" (peek on a ring buffer), "empty map" (pop on
+// a hash) and "did not find key"; bpfkit said the same or talked about
+// marshalling a key. peek with a key stays a lookup, as in bpftool.
+func TestQueueVerbsOnOtherMaps(t *testing.T) {
+	dir := i17bDir(t, "queueverbs", 0o700)
+	rb, h := dir+"/rb", dir+"/h"
+	mustBpfkit(t, "map", "create", rb, "type", "ringbuf", "key", "0", "value", "0", "entries", "4096", "name", "i17b_rb")
+	mustBpfkit(t, "map", "create", h, "type", "hash", "key", "4", "value", "4", "entries", "4", "name", "i17b_h")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"map", "peek", "pinned", rb}, "peek map: ringbuf maps have no peek: only queue, stack and bloom filter maps have it; use map event_pipe"},
+		{[]string{"map", "pop", "pinned", rb}, "pop map: ringbuf maps have no pop: only queue and stack maps have it; use map event_pipe"},
+		{[]string{"map", "pop", "pinned", h}, "pop map: hash maps have no pop: only queue and stack maps have it; use map lookup and map delete"},
+		{[]string{"map", "dequeue", "pinned", h}, "dequeue map: hash maps have no dequeue: only queue and stack maps have it"},
+		{[]string{"map", "peek", "pinned", h}, "peek map: hash maps have no peek: only queue, stack and bloom filter maps have it; use map lookup MAP key KEY"},
+		{[]string{"map", "push", "pinned", h, "value", "1", "0", "0", "0"}, "push map: hash maps have no push: only queue, stack and bloom filter maps have it; use map update"},
+		{[]string{"map", "enqueue", "pinned", h, "value", "1", "0", "0", "0"}, "enqueue map: hash maps have no enqueue: only queue and stack maps have it"},
+	} {
+		r := bpfkit(t, c.args...)
+		if r.code != 255 || r.stderr != "Error: "+c.want+"\n" && !strings.HasPrefix(r.stderr, "Error: "+c.want) || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("%q: exit %d, stderr %q, want one line with %q", c.args, r.code, r.stderr, c.want)
+		}
+	}
+	// With a key, peek is lookup.
+	if r := bpfkit(t, "map", "peek", "pinned", h, "key", "1", "0", "0", "0"); r.code != 254 || !strings.Contains(r.stdout, "Not found") {
+		t.Errorf("peek with a key on a hash: exit %d, %q %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestPinWithoutWritePermission: a process with CAP_BPF (and
+// CAP_SYS_ADMIN) but no write permission on the pin directory was told
+// it needs root; it is told which directory it may not write, and the
+// map it would have made is not created.
+func TestPinWithoutWritePermission(t *testing.T) {
+	setpriv := testutil.RequireTool(t, "setpriv")
+	ro := i17bDir(t, "readonly", 0o555)
+	src := i17bDir(t, "pinsrc", 0o755)
+	mustBpfkit(t, "map", "create", src+"/m", "type", "array", "key", "4", "value", "4", "entries", "1", "name", "i17b_pinsrc")
+	before := testutil.CountByName("i17b_ro")
+	for _, args := range [][]string{
+		{"map", "create", ro + "/m", "type", "hash", "key", "4", "value", "4", "entries", "4", "name", "i17b_ro"},
+		{"map", "pin", "pinned", src + "/m", ro + "/again"},
+	} {
+		cmd := exec.Command(setpriv, append([]string{"--reuid=65534", "--regid=65534", "--clear-groups",
+			"--inh-caps=-all,+bpf,+sys_admin,+perfmon", "--ambient-caps=-all,+bpf,+sys_admin,+perfmon", binPath}, args...)...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		msg := stderr.String()
+		want := "no write permission on directory " + ro + " (mode 0555, owner uid 0"
+		if err == nil || strings.Count(msg, "\n") != 1 || !strings.Contains(msg, want) || strings.Contains(msg, "needs root") {
+			t.Errorf("%q with CAP_BPF as uid 65534: %v, stderr %q, want one line with %q", args, err, msg, want)
+		}
+	}
+	if entries, _ := os.ReadDir(ro); len(entries) != 0 {
+		t.Errorf("%s holds %d entries", ro, len(entries))
+	}
+	testutil.WaitCountsAtMost(t, before, "i17b_ro")
+}
+
+// btfBlob is a little-endian BTF blob of one int type named name.
+func btfBlob(name string) []byte {
+	strs := "\x00" + name + "\x00"
+	types := []uint32{1, 1 << 24, 4, 0x01000020} // [1] INT 'name' size 4 bits 32 signed
+	var tb bytes.Buffer
+	binary.Write(&tb, binary.LittleEndian, types)
+	var b bytes.Buffer
+	binary.Write(&b, binary.LittleEndian, uint16(0xeb9f))
+	b.Write([]byte{1, 0})
+	binary.Write(&b, binary.LittleEndian, []uint32{24, 0, uint32(tb.Len()), uint32(tb.Len()), uint32(len(strs))})
+	b.Write(tb.Bytes())
+	b.WriteString(strs)
+	return b.Bytes()
+}
+
+// TestBTFJSONEscapesBytes: BTF names are bytes. bpftool 7.8's
+// json_writer copies bytes that are not UTF-8 into its JSON, which is
+// then invalid (bpfkit did too); bpfkit writes each such byte as \u00XX
+// (the code point of its value, so it can be read back) and copies valid
+// UTF-8 as it is.
+func TestBTFJSONEscapesBytes(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct{ name, decoded string }{
+		{"i17b_\xff\xfe", "i17b_\u00ff\u00fe"},
+		{"i17b_\xc3(", "i17b_\u00c3("},
+		{"i17b_é\x80", "i17b_é\u0080"},
+		{"i17b_é", "i17b_é"},
+	} {
+		f := filepath.Join(dir, "btf")
+		if err := os.WriteFile(f, btfBlob(c.name), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for _, flag := range []string{"-j", "-p"} {
+			r := bpfkit(t, flag, "btf", "dump", "file", f)
+			if r.code != 0 {
+				t.Fatalf("%s btf dump %q: exit %d: %s", flag, c.name, r.code, r.stderr)
+			}
+			if !json.Valid([]byte(r.stdout)) {
+				t.Errorf("%s btf dump %q: invalid JSON %q", flag, c.name, r.stdout)
+				continue
+			}
+			var got struct {
+				Types []struct {
+					Name string `json:"name"`
+				} `json:"types"`
+			}
+			if err := json.Unmarshal([]byte(r.stdout), &got); err != nil || len(got.Types) != 1 || got.Types[0].Name != c.decoded {
+				t.Errorf("%s btf dump %q: %v, decoded %+v, want name %q", flag, c.name, err, got, c.decoded)
+			}
+		}
+	}
+}
