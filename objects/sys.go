@@ -399,3 +399,47 @@ func StructOpsLinkMapID(fd int) (uint32, error) {
 	}
 	return info.MapID, nil
 }
+
+// rawProgLoad mirrors the head of union bpf_attr for BPF_PROG_LOAD, up to
+// expected_attach_type.
+type rawProgLoad struct {
+	ProgType           uint32
+	InsnCnt            uint32
+	Insns              unsafe.Pointer
+	License            unsafe.Pointer
+	LogLevel           uint32
+	LogSize            uint32
+	LogBuf             unsafe.Pointer
+	KernVersion        uint32
+	ProgFlags          uint32
+	ProgName           [16]byte
+	ProgIfindex        uint32
+	ExpectedAttachType uint32
+}
+
+// VerifierLogOf loads insns (marshalled instructions, map fds in place)
+// as a program of type progType only to read the verifier's log at
+// logLevel, closes the program if the kernel took it, and returns the log
+// and the kernel's answer. It exists for the failures cilium/ebpf returns
+// without their log (EFAULT). The log is the kernel's rotating one: when
+// it outgrows logSize its tail is kept.
+func VerifierLogOf(progType, attachType uint32, insns []byte, license string, logLevel uint32, logSize int) (string, error) {
+	if len(insns) == 0 || len(insns)%8 != 0 {
+		return "", fmt.Errorf("%d bytes are not BPF instructions", len(insns))
+	}
+	lic := append([]byte(license), 0)
+	buf := make([]byte, logSize)
+	attr := rawProgLoad{
+		ProgType: progType, InsnCnt: uint32(len(insns) / 8), Insns: unsafe.Pointer(&insns[0]),
+		License: unsafe.Pointer(&lic[0]), LogLevel: logLevel, LogSize: uint32(len(buf)),
+		LogBuf: unsafe.Pointer(&buf[0]), ExpectedAttachType: attachType,
+	}
+	fd, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_PROG_LOAD, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
+	runtime.KeepAlive(insns)
+	runtime.KeepAlive(lic)
+	if errno == 0 {
+		unix.Close(int(fd))
+		return string(buf[:clen(buf)]), nil
+	}
+	return string(buf[:clen(buf)]), errno
+}
