@@ -7,11 +7,14 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/bpfkit/bpfkit/internal/testutil"
 )
@@ -148,4 +151,101 @@ func TestBTFJSONEscapesBytes(t *testing.T) {
 			}
 		}
 	}
+}
+
+// jumpChain writes an assembly file whose program i17b_jumps has n
+// conditional jumps in a row on an unknown value: the verifier keeps a
+// state for each branch not taken and gives up past 8192 of them.
+func jumpChain(t *testing.T, n int) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString(".section socket\n.func i17b_jumps global\n\tr6 = *(u32 *)(r1 +0)\n\tr7 = 0\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "\tif r6 == 0x7fffffff goto L%d\n\tr7 += 1\nL%d:\n", i, i)
+	}
+	b.WriteString("\tr0 = r7\n\texit\n")
+	src := filepath.Join(t.TempDir(), "jumps.s")
+	if err := os.WriteFile(src, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	obj := strings.TrimSuffix(src, ".s") + ".o"
+	mustBpfkit(t, "asm", "build", src, obj)
+	return obj
+}
+
+// kernelVersion is LINUX_KERNEL_VERSION as libbpf and cilium/ebpf compute
+// it from uname's release: major<<16 | minor<<8 | min(patch, 255).
+func kernelVersion(t *testing.T) uint32 {
+	t.Helper()
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		t.Fatal(err)
+	}
+	var major, minor, patch uint32
+	fmt.Sscanf(unix.ByteSliceToString(u.Release[:]), "%d.%d.%d", &major, &minor, &patch)
+	return major<<16 | minor<<8 | min(patch, 255)
+}
+
+// TestLoadFailureMessages: loads that once failed with a misleading
+// message. The kernel answers EFAULT when the verifier gives up on "The
+// sequence of 8193 jumps is too complex"; cilium/ebpf drops the log and
+// calls every EFAULT a verifier bug, and -d showed no log: bpfkit
+// verifies the program again for its log, names the complaint and prints
+// the log (its tail, all of it with -d). A .kconfig LINUX_KERNEL_VERSION
+// typed __u32 was refused as the kernel's rejection where it was
+// cilium/ebpf's limitation: the loader resolves the typedef, and the
+// program reads the kernel's version.
+func TestLoadFailureMessages(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	jumps := jumpChain(t, 8200)
+	const complaint = "The sequence of 8193 jumps is too complex."
+	pin := "/sys/fs/bpf/i17b_loadmsg"
+	os.Remove(pin)
+	t.Cleanup(func() { os.Remove(pin) })
+	for _, c := range []struct {
+		args     []string
+		last     string // the error line
+		logLines int    // at least this many lines before it
+		full     bool   // the whole log, not its tail
+	}{
+		{[]string{"prog", "load", jumps, pin}, "Error: prog load: program i17b_jumps (section socket) rejected by the verifier: bad address: " + complaint, 20, false},
+		{[]string{"-d", "prog", "load", jumps, pin}, "Error: prog load: program i17b_jumps (section socket) rejected by the verifier: bad address: " + complaint, 16000, true},
+		{[]string{"prog", "loadall", jumps, pin}, "rejected by the verifier: bad address: " + complaint, 20, false},
+		{[]string{"run", "--duration", "1s", jumps}, "rejected by the verifier: bad address: " + complaint, 20, false},
+	} {
+		r := bpfkit(t, c.args...)
+		lines := strings.Split(strings.TrimRight(r.stderr, "\n"), "\n")
+		last := lines[len(lines)-1]
+		if r.code == 0 || !strings.HasPrefix(last, "Error: ") || !strings.HasSuffix(last, c.last) || strings.Contains(r.stderr, "verifier bug") {
+			t.Errorf("%q: exit %d, error line %q, want one ending %q", c.args, r.code, last, c.last)
+		}
+		if len(lines) < c.logLines+1 || !strings.Contains(strings.Join(lines[:len(lines)-1], "\n"), complaint) {
+			t.Errorf("%q: %d lines of log before the error, want at least %d with %q", c.args, len(lines)-1, c.logLines, complaint)
+		}
+		if tail := strings.Contains(lines[0], "-d prints it all"); tail == c.full {
+			t.Errorf("%q: log header %q", c.args, lines[0])
+		}
+		if exists(pin) {
+			t.Errorf("%q left %s", c.args, pin)
+			os.RemoveAll(pin)
+		}
+	}
+	testutil.WaitCountsAtMost(t, testutil.Counts{}, "i17b_jumps")
+
+	// .kconfig through a typedef: loads, and the program returns the
+	// version the loader filled in.
+	mustBpfkit(t, "prog", "load", testutil.Object(t, "loader/kconfig_typedef"), pin)
+	data := filepath.Join(t.TempDir(), "packet")
+	if err := os.WriteFile(data, make([]byte, 64), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var ran struct {
+		Retval uint32 `json:"retval"`
+	}
+	out := mustBpfkit(t, "-j", "prog", "run", "pinned", pin, "data_in", data)
+	if err := json.Unmarshal([]byte(out), &ran); err != nil || ran.Retval != kernelVersion(t) {
+		t.Errorf("kconfig_typedef returned %q (%v), want LINUX_KERNEL_VERSION %d", out, err, kernelVersion(t))
+	}
+	os.Remove(pin)
+	testutil.WaitCountsAtMost(t, testutil.Counts{}, "i17b_kconfig")
 }
