@@ -4,9 +4,13 @@ package main
 // struct_ops register while they work.
 
 import (
+	"bufio"
+	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -15,6 +19,7 @@ import (
 
 	"github.com/cilium/ebpf"
 
+	"github.com/bpfkit/bpfkit/internal/infile"
 	"github.com/bpfkit/bpfkit/internal/testutil"
 	"github.com/bpfkit/bpfkit/objects"
 )
@@ -162,6 +167,107 @@ func TestSignalsDuringStructOpsRegister(t *testing.T) {
 		default:
 			t.Errorf("%s: exit %d, killed by %v: %s", what, code, killed, stderr)
 			check(what, false)
+		}
+	}
+}
+
+// TestAsmDemoSignals: SIGINT, SIGTERM and SIGHUP (a closed terminal: the
+// demo had no handling for it, issue 17 item 7) end a loaded demo as its
+// count would, with its summary, and unload it.
+func TestAsmDemoSignals(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	loaded := regexp.MustCompile(`^Loaded program bpfkit_demo as id (\d+) with map bpfkit_events id (\d+)`)
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
+		cmd := exec.Command(binPath, "asm", "demo", "count", "1000000", "timeout", "50s")
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		var progID, mapID string
+		var text []string
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			text = append(text, sc.Text())
+			if m := loaded.FindStringSubmatch(sc.Text()); m != nil && progID == "" {
+				progID, mapID = m[1], m[2]
+				cmd.Process.Signal(sig)
+			}
+		}
+		err = cmd.Wait()
+		if progID == "" {
+			t.Fatalf("demo, %s: never loaded: %v: %s\n%s", sig, err, stderr.String(), strings.Join(text, "\n"))
+		}
+		if code, killed := exitOf(err); code != 0 || killed != 0 {
+			t.Errorf("demo, %s once loaded: exit %d, killed by %v: %s", sig, code, killed, stderr.String())
+		}
+		checkDemoGone(t, progID, mapID)
+	}
+}
+
+// TestEventPipeEndsWithItsReader: map event_pipe on a ring buffer nothing
+// writes to ends once the reader of its stdout goes away, not at a next
+// record that never comes; it leaves nothing.
+func TestEventPipeEndsWithItsReader(t *testing.T) {
+	dir := i17bDir(t, "pipe", 0o700)
+	rb := dir + "/rb"
+	mustBpfkit(t, "map", "create", rb, "type", "ringbuf", "key", "0", "value", "0", "entries", "4096", "name", "i17b_pipe")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// stderr is a file the test reads while bpfkit writes it (a buffer
+	// exec copies into would race with the reads).
+	stderrFile := filepath.Join(t.TempDir(), "stderr")
+	ef, err := os.Create(stderrFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ef.Close()
+	stderr := func() string { b, _ := os.ReadFile(stderrFile); return string(b) }
+	cmd := exec.Command(binPath, "map", "event_pipe", "pinned", rb)
+	cmd.Stdout, cmd.Stderr = w, ef
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	// Once it runs (its warning is on stderr), the reader goes away.
+	waitFor(func() bool { return strings.Contains(stderr(), "Warning") })
+	r.Close()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("event_pipe still running a minute after its reader went away")
+	}
+	if strings.Contains(stderr(), "panic") {
+		t.Errorf("event_pipe: %s", stderr())
+	}
+}
+
+// TestDocsStateTheFileSizeLimit: the size limit the docs state is the
+// one the code applies (the README and the code once disagreed).
+func TestDocsStateTheFileSizeLimit(t *testing.T) {
+	want := fmt.Sprintf("%d MiB", infile.MaxSize>>20)
+	for _, doc := range []string{"../../docs/elf.md", "../../docs/testing.md", "../../docs/btf.md"} {
+		data, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(data), want) {
+			t.Errorf("%s does not state the file size limit, %s", doc, want)
+		}
+		for _, m := range regexp.MustCompile(`files? up to (\d+ [MG]iB)`).FindAllStringSubmatch(string(data), -1) {
+			if m[1] != want {
+				t.Errorf("%s says files up to %s; the code takes %s", doc, m[1], want)
+			}
 		}
 	}
 }
