@@ -400,9 +400,11 @@ func StructOpsLinkMapID(fd int) (uint32, error) {
 	return info.MapID, nil
 }
 
-// rawProgLoad mirrors the head of union bpf_attr for BPF_PROG_LOAD, up to
-// expected_attach_type.
-type rawProgLoad struct {
+// progLoadAttr mirrors the BPF_PROG_LOAD part of union bpf_attr up to
+// expected_attach_type (64-bit: the __aligned_u64 pointers are
+// unsafe.Pointer, so that the runtime keeps what they point to where it
+// is, or moves the pointers with it).
+type progLoadAttr struct {
 	ProgType           uint32
 	InsnCnt            uint32
 	Insns              unsafe.Pointer
@@ -417,29 +419,55 @@ type rawProgLoad struct {
 	ExpectedAttachType uint32
 }
 
-// VerifierLogOf loads insns (marshalled instructions, map fds in place)
-// as a program of type progType only to read the verifier's log at
-// logLevel, closes the program if the kernel took it, and returns the log
-// and the kernel's answer. It exists for the failures cilium/ebpf returns
-// without their log (EFAULT). The log is the kernel's rotating one: when
-// it outgrows logSize its tail is kept.
-func VerifierLogOf(progType, attachType uint32, insns []byte, license string, logLevel uint32, logSize int) (string, error) {
-	if len(insns) == 0 || len(insns)%8 != 0 {
-		return "", fmt.Errorf("%d bytes are not BPF instructions", len(insns))
-	}
-	lic := append([]byte(license), 0)
-	buf := make([]byte, logSize)
-	attr := rawProgLoad{
-		ProgType: progType, InsnCnt: uint32(len(insns) / 8), Insns: unsafe.Pointer(&insns[0]),
-		License: unsafe.Pointer(&lic[0]), LogLevel: logLevel, LogSize: uint32(len(buf)),
-		LogBuf: unsafe.Pointer(&buf[0]), ExpectedAttachType: attachType,
-	}
-	fd, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_PROG_LOAD, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
-	runtime.KeepAlive(insns)
-	runtime.KeepAlive(lic)
-	if errno == 0 {
-		unix.Close(int(fd))
-		return string(buf[:clen(buf)]), nil
-	}
-	return string(buf[:clen(buf)]), errno
+// RawProgram is a program for LoadRaw: instructions already marshalled
+// (8 bytes each, map fds in place) and the load attributes the kernel
+// needs of its type.
+type RawProgram struct {
+	Type, AttachType, Flags, Ifindex uint32
+	Insns                            []byte
+	License                          string
+	// LogLevel is the verifier log's level when LoadRaw has a log
+	// buffer (1 when zero).
+	LogLevel uint32
 }
+
+// LoadRaw loads p only to see whether the kernel takes it, closes the
+// program if it did, and returns the kernel's answer. When log is not
+// empty the verifier writes its log there (NUL-terminated; the kernel's
+// rotating log keeps the tail of a longer one). The verifier gives up
+// with EAGAIN when a signal is pending, and the Go runtime signals its
+// threads (preemption, GC): then it loads again, as libbpf does.
+func LoadRaw(p RawProgram, log []byte) error {
+	if len(p.Insns) == 0 || len(p.Insns)%8 != 0 {
+		return fmt.Errorf("%d bytes are not BPF instructions", len(p.Insns))
+	}
+	lic := append([]byte(p.License), 0)
+	attr := progLoadAttr{
+		ProgType: p.Type, InsnCnt: uint32(len(p.Insns) / 8), Insns: unsafe.Pointer(&p.Insns[0]),
+		License: unsafe.Pointer(&lic[0]), ProgFlags: p.Flags, ProgIfindex: p.Ifindex,
+		ExpectedAttachType: p.AttachType,
+	}
+	if len(log) > 0 {
+		attr.LogLevel, attr.LogSize = max(p.LogLevel, 1), uint32(len(log))
+		attr.LogBuf = unsafe.Pointer(&log[0])
+	}
+	for try := 0; ; try++ {
+		if len(log) > 0 {
+			log[0] = 0
+		}
+		fd, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_PROG_LOAD, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
+		runtime.KeepAlive(p.Insns)
+		runtime.KeepAlive(lic)
+		runtime.KeepAlive(log)
+		if errno == unix.EAGAIN && try < 10 {
+			continue
+		}
+		if errno != 0 {
+			return errno
+		}
+		return unix.Close(int(fd))
+	}
+}
+
+// VerifierLog is the text of a log buffer LoadRaw wrote.
+func VerifierLog(log []byte) string { return string(log[:clen(log)]) }

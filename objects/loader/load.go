@@ -338,19 +338,18 @@ func withoutVariables(spec *ebpf.CollectionSpec) (*ebpf.CollectionSpec, error) {
 // resolveKconfigTypedefs retypes each extern of the object's .kconfig
 // section declared through typedefs of an integer (`extern __u32
 // LINUX_KERNEL_VERSION __kconfig`, as libbpf's users write it) as that
-// integer, and says which it retyped. cilium/ebpf v0.22 takes only a bare
+// integer. cilium/ebpf v0.22 takes only a bare
 // integer for LINUX_KERNEL_VERSION and LINUX_HAS_SYSCALL_WRAPPER and
 // refuses the typedef, where libbpf resolves it. It builds the .kconfig
 // map from the Datasec in the object's BTF, reached only through the
 // instructions' metadata, so the Var is changed where it is, in spec's
 // types: the integer has the typedef's size and encoding, and loading
 // again finds nothing left to change.
-func resolveKconfigTypedefs(spec *ebpf.CollectionSpec) []string {
+func resolveKconfigTypedefs(spec *ebpf.CollectionSpec) {
 	var ds *ebpfbtf.Datasec
 	if spec.Types == nil || spec.Types.TypeByName(".kconfig", &ds) != nil {
-		return nil
+		return
 	}
-	var retyped []string
 	for _, vsi := range ds.Vars {
 		v, ok := vsi.Type.(*ebpfbtf.Var)
 		if !ok {
@@ -361,10 +360,8 @@ func resolveKconfigTypedefs(spec *ebpf.CollectionSpec) []string {
 		}
 		if in, ok := ebpfbtf.UnderlyingType(v.Type).(*ebpfbtf.Int); ok {
 			v.Type = in
-			retyped = append(retyped, v.Name)
 		}
 	}
-	return retyped
 }
 
 // Unload closes l and removes the LIBBPF_PIN_BY_NAME pins it created: the

@@ -72,8 +72,12 @@ func lostLog(spec *ebpf.CollectionSpec, ps *ebpf.ProgramSpec, level ebpf.LogLeve
 	if level == 0 {
 		level = ebpf.LogLevelBranch
 	}
-	log, _ := objects.VerifierLogOf(uint32(ps.Type), uint32(ps.AttachType), buf.Bytes(), ps.License, uint32(level), lostLogSize)
-	log = strings.TrimRight(log, "\n")
+	logBuf := make([]byte, lostLogSize)
+	objects.LoadRaw(objects.RawProgram{
+		Type: uint32(ps.Type), AttachType: uint32(ps.AttachType), Insns: buf.Bytes(),
+		License: ps.License, LogLevel: uint32(level),
+	}, logBuf)
+	log := strings.TrimRight(objects.VerifierLog(logBuf), "\n")
 	if log == "" {
 		return nil, errors.New("the kernel wrote no log")
 	}
