@@ -418,14 +418,16 @@ func mapCreate(c *cli.Context) error {
 	if err := ensureBPFFS(c); err != nil {
 		return fmt.Errorf("create map: %w", err)
 	}
-	if err := objects.CheckPinPath(file); err != nil {
-		return kernelError(err, fmt.Errorf("create map: %w", err))
-	}
+	// The map first: without privilege that is what to say. Then the
+	// pin path, before the kernel's bare EACCES or EEXIST.
 	m, err := ebpf.NewMap(spec)
 	if err != nil {
 		return fmt.Errorf("map create failed: %w", objects.PrivilegeHint(err, "creating a map"))
 	}
 	defer m.Close()
+	if err := objects.CheckPinPath(file); err != nil {
+		return kernelError(err, fmt.Errorf("create map: %w", err))
+	}
 	if err := stopped(c); err != nil {
 		return fmt.Errorf("create map: %w", err)
 	}

@@ -76,12 +76,18 @@ func TestQueueVerbsOnOtherMaps(t *testing.T) {
 func TestPinWithoutWritePermission(t *testing.T) {
 	setpriv := testutil.RequireTool(t, "setpriv")
 	ro := i17bDir(t, "readonly", 0o555)
-	src := i17bDir(t, "pinsrc", 0o755)
+	src := i17bDir(t, "pinsrc", 0o700)
 	mustBpfkit(t, "map", "create", src+"/m", "type", "array", "key", "4", "value", "4", "entries", "1", "name", "i17b_pinsrc")
+	var made struct {
+		ID uint32 `json:"id"`
+	}
+	if err := json.Unmarshal([]byte(mustBpfkit(t, "-j", "map", "show", "pinned", src+"/m")), &made); err != nil {
+		t.Fatal(err)
+	}
 	before := testutil.CountByName("i17b_ro")
 	for _, args := range [][]string{
 		{"map", "create", ro + "/m", "type", "hash", "key", "4", "value", "4", "entries", "4", "name", "i17b_ro"},
-		{"map", "pin", "pinned", src + "/m", ro + "/again"},
+		{"map", "pin", "id", itoa(made.ID), ro + "/again"}, // by id: CAP_SYS_ADMIN, no path to search
 	} {
 		cmd := exec.Command(setpriv, append([]string{"--reuid=65534", "--regid=65534", "--clear-groups",
 			"--inh-caps=-all,+bpf,+sys_admin,+perfmon", "--ambient-caps=-all,+bpf,+sys_admin,+perfmon", binPath}, args...)...)
