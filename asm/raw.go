@@ -91,14 +91,23 @@ func (r Raw) Slots() int {
 }
 
 // Bytes returns the little-endian encoding, 8 or 16 bytes.
-func (r Raw) Bytes() []byte {
+func (r Raw) Bytes() []byte { return r.BytesOrder(binary.LittleEndian) }
+
+// BytesOrder returns the encoding in byte order bo. Big-endian BPF
+// (clang -target bpfeb) has the 16- and 32-bit fields big-endian and the
+// register nibbles the other way round: dst in the high four bits.
+func (r Raw) BytesOrder(bo binary.ByteOrder) []byte {
 	b := make([]byte, 8*r.Slots())
 	b[0] = r.Code
-	b[1] = r.Dst&0x0f | r.Src<<4
-	binary.LittleEndian.PutUint16(b[2:], uint16(r.Off))
-	binary.LittleEndian.PutUint32(b[4:], uint32(r.Imm))
+	if bo == binary.BigEndian {
+		b[1] = r.Dst<<4 | r.Src&0x0f
+	} else {
+		b[1] = r.Dst&0x0f | r.Src<<4
+	}
+	bo.PutUint16(b[2:], uint16(r.Off))
+	bo.PutUint32(b[4:], uint32(r.Imm))
 	if r.Wide {
-		binary.LittleEndian.PutUint32(b[12:], uint32(r.Imm2))
+		bo.PutUint32(b[12:], uint32(r.Imm2))
 	}
 	return b
 }
@@ -160,7 +169,11 @@ func Encode(ins ebpfasm.Instruction) (Raw, error) {
 
 // Decode reads raw little-endian instructions, as the kernel returns them or
 // as they sit in an ELF section. A truncated ldimm64 is an error.
-func Decode(b []byte) ([]Raw, error) {
+func Decode(b []byte) ([]Raw, error) { return DecodeOrder(b, binary.LittleEndian) }
+
+// DecodeOrder reads raw instructions in byte order bo (see BytesOrder).
+func DecodeOrder(b []byte, bo binary.ByteOrder) ([]Raw, error) {
+	big := bo == binary.BigEndian
 	if len(b)%8 != 0 {
 		return nil, fmt.Errorf("decode instructions: %d bytes is not a multiple of 8", len(b))
 	}
@@ -170,15 +183,18 @@ func Decode(b []byte) ([]Raw, error) {
 			Code: b[i],
 			Dst:  b[i+1] & 0x0f,
 			Src:  b[i+1] >> 4,
-			Off:  int16(binary.LittleEndian.Uint16(b[i+2:])),
-			Imm:  int32(binary.LittleEndian.Uint32(b[i+4:])),
+			Off:  int16(bo.Uint16(b[i+2:])),
+			Imm:  int32(bo.Uint32(b[i+4:])),
+		}
+		if big {
+			r.Dst, r.Src = b[i+1]>>4, b[i+1]&0x0f
 		}
 		if isLdImm64(r.Code) {
 			if i+16 > len(b) {
 				return nil, fmt.Errorf("decode instructions: ldimm64 at %d lacks its second half", i/8)
 			}
 			r.Wide = true
-			r.Imm2 = int32(binary.LittleEndian.Uint32(b[i+12:]))
+			r.Imm2 = int32(bo.Uint32(b[i+12:]))
 			i += 8
 		}
 		out = append(out, r)

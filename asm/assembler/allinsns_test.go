@@ -113,6 +113,11 @@ func TestAllInstructions(t *testing.T) {
 			t.Errorf("%s: instructions differ after dump and build: %s", sec, d)
 		}
 	}
+	// ISA v4's instructions (Linux 6.6) are in it: an older kernel
+	// refuses them ("unknown opcode d7").
+	if !testutil.Has(t, "isa_v4") {
+		return
+	}
 	spec, err := f.CollectionSpec()
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package assembler
 
 import (
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -78,9 +79,18 @@ type assembler struct {
 	src      []btf.LineInfo
 	lineNo   int
 	maps     []mapDef
+	// bo is the object's byte order, little-endian unless .endian big.
+	bo       byteOrder
+	endianAt int
 	// sourced is set by a ; line: the file wants line info, so BTF is
 	// made for it when it has no .btf block.
 	sourced bool
+}
+
+// byteOrder reads and appends: binary.LittleEndian or binary.BigEndian.
+type byteOrder interface {
+	binary.ByteOrder
+	binary.AppendByteOrder
 }
 
 func (a *assembler) errorf(line, col int, format string, args ...any) error {
@@ -91,7 +101,7 @@ func (a *assembler) errorf(line, col int, format string, args ...any) error {
 // writes (docs/asm.md). file names the text in errors, which say
 // FILE:LINE:COL and what was expected.
 func Assemble(file string, src []byte) ([]byte, error) {
-	a := &assembler{file: file, byName: map[string]*section{}, syms: map[string]*symbol{}}
+	a := &assembler{file: file, byName: map[string]*section{}, syms: map[string]*symbol{}, bo: binary.LittleEndian}
 	lines := strings.Split(string(src), "\n")
 	inBTF := false
 	for i, raw := range lines {
@@ -173,7 +183,7 @@ func (a *assembler) addInsn(in *insn, n, indent int) error {
 	in.core, in.src = a.core, a.src
 	a.core, a.src = nil, nil
 	s.insns = append(s.insns, in)
-	s.data = append(s.data, in.p.Raw.Bytes()...)
+	s.data = append(s.data, in.p.Raw.BytesOrder(a.bo)...)
 	return nil
 }
 
@@ -269,7 +279,7 @@ func unquote(w string) (string, bool) {
 	return w, true
 }
 
-var directives = ".section .func .var .extern .bytes .ascii .zero .ptr .insn .core .btf .license .map"
+var directives = ".endian .section .func .var .extern .bytes .ascii .zero .ptr .insn .core .btf .license .map"
 
 func (a *assembler) directive(text string, indent int, inBTF *bool) error {
 	n := a.lineNo
@@ -325,6 +335,21 @@ func (a *assembler) directive(text string, indent int, inBTF *bool) error {
 		return nil
 	case ".end":
 		return a.errorf(n, col(0), ".end without .btf")
+	case ".endian":
+		if len(w) != 2 || (w[1] != "big" && w[1] != "little") {
+			return a.errorf(n, col(1), "expected .endian big or .endian little")
+		}
+		if a.endianAt != 0 {
+			return a.errorf(n, col(0), "the byte order is already given (line %d)", a.endianAt)
+		}
+		if len(a.sections) > 0 {
+			return a.errorf(n, col(0), ".endian goes before the first .section, .map or .license")
+		}
+		a.endianAt = n
+		if w[1] == "big" {
+			a.bo = binary.BigEndian
+		}
+		return nil
 	case ".extern":
 		if err := need(1, "a name"); err != nil {
 			return err
@@ -406,7 +431,7 @@ func (a *assembler) directive(text string, indent int, inBTF *bool) error {
 		if w[0] == ".bytes" {
 			return a.addData(b, col(0))
 		}
-		raws, err := asm.Decode(b)
+		raws, err := asm.DecodeOrder(b, a.bo)
 		if err != nil || len(raws) != 1 {
 			return a.errorf(n, col(1), "expected the 8 bytes of one instruction, or 16 of an ldimm64")
 		}
@@ -441,10 +466,7 @@ func (a *assembler) directive(text string, indent int, inBTF *bool) error {
 			}
 			name, addend = name[:i], v
 		}
-		b := make([]byte, 8)
-		for i := range b {
-			b[i] = byte(uint64(addend) >> (8 * i))
-		}
+		b := a.bo.AppendUint64(nil, uint64(addend))
 		s.relocs = append(s.relocs, reloc{off: uint64(len(s.data)), sym: name, typ: rBPF64Abs64, line: n, col: col(1)})
 		return a.addData(b, col(0))
 	case ".core":

@@ -42,6 +42,7 @@ type dumper struct {
 	relocs map[int]map[uint64]elfobj.Reloc
 	ext    map[string]*btf.ExtSection
 	spec   *btf.Spec
+	bo     binary.ByteOrder
 	// Fallbacks counts instructions written as .insn because the grammar
 	// could not say them exactly.
 	fallbacks int
@@ -52,10 +53,7 @@ type dumper struct {
 // BTF. It returns the text and how many instructions it had to write as
 // raw .insn bytes.
 func Dump(f *elfobj.File, opts DumpOptions) ([]byte, int, error) {
-	if !f.LittleEndian() {
-		return nil, 0, fmt.Errorf("big-endian objects are not supported: the assembler writes little-endian BPF")
-	}
-	d := &dumper{f: f, syms: map[int]*elfobj.Symbol{}, relocs: map[int]map[uint64]elfobj.Reloc{}, ext: map[string]*btf.ExtSection{}}
+	d := &dumper{f: f, bo: binary.LittleEndian, syms: map[int]*elfobj.Symbol{}, relocs: map[int]map[uint64]elfobj.Reloc{}, ext: map[string]*btf.ExtSection{}}
 	for i := range f.Symbols {
 		d.syms[f.Symbols[i].Num] = &f.Symbols[i]
 	}
@@ -103,6 +101,10 @@ func Dump(f *elfobj.File, opts DumpOptions) ([]byte, int, error) {
 	}
 
 	fmt.Fprintf(&d.b, "// BPF assembly written by bpfkit asm dump; build it with bpfkit asm build.\n")
+	if !f.LittleEndian() {
+		d.bo = binary.BigEndian
+		d.b.WriteString(".endian big\n")
+	}
 	for i := range f.Symbols {
 		s := &f.Symbols[i]
 		if s.SectionIndex == shnUndef && s.Name != "" && s.Type != "FILE" {
@@ -180,7 +182,7 @@ func (d *dumper) symbolsAt(sec int, types ...string) map[uint64][]*elfobj.Symbol
 // code writes an executable section.
 func (d *dumper) code(sec int) error {
 	s := &d.f.Sections[sec]
-	raws, err := asm.Decode(d.f.SectionBytes(sec))
+	raws, err := asm.DecodeOrder(d.f.SectionBytes(sec), d.bo)
 	if err != nil {
 		return fmt.Errorf("section %s: %w", s.Name, err)
 	}
@@ -308,7 +310,7 @@ func (d *dumper) insnText(r asm.Raw, slot int, rel elfobj.Reloc, labels map[int]
 		}
 	}
 	d.fallbacks++
-	out := ".insn " + asm.HexBytes(r.Bytes())
+	out := ".insn " + asm.HexBytes(r.BytesOrder(d.bo))
 	if rel.Type != "" {
 		out += " rel " + d.relocSymbolName(rel)
 	}
@@ -437,7 +439,7 @@ func (d *dumper) data(sec int) {
 			continue
 		}
 		if rel, ok := relocs[start]; ok && end-start == 8 && !nobits && int(end) <= len(data) {
-			addend := int64(binary.LittleEndian.Uint64(data[start:end]))
+			addend := int64(d.bo.Uint64(data[start:end]))
 			plus := ""
 			if addend != 0 {
 				plus = fmt.Sprintf("%+d", addend)

@@ -72,7 +72,7 @@ func (a *assembler) finish() ([]byte, error) {
 				l.InsnOff = off
 				s.ext.Lines = append(s.ext.Lines, l)
 			}
-			copy(s.data[in.slot*8:], in.p.Raw.Bytes())
+			copy(s.data[in.slot*8:], in.p.Raw.BytesOrder(a.bo))
 		}
 		if len(types) == 0 {
 			s.ext.Lines, s.ext.Relos = nil, nil
@@ -217,7 +217,7 @@ type elfSection struct {
 // of the file, each followed by its relocations, then .BTF, .BTF.ext,
 // .symtab and .strtab (which also names the sections).
 func (a *assembler) writeELF(types []btf.Type) ([]byte, error) {
-	le := binary.LittleEndian
+	le := a.bo
 	strtab := []byte{0}
 	strOff := map[string]uint32{"": 0}
 	addStr := func(s string) uint32 {
@@ -341,6 +341,14 @@ func (a *assembler) writeELF(types []btf.Type) ([]byte, error) {
 		if err != nil {
 			return nil, a.errorf(a.btfLine, 1, "%v", err)
 		}
+		if a.bo == binary.BigEndian {
+			if blob, err = btf.BigEndianBTF(blob); err != nil {
+				return nil, err
+			}
+			if ext, err = btf.BigEndianExt(ext); err != nil {
+				return nil, err
+			}
+		}
 		secs = append(secs, &elfSection{name: ".BTF", typ: shtProgbits, data: blob, size: uint64(len(blob)), align: 4})
 		if len(exts) > 0 {
 			secs = append(secs, &elfSection{name: ".BTF.ext", typ: shtProgbits, data: ext, size: uint64(len(ext)), align: 4})
@@ -400,6 +408,9 @@ func (a *assembler) writeELF(types []btf.Type) ([]byte, error) {
 	}
 	h := out[:64]
 	copy(h, []byte{0x7f, 'E', 'L', 'F', 2, 1, 1})
+	if a.bo == binary.BigEndian {
+		h[5] = 2 // ELFDATA2MSB
+	}
 	le.PutUint16(h[16:], 1)   // ET_REL
 	le.PutUint16(h[18:], 247) // EM_BPF
 	le.PutUint32(h[20:], 1)

@@ -26,17 +26,42 @@ out:
 	.bytes 01 00 00 00 00 00 00 00
 `
 
+// errorCase is a mistake made by replacing from with to in a correct
+// file, and where and what the assembler must say.
+type errorCase struct {
+	kind, from, to string
+	line, col      int
+	msg            string
+}
+
+// checkErrors builds each mistake of cases, made in the correct file
+// base, and checks the error's file, line, column and message.
+func checkErrors(t *testing.T, base string, cases []errorCase) {
+	t.Helper()
+	if _, err := Assemble("good.s", []byte(base)); err != nil {
+		t.Fatalf("the correct file fails: %v", err)
+	}
+	for _, c := range cases {
+		src := strings.Replace(base, c.from, c.to, 1)
+		if src == base {
+			t.Fatalf("%s: %q is not in the file", c.kind, c.from)
+		}
+		_, err := Assemble("prog.s", []byte(src))
+		var e *Error
+		if !errors.As(err, &e) {
+			t.Errorf("%s: got %v, want an assembly error", c.kind, err)
+			continue
+		}
+		if e.File != "prog.s" || e.Line != c.line || e.Col != c.col || !strings.Contains(e.Msg, c.msg) {
+			t.Errorf("%s: got %v, want prog.s:%d:%d: ...%s...", c.kind, err, c.line, c.col, c.msg)
+		}
+	}
+}
+
 // TestAssembleErrors: one test per kind of mistake, each naming the file,
 // line and column and what was expected.
 func TestAssembleErrors(t *testing.T) {
-	if _, err := Assemble("good.s", []byte(good)); err != nil {
-		t.Fatalf("the correct file fails: %v", err)
-	}
-	for _, c := range []struct {
-		kind, from, to string
-		line, col      int
-		msg            string
-	}{
+	checkErrors(t, good, []errorCase{
 		{"bad register", "r0 = 0", "r0 = r11", 5, 7, "expected a register"},
 		{"unknown helper", "call bpf_ktime_get_ns", "call bpf_ktime_get_nanos", 7, 7, "unknown helper, function or label bpf_ktime_get_nanos"},
 		{"undefined label", "goto out", "goto done", 6, 20, "undefined label done"},
@@ -49,18 +74,9 @@ func TestAssembleErrors(t *testing.T) {
 		{"duplicate symbol", ".var counter global", ".var prog global", 11, 6, "symbol prog is already defined (line 3)"},
 		{"data in code", "r0 = 0", ".bytes 00", 5, 2, "data in code section tc"},
 		{"instruction outside a section", ".license \"GPL\"", "r0 = 0", 1, 1, "instructions go after .section"},
-	} {
-		src := strings.Replace(good, c.from, c.to, 1)
-		_, err := Assemble("prog.s", []byte(src))
-		var e *Error
-		if !errors.As(err, &e) {
-			t.Errorf("%s: got %v, want an assembly error", c.kind, err)
-			continue
-		}
-		if e.File != "prog.s" || e.Line != c.line || e.Col != c.col || !strings.Contains(e.Msg, c.msg) {
-			t.Errorf("%s: got %v, want prog.s:%d:%d: ...%s...", c.kind, err, c.line, c.col, c.msg)
-		}
-	}
+		{"bad byte order", ".license \"GPL\"", ".endian middle", 1, 9, "expected .endian big or .endian little"},
+		{"late byte order", ".section .data", ".endian big\n.section .data", 10, 1, ".endian goes before the first .section"},
+	})
 }
 
 // TestAssembleGood checks what the small file builds: a jump by label,
@@ -97,6 +113,7 @@ func FuzzAssemble(f *testing.F) {
 	f.Add([]byte(good))
 	f.Add([]byte(".section s\n\tr1 = map[x]+8\n.btf\n[1] INT 'int' size=4 bits_offset=0 nr_bits=32 encoding=SIGNED\n.end\n"))
 	f.Add([]byte(".extern k\n.section t\n.func f global\n\t.core field_byte_offset [1] \"0:1\"\n; x [file:a.c line_num:3 line_col:2]\n\tcall k\n\texit\n"))
+	f.Add([]byte(".endian big\n.map i template type=hash key=8 value=4 max_entries=2\n.map a type=array key=4 value=8 max_entries=1\n.map o type=array_of_maps key=4 max_entries=2 inner=a values=,a\n.map h type=hash_of_maps key=4 max_entries=2 inner=i\n.section s\n\tr1 = map[o]\n\t.insn 95 00 00 00 00 00 00 00\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		obj, err := Assemble("f.s", src)
 		if err != nil {

@@ -43,7 +43,7 @@ func TestRebuiltObjectsLoad(t *testing.T) {
 	objdump := testutil.RequireTool(t, "llvm-objdump")
 	objs := testutil.Objects(t, "*")
 	objs = append(objs, testutil.Objects(t, "learner/*")...)
-	objs = append(objs, filepath.Join(testutil.RepoRoot(t), "asm", "testdata", "lines.bpf.o"))
+	objs = append(objs, filepath.Join(testutil.RepoRoot(t), "asm", "testdata", "lines.bpf.o"), filepath.Join(testutil.RepoRoot(t), "asm", "testdata", "mapinmap.bpf.o"))
 	compared, programs := 0, 0
 	for _, path := range objs {
 		name := filepath.Base(path)

@@ -14,13 +14,15 @@ import (
 )
 
 // roundTripObjects lists every object the round trip runs on: the
-// committed test objects, cilium/ebpf's little-endian testdata objects and
-// the objects embedded in the libbpf-tools binaries.
+// committed test objects (with the big-endian builds of asm/testdata),
+// cilium/ebpf's testdata objects in both byte orders and the objects
+// embedded in the libbpf-tools binaries.
 func roundTripObjects(t *testing.T) []string {
 	objs := testutil.Objects(t, "*")
 	for _, dir := range []string{"loader", "learner", "kernel"} {
 		objs = append(objs, testutil.Objects(t, dir+"/*")...)
 	}
+	objs = append(objs, bigEndianObjects(t)...)
 	asmObjs, _ := filepath.Glob(filepath.Join(testutil.RepoRoot(t), "asm", "testdata", "*.bpf.o"))
 	objs = append(objs, asmObjs...)
 	cilium, _ := filepath.Glob(filepath.Join(testutil.CiliumModuleDir(t), "testdata", "*-el.elf"))
@@ -37,6 +39,17 @@ func roundTripObjects(t *testing.T) []string {
 		}
 	}
 	return objs
+}
+
+// bigEndianObjects lists the big-endian objects: asm/testdata/*.bpfeb.o
+// (clang -target bpfeb) and cilium/ebpf's *-eb.elf.
+func bigEndianObjects(t *testing.T) []string {
+	objs, _ := filepath.Glob(filepath.Join(testutil.RepoRoot(t), "asm", "testdata", "*.bpfeb.o"))
+	cilium, _ := filepath.Glob(filepath.Join(testutil.CiliumModuleDir(t), "testdata", "*-eb.elf"))
+	if len(objs) < 3 || len(cilium) == 0 {
+		t.Fatalf("big-endian objects missing: %d in asm/testdata, %d of cilium/ebpf", len(objs), len(cilium))
+	}
+	return append(objs, cilium...)
 }
 
 // relocSet lists a file's relocations of executable and data sections as
@@ -69,15 +82,12 @@ func codeSections(f *elfobj.File) map[string][]byte {
 // TestRoundTrip: dump, build, and the rebuilt object has the same
 // instructions, relocations to the same symbols, and dumps the same.
 func TestRoundTrip(t *testing.T) {
-	var objects, programs, insnBytes, fallbacks, skipped int
+	var objects, bigEndian, programs, insnBytes, fallbacks, skipped int
 	for _, path := range roundTripObjects(t) {
 		f, err := elfobj.Open(path)
 		if err != nil {
 			skipped++
 			t.Logf("%s: not readable, left out: %v", path, err)
-			continue
-		}
-		if !f.LittleEndian() {
 			continue
 		}
 		name := filepath.Base(path)
@@ -95,6 +105,12 @@ func TestRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Errorf("%s: the built object does not read: %v", name, err)
 			continue
+		}
+		if g.LittleEndian() != f.LittleEndian() {
+			t.Errorf("%s: built in byte order %s, the original is %s", name, g.ByteOrder, f.ByteOrder)
+		}
+		if !f.LittleEndian() {
+			bigEndian++
 		}
 		want, got := codeSections(f), codeSections(g)
 		if len(want) != len(got) {
@@ -123,8 +139,8 @@ func TestRoundTrip(t *testing.T) {
 		objects++
 		fallbacks += fb
 	}
-	t.Logf("round trip: %d objects, %d programs, %d instruction bytes identical; %d instructions written as .insn; %d files left out", objects, programs, insnBytes, fallbacks, skipped)
-	if objects < 60 {
-		t.Fatalf("only %d objects round-tripped", objects)
+	t.Logf("round trip: %d objects (%d big-endian), %d programs, %d instruction bytes identical; %d instructions written as .insn; %d files left out", objects, bigEndian, programs, insnBytes, fallbacks, skipped)
+	if objects < 60 || bigEndian < 10 {
+		t.Fatalf("only %d objects round-tripped, %d big-endian", objects, bigEndian)
 	}
 }

@@ -1,6 +1,7 @@
 package assembler
 
 import (
+	"sort"
 	"strconv"
 	"strings"
 
@@ -12,10 +13,24 @@ import (
 // mapDef is a .map directive: a BTF-defined map as libbpf's __uint and
 // __type macros declare it.
 type mapDef struct {
-	sym     *symbol
+	name    string
+	sym     *symbol // nil for a template
 	fields  []mapField
 	line    int
 	typeCol int
+	// mapType is the map's type (type=).
+	mapType ebpf.MapType
+	// template: the definition of an inner map only, a BTF struct with
+	// no map (and no symbol) of its own.
+	template bool
+	// inner names the .map (or template) whose struct a map of maps
+	// points at in its values member; values are the maps its slots
+	// hold at load time ("" for an empty slot).
+	inner     string
+	innerCol  int
+	values    []string
+	valuesCol int
+	valueCols []int // column of each slot's map name
 }
 
 // mapField is one member of the map definition: __uint(name, num) or,
@@ -32,35 +47,61 @@ var mapKeys = map[string]string{
 	"max_entries": "max_entries", "flags": "map_flags", "map_flags": "map_flags", "pinning": "pinning",
 }
 
-// mapDirective reads .map NAME type=T [key=SIZE|TYPE] [value=SIZE|TYPE]
-// [max_entries=N] [flags=N] [pinning=by_name|none].
+// isMapOfMaps: array_of_maps and hash_of_maps take inner= and values=.
+func isMapOfMaps(t ebpf.MapType) bool { return t == ebpf.ArrayOfMaps || t == ebpf.HashOfMaps }
+
+// mapDirective reads .map NAME [template] type=T [key=SIZE|TYPE]
+// [value=SIZE|TYPE] [max_entries=N] [flags=N] [pinning=by_name|none]
+// [inner=MAP [values=MAP,MAP,...]].
 func (a *assembler) mapDirective(w []string, col func(int) int) error {
 	n := a.lineNo
 	if len(w) < 3 {
-		return a.errorf(n, col(len(w)), "expected .map NAME type=TYPE [key=..] [value=..] [max_entries=N] [flags=N] [pinning=by_name]")
+		return a.errorf(n, col(len(w)), "expected .map NAME type=TYPE [key=..] [value=..] [max_entries=N] [flags=N] [pinning=by_name] [inner=MAP [values=MAP,...]]")
 	}
-	s := a.byName[".maps"]
-	if s == nil {
-		s = &section{name: ".maps", labels: map[string]int{}, line: n}
-		a.sections = append(a.sections, s)
-		a.byName[".maps"] = s
+	name, ok := unquote(w[1])
+	if !ok || name == "" {
+		return a.errorf(n, col(1), "expected a map name")
 	}
-	var def mapDef
+	def := mapDef{name: name}
 	hasType := false
 	for i, kv := range w[2:] {
+		if kv == "template" {
+			def.template = true
+			continue
+		}
 		k, v, ok := strings.Cut(kv, "=")
+		vcol := col(i+2) + len(k) + 1
+		switch k {
+		case "inner":
+			if !ok || !isIdent(v) {
+				return a.errorf(n, vcol, "expected inner=MAP, the name of a .map")
+			}
+			def.inner, def.innerCol = v, vcol
+			continue
+		case "values":
+			def.values, def.valuesCol = strings.Split(v, ","), vcol
+			c := vcol
+			for _, m := range def.values {
+				if m != "" && !isIdent(m) {
+					return a.errorf(n, c, "expected values=MAP,MAP,... (a map name, or nothing for an empty slot), found %q", m)
+				}
+				def.valueCols = append(def.valueCols, c)
+				c += len(m) + 1
+			}
+			continue
+		}
 		member, known := mapKeys[k]
 		if !ok || !known || v == "" {
-			return a.errorf(n, col(i+2), "expected type=, key=, value=, max_entries=, flags= or pinning=, found %q", kv)
+			return a.errorf(n, col(i+2), "expected type=, key=, value=, max_entries=, flags=, pinning=, inner= or values=, found %q", kv)
 		}
-		f := mapField{name: member, col: col(i+2) + len(k) + 1}
+		f := mapField{name: member, col: vcol}
 		switch {
 		case k == "type":
 			mt, ok := objects.MapTypeByName(v)
 			if !ok {
 				return a.errorf(n, f.col, "unknown map type %q (bpftool's names: hash, array, ringbuf, perf_event_array ...)", v)
 			}
-			f.num, hasType, def.typeCol = uint32(mt), true, f.col
+			f.num, hasType, def.typeCol, def.mapType = uint32(mt), true, f.col, mt
 		case k == "pinning":
 			switch v {
 			case "by_name":
@@ -86,20 +127,68 @@ func (a *assembler) mapDirective(w []string, col func(int) int) error {
 		def.fields = append(def.fields, f)
 	}
 	if !hasType {
-		return a.errorf(n, col(2), "expected type= for map %s", w[1])
+		return a.errorf(n, col(2), "expected type= for map %s", name)
+	}
+	switch {
+	case isMapOfMaps(def.mapType) && def.inner == "":
+		return a.errorf(n, def.typeCol, "expected inner=MAP for a map of maps: the .map (or .map NAME template) its slots hold")
+	case !isMapOfMaps(def.mapType) && def.inner != "":
+		return a.errorf(n, def.innerCol, "inner= is for array_of_maps and hash_of_maps")
+	case def.values != nil && def.inner == "":
+		return a.errorf(n, def.valuesCol, "values= needs inner=")
+	case def.template && def.inner != "":
+		return a.errorf(n, def.innerCol, "a template is an inner map, which cannot hold maps")
+	}
+	def.line = n
+	for _, m := range a.maps {
+		if m.name == name {
+			return a.errorf(n, col(1), "map %s is already defined (line %d)", name, m.line)
+		}
+	}
+	if def.template {
+		if old := a.syms[name]; old != nil {
+			return a.errorf(n, col(1), "symbol %s is already defined (line %d)", name, old.line)
+		}
+		a.maps = append(a.maps, def)
+		return nil
+	}
+	// A template has no place in .maps: the section comes with the
+	// first map.
+	s := a.byName[".maps"]
+	if s == nil {
+		s = &section{name: ".maps", labels: map[string]int{}, line: n}
+		a.sections = append(a.sections, s)
+		a.byName[".maps"] = s
 	}
 	saved := a.cur
 	a.cur = s
-	sym, err := a.define(w[1], col(1), []string{"global"}, []int{0}, 0)
+	sym, err := a.define(name, col(1), []string{"global"}, []int{0}, 0)
 	a.cur = saved
 	if err != nil {
 		return err
 	}
+	// The values member is a flexible array: the struct ends before it,
+	// the variable holds a pointer per initial slot after it.
 	size := uint64(8 * len(def.fields))
-	sym.sec, sym.value, sym.size, sym.sized = s, uint64(len(s.data)), size, true
-	s.data = append(s.data, make([]byte, size)...)
-	def.sym, def.line = sym, n
+	sym.sec, sym.value, sym.size, sym.sized = s, uint64(len(s.data)), size+uint64(8*len(def.values)), true
+	s.data = append(s.data, make([]byte, sym.size)...)
+	for i, m := range def.values {
+		if m != "" {
+			s.relocs = append(s.relocs, reloc{off: sym.value + size + uint64(8*i), sym: m, typ: rBPF64Abs64, line: n, col: def.valueCols[i]})
+		}
+	}
+	def.sym = sym
 	a.maps = append(a.maps, def)
+	return nil
+}
+
+// mapNamed returns the .map directive of that name.
+func (a *assembler) mapNamed(name string) *mapDef {
+	for i := range a.maps {
+		if a.maps[i].name == name {
+			return &a.maps[i]
+		}
+	}
 	return nil
 }
 
@@ -131,16 +220,32 @@ func (a *assembler) synthesize(types []btf.Type) ([]btf.Type, error) {
 		return 0
 	}
 	var intID, sizeID btf.TypeID
-	uintPtr := func(n uint32) btf.TypeID {
+	ints := func() {
 		if intID == 0 {
 			intID = add(btf.Type{Name: "int", Kind: btf.KindInt, Size: 4, IntBits: 32, IntEncoding: btf.IntSigned})
 			sizeID = add(btf.Type{Name: "__ARRAY_SIZE_TYPE__", Kind: btf.KindInt, Size: 4, IntBits: 32})
 		}
+	}
+	uintPtr := func(n uint32) btf.TypeID {
+		ints()
 		arr := add(btf.Type{Kind: btf.KindArray, Type: intID, Index: sizeID, Nelems: n})
 		return add(btf.Type{Kind: btf.KindPtr, Type: arr})
 	}
+	// Inner maps first, so that a map of maps can point at their struct.
+	order := make([]*mapDef, 0, len(a.maps))
+	for i := range a.maps {
+		if a.maps[i].inner == "" {
+			order = append(order, &a.maps[i])
+		}
+	}
+	for i := range a.maps {
+		if a.maps[i].inner != "" {
+			order = append(order, &a.maps[i])
+		}
+	}
+	structID := map[string]btf.TypeID{}
 	var vars []btf.SecVar
-	for _, m := range a.maps {
+	for _, m := range order {
 		st := btf.Type{Kind: btf.KindStruct, Size: uint32(8 * len(m.fields))}
 		for i, f := range m.fields {
 			var member btf.TypeID
@@ -159,11 +264,44 @@ func (a *assembler) synthesize(types []btf.Type) ([]btf.Type, error) {
 			}
 			st.Members = append(st.Members, btf.Member{Name: f.name, Type: member, Offset: uint32(64 * i)})
 		}
+		if m.inner != "" {
+			// __array(values, struct inner): a flexible array of
+			// pointers to the inner map's definition.
+			in := a.mapNamed(m.inner)
+			switch {
+			case in == nil:
+				return nil, a.errorf(m.line, m.innerCol, "undefined inner map %s: declare it with .map %s [template] type=...", m.inner, m.inner)
+			case in.inner != "":
+				return nil, a.errorf(m.line, m.innerCol, "inner map %s holds maps itself, which the kernel does not allow", m.inner)
+			}
+			for j, v := range m.values {
+				if v == "" {
+					continue
+				}
+				switch vm := a.mapNamed(v); {
+				case vm == nil:
+					return nil, a.errorf(m.line, m.valueCols[j], "values: slot %d: undefined map %s", j, v)
+				case vm.template:
+					return nil, a.errorf(m.line, m.valueCols[j], "values: slot %d: %s is a template, not a map to put in a slot", j, v)
+				case vm.inner != "":
+					return nil, a.errorf(m.line, m.valueCols[j], "values: slot %d: %s holds maps itself, which the kernel does not allow", j, v)
+				}
+			}
+			ints()
+			ptr := add(btf.Type{Kind: btf.KindPtr, Type: structID[m.inner]})
+			arr := add(btf.Type{Kind: btf.KindArray, Type: ptr, Index: sizeID})
+			st.Members = append(st.Members, btf.Member{Name: "values", Type: arr, Offset: uint32(64 * len(m.fields))})
+		}
 		st.Vlen = uint16(len(st.Members))
 		sid := add(st)
+		structID[m.name] = sid
+		if m.template {
+			continue
+		}
 		vid := add(btf.Type{Name: m.sym.name, Kind: btf.KindVar, Type: sid, Linkage: 1})
 		vars = append(vars, btf.SecVar{Type: vid, Offset: uint32(m.sym.value), Size: uint32(m.sym.size)})
 	}
+	sort.Slice(vars, func(i, j int) bool { return vars[i].Offset < vars[j].Offset })
 	if len(vars) > 0 {
 		size := uint32(len(a.byName[".maps"].data))
 		if id := named(".maps", btf.KindDatasec); id != 0 {

@@ -375,7 +375,7 @@ func TestHostileFiles(t *testing.T) {
 				continue
 			}
 			msg := stderr.String()
-			if cmd.ProcessState.ExitCode() != exitFailure || strings.Count(msg, "\n") != 1 || !strings.HasPrefix(msg, "Error: ") || !strings.Contains(msg, f.why) {
+			if cmd.ProcessState.ExitCode() != 255 || strings.Count(msg, "\n") != 1 || !strings.HasPrefix(msg, "Error: ") || !strings.Contains(msg, f.why) {
 				t.Errorf("%q: exit %d, stderr %q, want one line with %q", args, cmd.ProcessState.ExitCode(), msg, f.why)
 			}
 			if rss := maxRSS(cmd); rss > baseline+64<<10 {
@@ -414,7 +414,7 @@ func TestDamagedBTF(t *testing.T) {
 	before := i17Tree(t)
 	for _, args := range [][]string{{"prog", "load", bad, dir}, {"prog", "loadall", bad, dir}, {"run", bad}} {
 		r := bpfkit(t, args...)
-		if r.code != exitFailure || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "the object's BTF is damaged: ") {
+		if r.code != 255 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "the object's BTF is damaged: ") {
 			t.Errorf("%q: exit %d, stderr %q", args, r.code, r.stderr)
 		}
 		checkNothingLeft(t, strings.Join(args[:2], " "), before, "i17_ev_emit", "i17_ev_pinned")
