@@ -255,3 +255,28 @@ func TestLoadFailureMessages(t *testing.T) {
 	os.Remove(pin)
 	testutil.WaitCountsAtMost(t, testutil.Counts{}, "i17b_kconfig")
 }
+
+// TestLoadWithCAPBPFOnly: a process with CAP_BPF but not CAP_PERFMON
+// cannot load a tracepoint program; the kernel's EPERM was blamed on
+// RLIMIT_MEMLOCK (cilium/ebpf's guess, never right after the loader
+// raised the limit); the message names the capabilities instead.
+func TestLoadWithCAPBPFOnly(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	setpriv := testutil.RequireTool(t, "setpriv")
+	pin := "/sys/fs/bpf/i17b_capload"
+	os.Remove(pin)
+	t.Cleanup(func() { os.Remove(pin) })
+	cmd := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
+		"--inh-caps=-all,+bpf", "--ambient-caps=-all,+bpf", binPath, "prog", "load", testutil.Object(t, "tracepoint"), pin)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	msg := stderr.String()
+	if err == nil || strings.Count(msg, "\n") != 1 || strings.Contains(msg, "MEMLOCK") ||
+		!strings.Contains(msg, "operation not permitted (bpfkit needs root (CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN))") {
+		t.Errorf("prog load with CAP_BPF only: %v, stderr %q", err, msg)
+	}
+	if exists(pin) {
+		t.Errorf("left %s", pin)
+	}
+}

@@ -120,8 +120,13 @@ func (e *ProgramLoadError) cause() string {
 		}
 		return unix.EFAULT.Error() + ": the kernel gave up verifying without saying why; " + why + ": a verifier limit or a verifier bug, see dmesg"
 	}
-	if errors.Is(e.Err, unix.EPERM) && os.Geteuid() == 0 {
-		msg = strings.Replace(msg, " (MEMLOCK may be too low, consider rlimit.RemoveMemlock)", "", 1) + permHint
+	if errors.Is(e.Err, unix.EPERM) {
+		// Load raised RLIMIT_MEMLOCK first (or the kernel charges memory
+		// cgroups instead, since 5.11): cilium/ebpf's guess is never right.
+		msg = strings.Replace(msg, " (MEMLOCK may be too low, consider rlimit.RemoveMemlock)", "", 1)
+		if os.Geteuid() == 0 {
+			msg += permHint
+		}
 	}
 	return msg
 }
