@@ -176,7 +176,24 @@ func CheckPinDir(dir string) error {
 	if !IsBPFFS(dir) {
 		return fmt.Errorf("pin directory %s: %w", dir, ErrNotBPFFS)
 	}
-	return nil
+	return checkWritable(dir)
+}
+
+// checkWritable fails when this process may not create entries in dir:
+// a pin needs write and search permission on its directory, which
+// capabilities such as CAP_BPF do not grant (root's CAP_DAC_OVERRIDE
+// does). The kernel would say only EACCES.
+func checkWritable(dir string) error {
+	err := unix.Faccessat(unix.AT_FDCWD, dir, unix.W_OK|unix.X_OK, unix.AT_EACCESS)
+	if err == nil || !(errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM)) {
+		return nil
+	}
+	var st unix.Stat_t
+	if unix.Stat(dir, &st) != nil {
+		return fmt.Errorf("no write permission on directory %s", dir)
+	}
+	return fmt.Errorf("no write permission on directory %s (mode %04o, owner uid %d, gid %d; this process runs as uid %d)",
+		dir, st.Mode&0o7777, st.Uid, st.Gid, os.Geteuid())
 }
 
 // CheckPinPath checks that path can take a new pin: its directory is on a
@@ -197,6 +214,9 @@ func CheckPinPath(path string) error {
 	}
 	if !IsBPFFS(dir) {
 		return fmt.Errorf("pin path %s: %w", path, ErrNotBPFFS)
+	}
+	if err := checkWritable(dir); err != nil {
+		return fmt.Errorf("pin path %s: %w", path, err)
 	}
 	return nil
 }

@@ -399,3 +399,75 @@ func StructOpsLinkMapID(fd int) (uint32, error) {
 	}
 	return info.MapID, nil
 }
+
+// progLoadAttr mirrors the BPF_PROG_LOAD part of union bpf_attr up to
+// expected_attach_type (64-bit: the __aligned_u64 pointers are
+// unsafe.Pointer, so that the runtime keeps what they point to where it
+// is, or moves the pointers with it).
+type progLoadAttr struct {
+	ProgType           uint32
+	InsnCnt            uint32
+	Insns              unsafe.Pointer
+	License            unsafe.Pointer
+	LogLevel           uint32
+	LogSize            uint32
+	LogBuf             unsafe.Pointer
+	KernVersion        uint32
+	ProgFlags          uint32
+	ProgName           [16]byte
+	ProgIfindex        uint32
+	ExpectedAttachType uint32
+}
+
+// RawProgram is a program for LoadRaw: instructions already marshalled
+// (8 bytes each, map fds in place) and the load attributes the kernel
+// needs of its type.
+type RawProgram struct {
+	Type, AttachType, Flags, Ifindex uint32
+	Insns                            []byte
+	License                          string
+	// LogLevel is the verifier log's level when LoadRaw has a log
+	// buffer (1 when zero).
+	LogLevel uint32
+}
+
+// LoadRaw loads p only to see whether the kernel takes it, closes the
+// program if it did, and returns the kernel's answer. When log is not
+// empty the verifier writes its log there (NUL-terminated; the kernel's
+// rotating log keeps the tail of a longer one). The verifier gives up
+// with EAGAIN when a signal is pending, and the Go runtime signals its
+// threads (preemption, GC): then it loads again, as libbpf does.
+func LoadRaw(p RawProgram, log []byte) error {
+	if len(p.Insns) == 0 || len(p.Insns)%8 != 0 {
+		return fmt.Errorf("%d bytes are not BPF instructions", len(p.Insns))
+	}
+	lic := append([]byte(p.License), 0)
+	attr := progLoadAttr{
+		ProgType: p.Type, InsnCnt: uint32(len(p.Insns) / 8), Insns: unsafe.Pointer(&p.Insns[0]),
+		License: unsafe.Pointer(&lic[0]), ProgFlags: p.Flags, ProgIfindex: p.Ifindex,
+		ExpectedAttachType: p.AttachType,
+	}
+	if len(log) > 0 {
+		attr.LogLevel, attr.LogSize = max(p.LogLevel, 1), uint32(len(log))
+		attr.LogBuf = unsafe.Pointer(&log[0])
+	}
+	for try := 0; ; try++ {
+		if len(log) > 0 {
+			log[0] = 0
+		}
+		fd, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_PROG_LOAD, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
+		runtime.KeepAlive(p.Insns)
+		runtime.KeepAlive(lic)
+		runtime.KeepAlive(log)
+		if errno == unix.EAGAIN && try < 10 {
+			continue
+		}
+		if errno != 0 {
+			return errno
+		}
+		return unix.Close(int(fd))
+	}
+}
+
+// VerifierLog is the text of a log buffer LoadRaw wrote.
+func VerifierLog(log []byte) string { return string(log[:clen(log)]) }

@@ -44,13 +44,13 @@ func cgroupCommand() *cli.Command {
 		Name:      "attach",
 		Usage:     "attach a program to a cgroup",
 		ArgsUsage: "CGROUP ATTACH_TYPE PROG [ATTACH_FLAGS]\n\n" + cgroupAttachSpec,
-		Action:    cgroupAttach,
+		Action:    catchSignals(cgroupAttach),
 	}
 	detach := &cli.Command{
 		Name:      "detach",
 		Usage:     "detach a program from a cgroup",
 		ArgsUsage: "CGROUP ATTACH_TYPE PROG\n\n" + cgroupAttachSpec,
-		Action:    cgroupDetach,
+		Action:    catchSignals(cgroupDetach),
 	}
 	return &cli.Command{
 		Name:        "cgroup",
@@ -140,6 +140,9 @@ func cgroupAttach(c *cli.Context) error {
 		return fmt.Errorf("cgroup attach: %w", err)
 	}
 	defer prog.Close()
+	if err := stopped(c); err != nil {
+		return fmt.Errorf("cgroup attach: %w", err)
+	}
 	if err := attachments.CgroupAttach(words[0], typ, prog, mode); err != nil {
 		return fmt.Errorf("cgroup attach: %w", err)
 	}
@@ -168,6 +171,9 @@ func cgroupDetach(c *cli.Context) error {
 		return fmt.Errorf("cgroup detach: %w", err)
 	}
 	defer prog.Close()
+	if err := stopped(c); err != nil {
+		return fmt.Errorf("cgroup detach: %w", err)
+	}
 	if err := attachments.CgroupDetach(words[0], typ, prog); err != nil {
 		return fmt.Errorf("cgroup detach: %w", err)
 	}

@@ -101,26 +101,49 @@ func TestErrors(t *testing.T) {
 	}
 }
 
+// TestUnprivileged runs bpfkit as nobody without capabilities: each
+// command fails with one line that names the missing privilege. map
+// create and asm demo once blamed RLIMIT_MEMLOCK (cilium/ebpf's guess for
+// any EPERM; issue 17), and asm demo must print nothing on stdout before
+// it fails.
 func TestUnprivileged(t *testing.T) {
 	testutil.RequirePrivileged(t) // to drop privileges, we need them
 	setpriv := testutil.RequireTool(t, "setpriv")
-	for _, args := range [][]string{{"prog", "show"}, {"map", "show"}, {"link", "show"}, {"asm", "demo"}, {"btf", "show"},
-		{"map", "create", "/sys/fs/bpf/bpfkit_t_nobody", "type", "hash", "key", "4", "value", "4", "entries", "4", "name", "x"},
-		{"run", testutil.Object(t, "tracepoint")}, {"prog", "tracelog"}} {
+	const needsRoot = "needs root (CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN)"
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"prog", "show"}, needsRoot}, {[]string{"map", "show"}, needsRoot}, {[]string{"link", "show"}, needsRoot},
+		{[]string{"asm", "demo"}, "loading the demo needs CAP_BPF (or root), which this process lacks: operation not permitted"},
+		{[]string{"btf", "show"}, needsRoot},
+		{[]string{"map", "create", "/sys/fs/bpf/i17b_nobody", "type", "hash", "key", "4", "value", "4", "entries", "4", "name", "i17b_nobody"},
+			"map create failed: creating a map needs CAP_BPF (or root), which this process lacks: operation not permitted"},
+		{[]string{"run", testutil.Object(t, "tracepoint")}, "run: loading an object needs CAP_BPF (or root), which this process lacks"},
+		{[]string{"prog", "load", testutil.Object(t, "tracepoint"), "/sys/fs/bpf/i17b_nobody"}, "loading an object needs CAP_BPF (or root), which this process lacks"},
+		{[]string{"prog", "tracelog"}, needsRoot},
+	} {
 		cmd := exec.Command(setpriv, append([]string{"--reuid=65534", "--regid=65534", "--clear-groups",
-			"--inh-caps=-all", "--bounding-set=-all", binPath}, args...)...)
+			"--inh-caps=-all", "--bounding-set=-all", binPath}, tc.args...)...)
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
-		_, err := cmd.Output()
+		stdout, err := cmd.Output()
 		out := stderr.String()
 		if err == nil {
-			t.Errorf("%v as nobody succeeded:\n%s", args, out)
+			t.Errorf("%v as nobody succeeded:\n%s", tc.args, out)
 			continue
 		}
-		if !strings.HasPrefix(out, "Error: ") || strings.Count(out, "\n") != 1 ||
-			!strings.Contains(out, "needs root (CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN)") {
-			t.Errorf("%v as nobody: want the one-line permission error, got:\n%s", args, out)
+		if !strings.HasPrefix(out, "Error: ") || strings.Count(out, "\n") != 1 || !strings.Contains(out, tc.want) ||
+			strings.Contains(out, "MEMLOCK") {
+			t.Errorf("%v as nobody: want the one-line permission error with %q, got:\n%s", tc.args, tc.want, out)
 		}
+		if len(stdout) > 0 {
+			t.Errorf("%v as nobody printed before failing:\n%s", tc.args, stdout)
+		}
+	}
+	if exists("/sys/fs/bpf/i17b_nobody") {
+		os.Remove("/sys/fs/bpf/i17b_nobody")
+		t.Errorf("map create as nobody left its pin")
 	}
 }
 

@@ -98,7 +98,14 @@ func exitOf(err error) (code int, killedBy syscall.Signal) {
 // reached and returns how it ended and what it printed on stderr.
 func signalTrial(t *testing.T, sig syscall.Signal, at signalPoint, args ...string) (code int, killedBy syscall.Signal, stderr string) {
 	t.Helper()
-	cmd := exec.Command(binPath, args...)
+	return signalTrialOf(t, sig, at, binPath, args...)
+}
+
+// signalTrialOf is signalTrial of the program at path (nsenter, which
+// becomes bpfkit, for a trial in a network namespace).
+func signalTrialOf(t *testing.T, sig syscall.Signal, at signalPoint, path string, args ...string) (code int, killedBy syscall.Signal, stderr string) {
+	t.Helper()
+	cmd := exec.Command(path, args...)
 	var errb bytes.Buffer
 	cmd.Stderr = &errb
 	cmd.Stdout = &bytes.Buffer{}

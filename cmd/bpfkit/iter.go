@@ -15,7 +15,7 @@ func iterCommand() *cli.Command {
 		Name:      "pin",
 		Usage:     "load an iterator program, attach it and pin the link at PATH (cat PATH runs it)",
 		ArgsUsage: "OBJ PATH [map MAP]\n\n" + mapSpec,
-		Action:    iterPin,
+		Action:    catchSignals(iterPin),
 	}
 	return &cli.Command{
 		Name:        "iter",
@@ -52,7 +52,7 @@ func iterPin(c *cli.Context) error {
 	if err := ensureBPFFS(c); err != nil {
 		return fmt.Errorf("iter pin: %w", err)
 	}
-	if err := attachments.IterPin(obj, path, m); err != nil {
+	if err := attachments.IterPin(c.Context, obj, path, m); err != nil {
 		return fmt.Errorf("iter pin: %w", err)
 	}
 	return out(c).Null()

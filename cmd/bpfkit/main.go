@@ -13,5 +13,6 @@ import "os"
 var version = "dev"
 
 func main() {
+	ignoreAfterAction = true
 	os.Exit(run(os.Args, os.Stdout, os.Stderr))
 }

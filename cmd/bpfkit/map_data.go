@@ -154,6 +154,9 @@ func mapLookup(c *cli.Context) error {
 		return fmt.Errorf("lookup map: %w", err)
 	}
 	defer m.Close()
+	if err := checkQueueVerb(c, l, rest); err != nil {
+		return err
+	}
 	in, err := mapdata.ParseElem(rest, l, mapdata.ElemParts{Key: l.KeySize > 0})
 	if err != nil {
 		return fmt.Errorf("lookup map: %w", err)
@@ -170,6 +173,20 @@ func mapLookup(c *cli.Context) error {
 	return out(c).MapEntry(l, e)
 }
 
+// checkQueueVerb refuses peek, push, enqueue, pop and dequeue on a map
+// type that has no such operation, before the kernel answers with
+// ENOTSUPP or the parser with a missing key. lookup and update pass.
+func checkQueueVerb(c *cli.Context, l mapdata.Layout, rest []string) error {
+	switch verb := c.Command.Name; verb {
+	case "peek", "push", "enqueue", "pop", "dequeue":
+		key := len(rest) > 0 && rest[0] == "key"
+		if err := mapdata.CheckQueueVerb(l.Type, verb, key); err != nil {
+			return fmt.Errorf("%s map: %w", verb, err)
+		}
+	}
+	return nil
+}
+
 // mapPop is `map pop MAP` and `map dequeue MAP`.
 func mapPop(c *cli.Context) error {
 	m, l, rest, err := openMapLayout(c.Args().Slice())
@@ -177,6 +194,9 @@ func mapPop(c *cli.Context) error {
 		return fmt.Errorf("pop map: %w", err)
 	}
 	defer m.Close()
+	if err := checkQueueVerb(c, l, rest); err != nil {
+		return err
+	}
 	if err := noMoreArgs(rest); err != nil {
 		return err
 	}
@@ -219,6 +239,9 @@ func mapUpdate(c *cli.Context) error {
 		return fmt.Errorf("update map: %w", err)
 	}
 	defer m.Close()
+	if err := checkQueueVerb(c, l, rest); err != nil {
+		return err
+	}
 	in, err := mapdata.ParseElem(rest, l, mapdata.ElemParts{Key: l.KeySize > 0, Value: true, Flags: true})
 	if err != nil {
 		return fmt.Errorf("update map: %w", err)
@@ -395,11 +418,16 @@ func mapCreate(c *cli.Context) error {
 	if err := ensureBPFFS(c); err != nil {
 		return fmt.Errorf("create map: %w", err)
 	}
+	// The map first: without privilege that is what to say. Then the
+	// pin path, before the kernel's bare EACCES or EEXIST.
 	m, err := ebpf.NewMap(spec)
 	if err != nil {
-		return fmt.Errorf("map create failed: %w", err)
+		return fmt.Errorf("map create failed: %w", objects.PrivilegeHint(err, "creating a map"))
 	}
 	defer m.Close()
+	if err := objects.CheckPinPath(file); err != nil {
+		return kernelError(err, fmt.Errorf("create map: %w", err))
+	}
 	if err := stopped(c); err != nil {
 		return fmt.Errorf("create map: %w", err)
 	}

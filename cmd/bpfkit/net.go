@@ -23,13 +23,13 @@ func netCommand() *cli.Command {
 		Name:      "attach",
 		Usage:     "attach a program to a network device's XDP or tcx hook",
 		ArgsUsage: "ATTACH_TYPE PROG dev DEVNAME [overwrite | prepend]\n\n" + netAttachSpec,
-		Action:    netAttach,
+		Action:    catchSignals(netAttach),
 	}
 	detach := &cli.Command{
 		Name:      "detach",
 		Usage:     "detach the program of a network device's XDP or tcx hook",
 		ArgsUsage: "ATTACH_TYPE dev DEVNAME\n\n" + netAttachSpec,
-		Action:    netDetach,
+		Action:    catchSignals(netDetach),
 	}
 	return &cli.Command{
 		Name:        "net",
@@ -111,6 +111,9 @@ func netAttach(c *cli.Context) error {
 		return fmt.Errorf("net attach: %w", err)
 	}
 	defer prog.Close()
+	if err := stopped(c); err != nil {
+		return fmt.Errorf("net attach: %w", err)
+	}
 	if err := attachments.NetAttach(hook, prog, dev, opts); err != nil {
 		return fmt.Errorf("net attach: %w", err)
 	}
@@ -132,6 +135,9 @@ func netDetach(c *cli.Context) error {
 		return fmt.Errorf("net detach: %w", err)
 	}
 	if err := noMoreArgs(rest); err != nil {
+		return fmt.Errorf("net detach: %w", err)
+	}
+	if err := stopped(c); err != nil {
 		return fmt.Errorf("net detach: %w", err)
 	}
 	if err := attachments.NetDetach(hook, dev); err != nil {

@@ -19,12 +19,12 @@ func progAttachCommands() []*cli.Command {
 		Name:      "attach",
 		Usage:     "attach a program to a sockmap or sockhash, or as the flow dissector of this network namespace",
 		ArgsUsage: "PROG ATTACH_TYPE [MAP]\n\n" + progAttachSpec,
-		Action:    func(c *cli.Context) error { return progAttach(c, "prog attach", attachments.ProgAttach) },
+		Action:    catchSignals(func(c *cli.Context) error { return progAttach(c, "prog attach", attachments.ProgAttach) }),
 	}, {
 		Name:      "detach",
 		Usage:     "detach a program attached with prog attach",
 		ArgsUsage: "PROG ATTACH_TYPE [MAP]\n\n" + progAttachSpec,
-		Action:    func(c *cli.Context) error { return progAttach(c, "prog detach", attachments.ProgDetach) },
+		Action:    catchSignals(func(c *cli.Context) error { return progAttach(c, "prog detach", attachments.ProgDetach) }),
 	}}
 }
 
@@ -66,6 +66,9 @@ func progAttach(c *cli.Context, verb string, do func(*ebpf.Program, ebpf.AttachT
 		return fmt.Errorf("%s: %w", verb, err)
 	}
 	defer prog.Close()
+	if err := stopped(c); err != nil {
+		return fmt.Errorf("%s: %w", verb, err)
+	}
 	if err := do(prog, typ, m); err != nil {
 		return fmt.Errorf("%s: %w", verb, err)
 	}

@@ -14,6 +14,10 @@ import (
 // endSignals end a command: Ctrl-C, kill's default and a closed terminal.
 var endSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
 
+// ignoreAfterAction is set by main: the process ends with the command,
+// so a signal after its action returned is ignored (see catchSignals).
+var ignoreAfterAction bool
+
 // interrupted is the error of a command a signal stopped before it was
 // done, after it removed what it had made. Its exit status is the shell's
 // for a process the signal killed, 128 + the signal's number.
@@ -33,8 +37,11 @@ func (e *interrupted) ExitCode() int { return 128 + int(e.sig) }
 // closed stdout fails with EPIPE instead of killing bpfkit. The action,
 // and the library calls it hands the context to, stop at their next check
 // (between kernel calls: the verifier is never cut short) and undo what
-// they made, as a failure would. A signal after the action returned finds
-// the command's work complete and kills bpfkit with the default action.
+// they made, as a failure would. A signal that comes once the action
+// has returned finds the command's work complete: in the bpfkit process
+// (ignoreAfterAction) it is ignored, so that the exit status says what was
+// done; a test running commands in its own process gets its default
+// handling back.
 func catchSignals(action cli.ActionFunc) cli.ActionFunc {
 	return func(c *cli.Context) error {
 		sigs := make(chan os.Signal, 1)
@@ -54,7 +61,11 @@ func catchSignals(action cli.ActionFunc) cli.ActionFunc {
 			}
 		}()
 		defer func() {
-			signal.Stop(sigs)
+			if ignoreAfterAction {
+				signal.Ignore(endSignals...) // no moment with the default action
+			} else {
+				signal.Stop(sigs)
+			}
 			close(done)
 			cancel(nil)
 		}()

@@ -32,7 +32,7 @@ func structOpsCommand() *cli.Command {
 			Name:      "register",
 			Usage:     "register the struct_ops of an object file, pinning their links in LINK_DIR",
 			ArgsUsage: "OBJ [LINK_DIR]",
-			Action:    structOpsRegister,
+			Action:    catchSignals(structOpsRegister),
 		}, {
 			Name:      "unregister",
 			Usage:     "unregister struct_ops maps (detaching their links, if they have some)",
@@ -93,7 +93,7 @@ func structOpsRegister(c *cli.Context) error {
 			return fmt.Errorf("struct_ops register: %w", err)
 		}
 	}
-	regs, err := structops.Register(words[0], dir)
+	regs, err := structops.Register(c.Context, words[0], dir)
 	if err != nil {
 		return fmt.Errorf("struct_ops register: %w", err)
 	}

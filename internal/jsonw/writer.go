@@ -3,6 +3,7 @@ package jsonw
 import (
 	"bufio"
 	"strconv"
+	"unicode/utf8"
 )
 
 // Writer is a streaming JSON writer that lays out its output exactly as
@@ -190,14 +191,33 @@ func (j *Writer) quote(s string) {
 		case '\b':
 			j.w.WriteString(`\b`)
 		default:
-			if c < 0x20 {
-				j.w.WriteString(`\u00`)
-				j.w.WriteByte(hexDigits[c>>4])
-				j.w.WriteByte(hexDigits[c&15])
-			} else {
+			switch {
+			case c < 0x20:
+				j.escapeByte(c)
+			case c < utf8.RuneSelf:
 				j.w.WriteByte(c)
+			default:
+				// A valid UTF-8 sequence is copied; a byte that starts
+				// none (BTF names and strings are bytes, not UTF-8) is
+				// written as the code point of its value, so the output
+				// stays valid JSON and the byte can be read back.
+				// bpftool's json_writer copies it, making invalid JSON.
+				r, size := utf8.DecodeRuneInString(s[i:])
+				if r == utf8.RuneError && size == 1 {
+					j.escapeByte(c)
+					continue
+				}
+				j.w.WriteString(s[i : i+size])
+				i += size - 1
 			}
 		}
 	}
 	j.w.WriteByte('"')
+}
+
+// escapeByte writes c as a \u00XX escape.
+func (j *Writer) escapeByte(c byte) {
+	j.w.WriteString(`\u00`)
+	j.w.WriteByte(hexDigits[c>>4])
+	j.w.WriteByte(hexDigits[c&15])
 }

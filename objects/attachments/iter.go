@@ -1,7 +1,9 @@
 package attachments
 
 import (
+	"context"
 	"fmt"
+	"os"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
@@ -15,8 +17,9 @@ import (
 // bpf_sk_storage_map targets) and pins the link at pin, as bpftool's `iter
 // pin` does; reading the pin runs the iterator. The program and maps stay
 // in the kernel only through the pinned link: on any failure nothing
-// stays.
-func IterPin(path, pin string, m *ebpf.Map) (err error) {
+// stays, and neither does anything when ctx is done before IterPin returns
+// (ctx's cause is returned; the verifier is never cut short).
+func IterPin(ctx context.Context, path, pin string, m *ebpf.Map) (err error) {
 	if err := objects.CheckPinPath(pin); err != nil {
 		return err
 	}
@@ -28,7 +31,7 @@ func IterPin(path, pin string, m *ebpf.Map) (err error) {
 	if ps := obj.Spec.Programs[name]; ps.Type != ebpf.Tracing || ps.AttachType != ebpf.AttachTraceIter {
 		return fmt.Errorf("program %s is not an iterator (its section is %s, not iter/...)", name, ps.SectionName)
 	}
-	loaded, err := loader.Load(obj, loader.LoadOptions{})
+	loaded, err := loader.LoadContext(ctx, obj, loader.LoadOptions{})
 	if err != nil {
 		return err
 	}
@@ -45,8 +48,15 @@ func IterPin(path, pin string, m *ebpf.Map) (err error) {
 		return fmt.Errorf("attach_iter failed for program %s: %w", name, objects.PermissionHint(errnoOf(err)))
 	}
 	defer it.Close()
+	if err := loader.Stopped(ctx); err != nil {
+		return err
+	}
 	if err := it.Pin(pin); err != nil {
 		return fmt.Errorf("pin_iter failed for program %s to path %s: %w", name, pin, err)
+	}
+	if err := loader.Stopped(ctx); err != nil {
+		os.Remove(pin)
+		return err
 	}
 	return nil
 }

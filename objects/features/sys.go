@@ -94,25 +94,6 @@ func largeProgram() ebpfasm.Instructions {
 	return append(insns, ebpfasm.Return())
 }
 
-// progLoadAttr mirrors the BPF_PROG_LOAD part of union bpf_attr up to
-// expected_attach_type (64-bit: the __aligned_u64 pointers are
-// unsafe.Pointer, so that the runtime keeps what they point to where it
-// is, or moves the pointers with it).
-type progLoadAttr struct {
-	ProgType           uint32
-	InsnCnt            uint32
-	Insns              unsafe.Pointer
-	License            unsafe.Pointer
-	LogLevel           uint32
-	LogSize            uint32
-	LogBuf             unsafe.Pointer
-	KernVersion        uint32
-	ProgFlags          uint32
-	ProgName           [16]byte
-	ProgIfindex        uint32
-	ExpectedAttachType uint32
-}
-
 // probeLoad describes a program type's load attributes for a probe.
 type probeLoad struct {
 	Type       ebpf.ProgramType
@@ -140,42 +121,16 @@ func loadFor(pt ebpf.ProgramType, ifindex uint32) probeLoad {
 	return l
 }
 
-var gpl = []byte("GPL\x00")
-
 // rawLoad loads insns (raw 8-byte instructions) and closes the program;
 // when log is not empty the verifier writes its log there (level 1).
 func rawLoad(l probeLoad, insns []uint64, log []byte) error {
-	attr := progLoadAttr{
-		ProgType:           uint32(l.Type),
-		InsnCnt:            uint32(len(insns)),
-		Insns:              unsafe.Pointer(&insns[0]),
-		License:            unsafe.Pointer(&gpl[0]),
-		ProgFlags:          l.Flags,
-		ProgIfindex:        l.Ifindex,
-		ExpectedAttachType: uint32(l.AttachType),
-	}
-	if len(log) > 0 {
-		attr.LogLevel, attr.LogSize = 1, uint32(len(log))
-		attr.LogBuf = unsafe.Pointer(&log[0])
-	}
-	// The verifier gives up with EAGAIN when a signal is pending, and the
-	// Go runtime signals its threads (preemption, GC): the log then ends
-	// before the verifier's verdict. Load again, as libbpf does.
-	for try := 0; ; try++ {
-		if len(log) > 0 {
-			log[0] = 0
-		}
-		fd, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_PROG_LOAD, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
-		runtime.KeepAlive(insns)
-		runtime.KeepAlive(log)
-		if errno == unix.EAGAIN && try < 10 {
-			continue
-		}
-		if errno != 0 {
-			return errno
-		}
-		return unix.Close(int(fd))
-	}
+	code := unsafe.Slice((*byte)(unsafe.Pointer(&insns[0])), len(insns)*8)
+	err := objects.LoadRaw(objects.RawProgram{
+		Type: uint32(l.Type), AttachType: uint32(l.AttachType), Flags: l.Flags, Ifindex: l.Ifindex,
+		Insns: code, License: "GPL",
+	}, log)
+	runtime.KeepAlive(insns)
+	return err
 }
 
 // callAndExit is bpftool's helper probe: call id; exit.

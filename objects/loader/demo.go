@@ -51,7 +51,7 @@ func StartDemo() (_ *Demo, err error) {
 	}()
 	d.coll, err = ebpf.NewCollection(bpfasm.DemoSpec())
 	if err != nil {
-		return nil, fmt.Errorf("load demo: %w", objects.PermissionHint(err))
+		return nil, fmt.Errorf("load demo: %w", objects.PermissionHint(objects.PrivilegeHint(err, "loading the demo")))
 	}
 	prog := d.coll.Programs[bpfasm.DemoProgName]
 	perfMap := d.coll.Maps[bpfasm.DemoMapName]

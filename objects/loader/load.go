@@ -75,6 +75,8 @@ type ProgramLoadError struct {
 	// CORE describes unsatisfiable CO-RE relocations, if any.
 	CORE []string
 	Err  error
+	// logLost says why the log of an EFAULT could not be read again.
+	logLost error
 }
 
 func (e *ProgramLoadError) Error() string {
@@ -106,8 +108,25 @@ func (e *ProgramLoadError) cause() string {
 		return ve.Cause.Error()
 	}
 	msg := progErrPrefix.ReplaceAllString(e.Err.Error(), "")
-	if errors.Is(e.Err, unix.EPERM) && os.Geteuid() == 0 {
-		msg = strings.Replace(msg, " (MEMLOCK may be too low, consider rlimit.RemoveMemlock)", "", 1) + permHint
+	if errors.Is(e.Err, unix.EFAULT) {
+		// cilium/ebpf calls every EFAULT a verifier bug; the verifier
+		// also answers so when a program exceeds some of its limits.
+		if last := lastLogLine(e.Log); last != "" {
+			return unix.EFAULT.Error() + ": " + last
+		}
+		why := "the verifier's log is lost"
+		if e.logLost != nil {
+			why += " (" + e.logLost.Error() + ")"
+		}
+		return unix.EFAULT.Error() + ": the kernel gave up verifying without saying why; " + why + ": a verifier limit or a verifier bug, see dmesg"
+	}
+	if errors.Is(e.Err, unix.EPERM) {
+		// Load raised RLIMIT_MEMLOCK first (or the kernel charges memory
+		// cgroups instead, since 5.11): cilium/ebpf's guess is never right.
+		msg = strings.Replace(msg, " (MEMLOCK may be too low, consider rlimit.RemoveMemlock)", "", 1)
+		if os.Geteuid() == 0 {
+			msg += permHint
+		}
 	}
 	return msg
 }
@@ -176,6 +195,11 @@ func LoadContext(ctx context.Context, obj *Object, opts LoadOptions) (*Loaded, e
 	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK; on newer
 	// ones this does nothing.
 	if err := rlimit.RemoveMemlock(); err != nil {
+		// Without CAP_BPF, the probe for memory cgroup accounting fails
+		// and so does raising the limit: the capability is what lacks.
+		if perr := objects.PrivilegeHint(err, "loading an object"); perr != err {
+			return nil, perr
+		}
 		return nil, fmt.Errorf("raise RLIMIT_MEMLOCK: %w", err)
 	}
 
@@ -232,6 +256,7 @@ func LoadContext(ctx context.Context, obj *Object, opts LoadOptions) (*Loaded, e
 		}
 	}
 
+	resolveKconfigTypedefs(spec)
 	flat, err := withoutVariables(spec)
 	if err != nil {
 		return nil, err
@@ -248,7 +273,7 @@ func LoadContext(ctx context.Context, obj *Object, opts LoadOptions) (*Loaded, e
 		if errors.Is(err, elfobj.ErrDamagedBTF) {
 			return nil, fmt.Errorf("load %s: %w", obj.Path, err)
 		}
-		return nil, describeLoadError(obj, copts.Programs.KernelTypes, err)
+		return nil, describeLoadError(obj, flat, copts.Programs.KernelTypes, err, opts.LogLevel)
 	}
 	if opts.LogLevel != 0 && opts.OnVerifierLog != nil {
 		for _, name := range obj.Programs {
@@ -315,6 +340,35 @@ func withoutVariables(spec *ebpf.CollectionSpec) (*ebpf.CollectionSpec, error) {
 	return &cs, nil
 }
 
+// resolveKconfigTypedefs retypes each extern of the object's .kconfig
+// section declared through typedefs of an integer (`extern __u32
+// LINUX_KERNEL_VERSION __kconfig`, as libbpf's users write it) as that
+// integer. cilium/ebpf v0.22 takes only a bare
+// integer for LINUX_KERNEL_VERSION and LINUX_HAS_SYSCALL_WRAPPER and
+// refuses the typedef, where libbpf resolves it. It builds the .kconfig
+// map from the Datasec in the object's BTF, reached only through the
+// instructions' metadata, so the Var is changed where it is, in spec's
+// types: the integer has the typedef's size and encoding, and loading
+// again finds nothing left to change.
+func resolveKconfigTypedefs(spec *ebpf.CollectionSpec) {
+	var ds *ebpfbtf.Datasec
+	if spec.Types == nil || spec.Types.TypeByName(".kconfig", &ds) != nil {
+		return
+	}
+	for _, vsi := range ds.Vars {
+		v, ok := vsi.Type.(*ebpfbtf.Var)
+		if !ok {
+			continue
+		}
+		if _, bare := v.Type.(*ebpfbtf.Int); bare {
+			continue
+		}
+		if in, ok := ebpfbtf.UnderlyingType(v.Type).(*ebpfbtf.Int); ok {
+			v.Type = in
+		}
+	}
+}
+
 // Unload closes l and removes the LIBBPF_PIN_BY_NAME pins it created: the
 // undo of Load.
 func (l *Loaded) Unload() {
@@ -332,7 +386,7 @@ func removePins(paths []string) {
 // describeLoadError turns cilium/ebpf's error into a ProgramLoadError when
 // a program failed, adding the failed CO-RE relocations when that is the
 // cause.
-func describeLoadError(obj *Object, kernel *ebpfbtf.Spec, err error) error {
+func describeLoadError(obj *Object, flat *ebpf.CollectionSpec, kernel *ebpfbtf.Spec, err error, level ebpf.LogLevel) error {
 	m := progErrPrefix.FindStringSubmatch(err.Error())
 	if m == nil || obj.Spec.Programs[m[1]] == nil {
 		return fmt.Errorf("load %s: %w", obj.Path, err)
@@ -342,6 +396,13 @@ func describeLoadError(obj *Object, kernel *ebpfbtf.Spec, err error) error {
 	var ve *ebpf.VerifierError
 	if errors.As(err, &ve) {
 		pe.Log = ve.Log
+	}
+	if errors.Is(err, unix.EFAULT) && len(pe.Log) == 0 {
+		// cilium/ebpf keeps no log for EFAULT: verify the program again
+		// for it.
+		if fps := flat.Programs[ps.Name]; fps != nil {
+			pe.Log, pe.logLost = lostLog(flat, fps, level)
+		}
 	}
 	if strings.Contains(err.Error(), "CO-RE") {
 		pe.CORE = failedRelocations(ps, obj.Spec.Types, kernel)

@@ -306,3 +306,37 @@ func (d *mapDumper) iterate(fn func(*Entry) error) error {
 		}
 	}
 }
+
+// CheckQueueVerb returns an error when maps of type t have no verb (one
+// of peek, pop, dequeue, push, enqueue: the verbs of queues and stacks,
+// which take no key). With key, peek is a lookup and any map that has
+// lookup has it. The kernel's own answer is ENOTSUPP ("Unknown error
+// 524") or an error about the missing key.
+func CheckQueueVerb(t ebpf.MapType, verb string, key bool) error {
+	switch t {
+	case ebpf.Queue, ebpf.Stack:
+		return nil
+	case ebpf.BloomFilter:
+		if verb == "peek" || verb == "push" {
+			return nil
+		}
+	}
+	if verb == "peek" && key && t != ebpf.RingBuf && t != ebpf.UserRingbuf && t != ebpf.PerfEventArray {
+		return nil
+	}
+	hint := "only queue and stack maps have it"
+	if verb == "peek" || verb == "push" {
+		hint = "only queue, stack and bloom filter maps have it"
+	}
+	switch {
+	case t == ebpf.RingBuf || t == ebpf.PerfEventArray:
+		hint += "; use map event_pipe"
+	case verb == "peek":
+		hint += "; use map lookup MAP key KEY"
+	case verb == "push" || verb == "enqueue":
+		hint += "; use map update MAP key KEY value VALUE"
+	default:
+		hint += "; use map lookup and map delete"
+	}
+	return fmt.Errorf("%s maps have no %s: %s", objects.MapTypeName(t), verb, hint)
+}

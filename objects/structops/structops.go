@@ -1,6 +1,7 @@
 package structops
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -179,8 +180,10 @@ type Registered struct {
 // struct_ops maps with its kernel subsystem, as bpftool's `struct_ops
 // register` does; the links of .struct_ops.link maps are pinned in
 // linkDir as the map's name (without linkDir they end with the command,
-// and so does the registration). On a failure nothing stays registered.
-func Register(path, linkDir string) (_ []Registered, err error) {
+// and so does the registration). On a failure nothing stays registered,
+// and neither does anything when ctx is done before Register returns
+// (ctx's cause is returned, checked between kernel calls).
+func Register(ctx context.Context, path, linkDir string) (_ []Registered, err error) {
 	obj, err := loader.Open(path)
 	if err != nil {
 		return nil, err
@@ -217,7 +220,7 @@ func Register(path, linkDir string) (_ []Registered, err error) {
 	if err != nil {
 		return nil, err
 	}
-	loaded, err := loader.Load(obj, loader.LoadOptions{})
+	loaded, err := loader.LoadContext(ctx, obj, loader.LoadOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -234,6 +237,9 @@ func Register(path, linkDir string) (_ []Registered, err error) {
 	}()
 	var out []Registered
 	for _, name := range names {
+		if err := loader.Stopped(ctx); err != nil {
+			return nil, err
+		}
 		m := loaded.Collection.Maps[name]
 		info, err := objects.DescribeMap(m)
 		if err != nil {
@@ -272,6 +278,9 @@ func Register(path, linkDir string) (_ []Registered, err error) {
 			r.Pinned = p
 		}
 		out = append(out, r)
+	}
+	if err := loader.Stopped(ctx); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
