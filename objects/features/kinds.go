@@ -156,7 +156,7 @@ func probeDevice(opts Options) (*Report, error) {
 	}
 	r.Misc = miscFeatures()
 	for i := range r.Misc {
-		err := offloadLoad(ebpf.SocketFilter, ifindex, miscPrograms[r.Misc[i].Key])
+		err := offloadLoad(ebpf.SocketFilter, ifindex, miscProgram(r.Misc[i].Key))
 		r.Misc[i].Available = err == nil
 	}
 	return r, nil

@@ -53,35 +53,45 @@ func helperName(id ebpfasm.BuiltinFunc) string {
 	return bpfasm.HelperName(int32(id))
 }
 
-// miscPrograms are the programs bpftool loads for each misc feature; a
-// device probe loads them bound to the device.
-var miscPrograms = map[string]ebpfasm.Instructions{
-	"have_large_insn_limit": largeProgram(),
-	"have_bounded_loops": {
-		ebpfasm.Mov.Imm(ebpfasm.R0, 10),
-		ebpfasm.Sub.Imm(ebpfasm.R0, 1).WithSymbol("loop"),
-		ebpfasm.JNE.Imm(ebpfasm.R0, 0, "loop"),
-		ebpfasm.Return(),
-	},
-	"have_v2_isa_extension": {
-		ebpfasm.Mov.Imm(ebpfasm.R0, 0),
-		ebpfasm.JLT.Imm(ebpfasm.R0, 0, "exit"),
-		ebpfasm.Mov.Imm(ebpfasm.R0, 1),
-		ebpfasm.Return().WithSymbol("exit"),
-	},
-	"have_v3_isa_extension": {
-		ebpfasm.Mov.Imm(ebpfasm.R0, 0),
-		ebpfasm.JLT.Imm32(ebpfasm.R0, 0, "exit"),
-		ebpfasm.Mov.Imm(ebpfasm.R0, 1),
-		ebpfasm.Return().WithSymbol("exit"),
-	},
-	"have_v4_isa_extension": {
-		ebpfasm.Mov.Imm(ebpfasm.R0, 0),
-		ebpfasm.JEq.Imm32(ebpfasm.R0, 1, "one"),
-		ebpfasm.LongJump("exit"),
-		ebpfasm.Mov.Imm(ebpfasm.R0, 1).WithSymbol("one"),
-		ebpfasm.Return().WithSymbol("exit"),
-	},
+// miscProgram is the program bpftool loads for the misc feature key; a
+// device probe loads it bound to the device. They are made when asked
+// for: the large one is 4,097 instructions, too much for every start of
+// bpfkit to build.
+func miscProgram(key string) ebpfasm.Instructions {
+	switch key {
+	case "have_large_insn_limit":
+		return largeProgram()
+	case "have_bounded_loops":
+		return ebpfasm.Instructions{
+			ebpfasm.Mov.Imm(ebpfasm.R0, 10),
+			ebpfasm.Sub.Imm(ebpfasm.R0, 1).WithSymbol("loop"),
+			ebpfasm.JNE.Imm(ebpfasm.R0, 0, "loop"),
+			ebpfasm.Return(),
+		}
+	case "have_v2_isa_extension":
+		return ebpfasm.Instructions{
+			ebpfasm.Mov.Imm(ebpfasm.R0, 0),
+			ebpfasm.JLT.Imm(ebpfasm.R0, 0, "exit"),
+			ebpfasm.Mov.Imm(ebpfasm.R0, 1),
+			ebpfasm.Return().WithSymbol("exit"),
+		}
+	case "have_v3_isa_extension":
+		return ebpfasm.Instructions{
+			ebpfasm.Mov.Imm(ebpfasm.R0, 0),
+			ebpfasm.JLT.Imm32(ebpfasm.R0, 0, "exit"),
+			ebpfasm.Mov.Imm(ebpfasm.R0, 1),
+			ebpfasm.Return().WithSymbol("exit"),
+		}
+	case "have_v4_isa_extension":
+		return ebpfasm.Instructions{
+			ebpfasm.Mov.Imm(ebpfasm.R0, 0),
+			ebpfasm.JEq.Imm32(ebpfasm.R0, 1, "one"),
+			ebpfasm.LongJump("exit"),
+			ebpfasm.Mov.Imm(ebpfasm.R0, 1).WithSymbol("one"),
+			ebpfasm.Return().WithSymbol("exit"),
+		}
+	}
+	return nil
 }
 
 // largeProgram is 4096 moves and an exit: one instruction more than the
