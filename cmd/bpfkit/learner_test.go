@@ -261,15 +261,21 @@ func TestLearnerMinimal(t *testing.T) {
 			continue
 		}
 		n++
-		if l.Trace.PID != child || l.Trace.Task != "sh" {
+		// "<...>" is the kernel's task name for a pid whose comm it no
+		// longer has cached (sh may be gone when trace_pipe is read).
+		if l.Trace.PID != child || (l.Trace.Task != "sh" && l.Trace.Task != "<...>") {
 			t.Errorf("trace line %+v, want sh-%d", l.Trace, child)
 		}
 	}
 	if n != 3 {
 		t.Errorf("%d trace lines of sh's 3 writes", n)
 	}
+}
 
-	// my_pid is bpfkit: its own writes are left out, unless --self.
+// TestLearnerMinimalSelf: with my_pid set to bpfkit's own process, its own
+// writes are left out of the trace lines, unless --self.
+func TestLearnerMinimalSelf(t *testing.T) {
+	testutil.RequirePrivileged(t)
 	writeMine := func() { os.WriteFile(os.DevNull, []byte("i13"), 0) }
 	for _, self := range []bool{false, true} {
 		args := []string{"--trace", "--set", fmt.Sprintf("my_pid=%d", os.Getpid())}
