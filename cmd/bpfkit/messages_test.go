@@ -5,6 +5,7 @@ package main
 
 import (
 	"bytes"
+	"debug/elf"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -13,8 +14,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/bpfkit/bpfkit/internal/testutil"
 )
@@ -179,17 +178,57 @@ func jumpChain(t *testing.T, n int) string {
 	return obj
 }
 
-// kernelVersion is LINUX_KERNEL_VERSION as libbpf and cilium/ebpf compute
-// it from uname's release: major<<16 | minor<<8 | min(patch, 255).
+// kernelVersion is LINUX_KERNEL_VERSION as cilium/ebpf computes it: the
+// LINUX_VERSION_CODE in the "Linux" note of the vDSO, which is a
+// distribution kernel's real version where uname's release is not
+// (Debian's 6.1.0-57-cloud-amd64 is 6.1.1xx).
 func kernelVersion(t *testing.T) uint32 {
 	t.Helper()
-	var u unix.Utsname
-	if err := unix.Uname(&u); err != nil {
+	maps, err := os.ReadFile("/proc/self/maps")
+	if err != nil {
 		t.Fatal(err)
 	}
-	var major, minor, patch uint32
-	fmt.Sscanf(unix.ByteSliceToString(u.Release[:]), "%d.%d.%d", &major, &minor, &patch)
-	return major<<16 | minor<<8 | min(patch, 255)
+	var start, end uint64
+	for _, line := range strings.Split(string(maps), "\n") {
+		if strings.HasSuffix(line, "[vdso]") {
+			fmt.Sscanf(line, "%x-%x", &start, &end)
+		}
+	}
+	mem, err := os.Open("/proc/self/mem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mem.Close()
+	image := make([]byte, end-start)
+	if _, err := mem.ReadAt(image, int64(start)); err != nil || start == 0 {
+		t.Fatalf("read the vDSO (%#x-%#x): %v", start, end, err)
+	}
+	f, err := elf.NewFile(bytes.NewReader(image))
+	if err != nil {
+		t.Fatalf("the vDSO: %v", err)
+	}
+	for _, sec := range f.Sections {
+		if sec.Type != elf.SHT_NOTE {
+			continue
+		}
+		notes, err := sec.Data()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Notes: namesz, descsz, type, then the name and the descriptor,
+		// each padded to 4 bytes.
+		for len(notes) >= 12 {
+			namesz, descsz := binary.NativeEndian.Uint32(notes), binary.NativeEndian.Uint32(notes[4:])
+			name := notes[12:]
+			desc := name[(namesz+3)&^3:]
+			if string(name[:namesz]) == "Linux\x00" && descsz == 4 {
+				return binary.NativeEndian.Uint32(desc)
+			}
+			notes = desc[(descsz+3)&^3:]
+		}
+	}
+	t.Fatal("the vDSO has no Linux version note")
+	return 0
 }
 
 // TestLoadFailureMessages: loads that once failed with a misleading
