@@ -1,10 +1,6 @@
 package objects
 
 import (
-	"errors"
-	"fmt"
-	"os"
-	"runtime"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -88,51 +84,14 @@ func DescribePrograms(cache *ProgramCache) ([]*ProgramInfo, error) {
 	}); err != nil {
 		return nil, err
 	}
-	progs := make([]*ProgramInfo, len(ids))
-	errs := make([]error, len(ids))
-	workers := min(runtime.GOMAXPROCS(0), len(ids))
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			l := newProgLister(len(ids)/workers + 1)
-			l.cache = cache
-			for i := w; i < len(ids); i += workers {
-				progs[i], errs[i] = l.describeID(ids[i])
-			}
-		}()
-	}
-	wg.Wait()
-	out := progs[:0]
-	for i, p := range progs {
-		switch err := errs[i]; {
-		case errors.Is(err, os.ErrNotExist):
-			// It went away.
-		case err != nil:
-			return nil, fmt.Errorf("open program %d: %w", ids[i], PermissionHint(err))
-		default:
-			out = append(out, p)
-		}
-	}
-	cache.prune()
-	return out, nil
-}
-
-// describeID describes the program with id; os.ErrNotExist when it went
-// away.
-func (l *progLister) describeID(id uint32) (*ProgramInfo, error) {
-	fd, err := getFDByID(unix.BPF_PROG_GET_FD_BY_ID, id)
-	if errors.Is(err, unix.ENOENT) {
-		return nil, fmt.Errorf("program %d went away: %w", id, os.ErrNotExist)
-	}
+	progs, err := describeIDs("program", unix.BPF_PROG_GET_FD_BY_ID, ids, func(n int) func(int) (*ProgramInfo, error) {
+		l := newProgLister(n)
+		l.cache = cache
+		return l.describe
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer unix.Close(fd)
-	info, err := l.describe(fd)
-	if err != nil {
-		return nil, fmt.Errorf("program %d went away: %w", id, os.ErrNotExist)
-	}
-	return info, nil
+	cache.prune()
+	return progs, nil
 }

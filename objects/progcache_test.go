@@ -45,7 +45,7 @@ func TestDescribePrograms(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := newProgLister(1).describeID(keptID)
+	want, err := DescribeProgram(kept)
 	if err != nil {
 		t.Fatal(err)
 	}
