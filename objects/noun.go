@@ -67,7 +67,7 @@ func (n *Noun[T, I]) ID(obj T) (uint32, error) { return n.id(obj) }
 func (n *Noun[T, I]) Open(sel Selector) ([]T, error) {
 	switch sel.Kind {
 	case SelectAll:
-		return n.openAll()
+		return n.openAll(nil)
 	case SelectID:
 		obj, err := n.fromID(sel.ID)
 		if errors.Is(err, os.ErrNotExist) {
@@ -87,17 +87,9 @@ func (n *Noun[T, I]) Open(sel Selector) ([]T, error) {
 	if !n.takes(sel.Kind) || n.matches == nil {
 		return nil, fmt.Errorf("%w: %ss have no %s", ErrBadSelector, n.pinKind, sel.Kind)
 	}
-	all, err := n.openAll()
+	match, err := n.openAll(func(obj T) bool { return n.matches(obj, sel) })
 	if err != nil {
 		return nil, err
-	}
-	var match []T
-	for _, obj := range all {
-		if n.matches(obj, sel) {
-			match = append(match, obj)
-		} else {
-			obj.Close()
-		}
 	}
 	if len(match) == 0 {
 		return nil, fmt.Errorf("no %s with %s %s", n.name, sel.Kind, sel.Value)
@@ -297,33 +289,32 @@ func (n *Noun[T, I]) takes(k SelectorKind) bool {
 	return false
 }
 
-// openAll opens every object of the noun.
-func (n *Noun[T, I]) openAll() ([]T, error) {
-	objs, err := gather(n.nextID, n.name, n.fromID)
+// openAll opens every object of the noun for which keep (nil: every
+// object) says yes, closing the others at once: a selector that walks
+// 20,000 programs holds only the descriptors of those it matches.
+// Objects that go away meanwhile are skipped.
+func (n *Noun[T, I]) openAll(keep func(T) bool) ([]T, error) {
+	var objs []T
+	err := eachID(n.nextID, n.name, func(id uint32) error {
+		obj, err := n.fromID(id)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil // it went away
+		}
+		if err != nil {
+			return fmt.Errorf("open %s %d: %w", n.name, id, PermissionHint(err))
+		}
+		if keep != nil && !keep(obj) {
+			obj.Close()
+			return nil
+		}
+		objs = append(objs, obj)
+		return nil
+	})
 	if err != nil {
 		closeAll(objs)
 		return nil, err
 	}
 	return objs, nil
-}
-
-// gather calls get with every id the GET_NEXT_ID command cmd walks and
-// collects the results; objects that went away meanwhile (get fails with
-// os.ErrNotExist) are skipped. On an error it returns what it has so far.
-func gather[X any](cmd uintptr, noun string, get func(uint32) (X, error)) ([]X, error) {
-	var all []X
-	err := eachID(cmd, noun, func(id uint32) error {
-		x, err := get(id)
-		if errors.Is(err, os.ErrNotExist) {
-			return nil // it went away
-		}
-		if err != nil {
-			return fmt.Errorf("open %s %d: %w", noun, id, PermissionHint(err))
-		}
-		all = append(all, x)
-		return nil
-	})
-	return all, err
 }
 
 // eachID calls fn with every id that the GET_NEXT_ID command cmd walks,

@@ -2,6 +2,9 @@ package objects
 
 import (
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -88,5 +91,50 @@ func TestListOpenFails(t *testing.T) {
 	_, err := describeIDs("map", 0xffff, ids, Maps.describer)
 	if err == nil || errors.Is(err, unix.ENOENT) || !strings.HasPrefix(err.Error(), "open map 1: ") {
 		t.Fatalf("error %v, want one about opening map 1 that is not ENOENT", err)
+	}
+}
+
+// TestSelectByNameHoldsOnlyMatches: a name selector walks every object but
+// keeps open only those it matches, so it works with more objects than
+// the process may open files.
+func TestSelectByNameHoldsOnlyMatches(t *testing.T) {
+	dir := testutil.PinDir(t)
+	const n = 200
+	for i := range n {
+		name := "i15_many"
+		if i == n/2 {
+			name = "i15_the_one"
+		}
+		m, err := ebpf.NewMap(&ebpf.MapSpec{Name: name, Type: ebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = m.Pin(filepath.Join(dir, fmt.Sprint(i)))
+		m.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var old unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &old); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	low := old
+	low.Cur = uint64(len(entries) + n/4) // far fewer than the maps
+	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &low); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Setrlimit(unix.RLIMIT_NOFILE, &old)
+	maps, err := Maps.Open(Selector{Kind: SelectName, Value: "i15_the_one"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeAll(maps)
+	if len(maps) != 1 {
+		t.Fatalf("%d maps named i15_the_one", len(maps))
 	}
 }
