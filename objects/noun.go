@@ -229,7 +229,7 @@ func describeIDs[I any](noun string, getFD uintptr, ids []uint32, describer func
 				continue
 			}
 			infos[i], _ = describe(fd) // nil: it went away while we looked
-			unix.Close(fd)
+			closeFD(fd)
 		}
 	}
 	var wg sync.WaitGroup
