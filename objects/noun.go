@@ -192,72 +192,126 @@ func (n *Noun[T, I]) list(sel Selector) ([]*I, error) {
 // listAll describes every object of the noun; objects that vanish
 // meanwhile are skipped.
 func (n *Noun[T, I]) listAll() ([]*I, error) {
-	var ids []uint32
-	if err := eachID(n.nextID, n.name, func(id uint32) error {
-		ids = append(ids, id)
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	return describeIDs(n.name, n.getFD, ids, n.describer)
+	return describeWalk(n.name, n.nextID, n.getFD, n.describer)
 }
 
-// parallelMin is the fewest objects a listing describes on more than one
-// CPU: below it, starting goroutines costs more than it saves.
-const parallelMin = 64
+// chunkIDs is how many objects a listing walks before it hands them to
+// be described: a listing of fewer is described on one CPU.
+const chunkIDs = 64
 
-// describeIDs opens the objects with ids by getFD and describes them with
-// describers made by describer, on every CPU at once: the kernel answers
-// GET_FD_BY_ID and GET_INFO_BY_FD for different objects in parallel, and
-// these calls are most of a listing's time. The descriptions come in the
-// order of ids; objects that vanish meanwhile (or cannot be read) are
-// skipped. An id that cannot be opened for another reason, such as a
-// missing privilege, ends the listing with an error naming it.
-func describeIDs[I any](noun string, getFD uintptr, ids []uint32, describer func(n int) func(fd int) (*I, error)) ([]*I, error) {
-	infos := make([]*I, len(ids))
-	errs := make([]error, len(ids))
-	workers := 1
-	if len(ids) >= parallelMin {
-		workers = min(runtime.GOMAXPROCS(0), len(ids)/(parallelMin/2))
+// describeWalk describes every object the GET_NEXT_ID command nextCmd
+// walks, opening each by getFD and describing it with a describer made by
+// describer. The walk, which the kernel answers one id at a time, runs
+// beside the descriptions, which run on every CPU at once: the kernel
+// answers GET_FD_BY_ID and GET_INFO_BY_FD for different objects in
+// parallel, and these calls are most of a listing's time. The
+// descriptions come in increasing id order; objects that vanish meanwhile
+// (or cannot be read) are skipped. An object that cannot be opened for
+// another reason, such as a missing privilege, ends the listing with an
+// error naming it.
+func describeWalk[I any](noun string, nextCmd, getFD uintptr, describer func(n int) func(fd int) (*I, error)) ([]*I, error) {
+	ids, err := walkIDs(nextCmd, noun, 0, chunkIDs)
+	if err != nil {
+		return nil, err
 	}
-	describeChunk := func(lo, hi int) {
-		describe := describer(hi - lo)
-		for i := lo; i < hi; i++ {
-			fd, err := getFDByID(getFD, ids[i])
-			if err != nil {
-				errs[i] = err
-				continue
+	if len(ids) < chunkIDs {
+		return describeChunk(noun, getFD, ids, describer(len(ids)))
+	}
+	type chunk struct {
+		index int
+		ids   []uint32
+	}
+	type described struct {
+		infos []*I
+		err   error
+	}
+	workers := runtime.GOMAXPROCS(0)
+	chunks := make(chan chunk, 2*workers)
+	var walkErr error
+	go func() {
+		defer close(chunks)
+		for index := 0; len(ids) > 0; index++ {
+			chunks <- chunk{index, ids}
+			if len(ids) < chunkIDs {
+				return
 			}
-			infos[i], _ = describe(fd) // nil: it went away while we looked
-			closeFD(fd)
+			if ids, walkErr = walkIDs(nextCmd, noun, ids[len(ids)-1], chunkIDs); walkErr != nil {
+				return
+			}
 		}
-	}
-	var wg sync.WaitGroup
-	for w := range workers {
-		lo, hi := w*len(ids)/workers, (w+1)*len(ids)/workers
-		if w == workers-1 {
-			describeChunk(lo, hi)
-			continue
-		}
+	}()
+	var (
+		mu      sync.Mutex
+		results []described
+		wg      sync.WaitGroup
+	)
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			describeChunk(lo, hi)
+			describe := describer(4 * chunkIDs)
+			for c := range chunks {
+				infos, err := describeChunk(noun, getFD, c.ids, describe)
+				mu.Lock()
+				for len(results) <= c.index {
+					results = append(results, described{})
+				}
+				results[c.index] = described{infos, err}
+				mu.Unlock()
+			}
 		}()
 	}
 	wg.Wait()
-	out := infos[:0]
-	for i, info := range infos {
-		switch err := errs[i]; {
-		case errors.Is(err, unix.ENOENT):
-			// It went away.
-		case err != nil:
-			return out, fmt.Errorf("open %s %d: %w", noun, ids[i], PermissionHint(err))
-		case info != nil:
-			out = append(out, info)
+	var out []*I
+	for _, r := range results {
+		out = append(out, r.infos...)
+		if r.err != nil {
+			return out, r.err
 		}
 	}
-	return out, nil
+	return out, walkErr
+}
+
+// walkIDs returns the next n ids after the id after (fewer at the end)
+// that the GET_NEXT_ID command cmd walks, in increasing order.
+func walkIDs(cmd uintptr, noun string, after uint32, n int) ([]uint32, error) {
+	ids := make([]uint32, 0, n)
+	for len(ids) < n {
+		next, err := nextID(cmd, after)
+		if errors.Is(err, unix.ENOENT) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("get next %s id: %w", noun, PermissionHint(err))
+		}
+		ids = append(ids, next)
+		after = next
+	}
+	return ids, nil
+}
+
+// describeChunk opens the objects with ids by getFD and describes them
+// with describe, in the order of ids. Objects that vanish meanwhile (or
+// cannot be read) are skipped; an id that cannot be opened for another
+// reason ends the chunk with an error naming it, after the descriptions
+// of the ids before it.
+func describeChunk[I any](noun string, getFD uintptr, ids []uint32, describe func(fd int) (*I, error)) ([]*I, error) {
+	infos := make([]*I, 0, len(ids))
+	for _, id := range ids {
+		fd, err := getFDByID(getFD, id)
+		if errors.Is(err, unix.ENOENT) {
+			continue // it went away
+		}
+		if err != nil {
+			return infos, fmt.Errorf("open %s %d: %w", noun, id, PermissionHint(err))
+		}
+		info, err := describe(fd)
+		closeFD(fd)
+		if err == nil { // else it went away while we looked
+			infos = append(infos, info)
+		}
+	}
+	return infos, nil
 }
 
 // Pin pins the object sel selects at path, which must be a free name on a

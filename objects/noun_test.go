@@ -20,7 +20,7 @@ import (
 // it is alone; ids that name nothing are skipped.
 func TestListOnEveryCPU(t *testing.T) {
 	testutil.RequirePrivileged(t)
-	const n = 3 * parallelMin
+	const n = 5 * chunkIDs
 	made := map[uint32]*ebpf.Map{}
 	for i := range n {
 		m, err := ebpf.NewMap(&ebpf.MapSpec{Name: "i15_par", Type: ebpf.Array, KeySize: 4, ValueSize: uint32(8 * (1 + i%4)), MaxEntries: uint32(1 + i)})
@@ -65,7 +65,7 @@ func TestListOnEveryCPU(t *testing.T) {
 	for id := range made {
 		ids = append(ids, id, 0xfffffff0-id)
 	}
-	got, err := describeIDs("map", unix.BPF_MAP_GET_FD_BY_ID, ids, Maps.describer)
+	got, err := describeChunk("map", unix.BPF_MAP_GET_FD_BY_ID, ids, Maps.describer(len(ids)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,14 +81,14 @@ func TestListOnEveryCPU(t *testing.T) {
 
 // TestListOpenFails: an id the kernel refuses to open for another reason
 // than its absence ends the listing with an error naming the first such
-// id, whichever CPU met it.
+// id.
 func TestListOpenFails(t *testing.T) {
-	ids := make([]uint32, 2*parallelMin)
+	ids := make([]uint32, 2*chunkIDs)
 	for i := range ids {
 		ids[i] = uint32(i + 1)
 	}
 	// 0xffff is no bpf(2) command: every open fails with EINVAL.
-	_, err := describeIDs("map", 0xffff, ids, Maps.describer)
+	_, err := describeChunk("map", 0xffff, ids, Maps.describer(len(ids)))
 	if err == nil || errors.Is(err, unix.ENOENT) || !strings.HasPrefix(err.Error(), "open map 1: ") {
 		t.Fatalf("error %v, want one about opening map 1 that is not ENOENT", err)
 	}

@@ -77,14 +77,7 @@ func (c *ProgramCache) prune() {
 // read before and forgetting in it the programs gone since. The programs
 // are described on every CPU at once, and come in increasing id order.
 func DescribePrograms(cache *ProgramCache) ([]*ProgramInfo, error) {
-	var ids []uint32
-	if err := eachID(unix.BPF_PROG_GET_NEXT_ID, "program", func(id uint32) error {
-		ids = append(ids, id)
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	progs, err := describeIDs("program", unix.BPF_PROG_GET_FD_BY_ID, ids, func(n int) func(int) (*ProgramInfo, error) {
+	progs, err := describeWalk("program", unix.BPF_PROG_GET_NEXT_ID, unix.BPF_PROG_GET_FD_BY_ID, func(n int) func(int) (*ProgramInfo, error) {
 		l := newProgLister(n)
 		l.cache = cache
 		return l.describe
