@@ -273,7 +273,8 @@ func describeWalk[I any](noun string, nextCmd, getFD uintptr, describer func(n i
 }
 
 // walkIDs returns the next n ids after the id after (fewer at the end)
-// that the GET_NEXT_ID command cmd walks, in increasing order.
+// that the GET_NEXT_ID command cmd walks, in increasing order. It is the
+// one loop over kernel object ids; noun names the objects in its error.
 func walkIDs(cmd uintptr, noun string, after uint32, n int) ([]uint32, error) {
 	ids := make([]uint32, 0, n)
 	for len(ids) < n {
@@ -372,21 +373,23 @@ func (n *Noun[T, I]) openAll(keep func(T) bool) ([]T, error) {
 }
 
 // eachID calls fn with every id that the GET_NEXT_ID command cmd walks,
-// in increasing order, until fn fails. It is the one loop over kernel
-// object ids; noun names the objects in its error.
+// in increasing order, until fn fails; noun names the objects in its
+// error. It walks a chunk of ids ahead of fn (walkIDs).
 func eachID(cmd uintptr, noun string, fn func(uint32) error) error {
-	for id := uint32(0); ; {
-		next, err := nextID(cmd, id)
-		if errors.Is(err, unix.ENOENT) {
-			return nil
-		}
+	for after := uint32(0); ; {
+		ids, err := walkIDs(cmd, noun, after, chunkIDs)
 		if err != nil {
-			return fmt.Errorf("get next %s id: %w", noun, PermissionHint(err))
-		}
-		if err := fn(next); err != nil {
 			return err
 		}
-		id = next
+		for _, id := range ids {
+			if err := fn(id); err != nil {
+				return err
+			}
+		}
+		if len(ids) < chunkIDs {
+			return nil
+		}
+		after = ids[len(ids)-1]
 	}
 }
 
