@@ -26,14 +26,14 @@ func readFDInfo(fd int, buf []byte) []byte {
 	var name [12]byte
 	b := strconv.AppendInt(name[:0], int64(fd), 10)
 	b = append(b, 0)
-	f, _, errno := unix.RawSyscall6(unix.SYS_OPENAT, uintptr(dir), uintptr(unsafe.Pointer(&b[0])),
+	f, _, errno := unix.Syscall6(unix.SYS_OPENAT, uintptr(dir), uintptr(unsafe.Pointer(&b[0])),
 		unix.O_RDONLY|unix.O_CLOEXEC, 0, 0, 0)
 	if errno != 0 {
 		return nil
 	}
-	n, _, errno := unix.RawSyscall(unix.SYS_READ, f, uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
-	closeFD(int(f))
-	if errno != 0 || int(n) <= 0 {
+	n, err := unix.Read(int(f), buf)
+	unix.Close(int(f))
+	if err != nil || n <= 0 {
 		return nil
 	}
 	return buf[:n]

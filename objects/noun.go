@@ -307,7 +307,7 @@ func describeChunk[I any](noun string, getFD uintptr, ids []uint32, describe fun
 			return infos, fmt.Errorf("open %s %d: %w", noun, id, PermissionHint(err))
 		}
 		info, err := describe(fd)
-		closeFD(fd)
+		unix.Close(fd)
 		if err == nil { // else it went away while we looked
 			infos = append(infos, info)
 		}

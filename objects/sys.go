@@ -6,13 +6,6 @@ package objects
 // links, and the lookup of a program's metadata. Each call gets a zeroed struct: since Linux 6.18
 // the kernel copies the caller's buffer in first and echoes back fields it
 // does not set (bpftool's stale btf_id in `map list`).
-//
-// The calls a listing makes for every object (next id, fd by id, info,
-// the fdinfo read, close) are raw system calls: they never block, and
-// going through Go's scheduler (entersyscall) lets its monitor hand the
-// processor to another thread whenever one takes more than 20 µs, which
-// at 20,000 links cost a thousand context switches and a fifth of the
-// listing's time.
 
 import (
 	"bytes"
@@ -132,7 +125,7 @@ func objInfo(fd int, info unsafe.Pointer, size uintptr) error {
 		InfoLen uint32
 		Info    unsafe.Pointer
 	}{FD: uint32(fd), InfoLen: uint32(size), Info: info}
-	_, _, errno := unix.RawSyscall(unix.SYS_BPF, unix.BPF_OBJ_GET_INFO_BY_FD,
+	_, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_OBJ_GET_INFO_BY_FD,
 		uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
 	if errno != 0 {
 		return fmt.Errorf("get object info: %w", errno)
@@ -195,7 +188,7 @@ func nextID(cmd uintptr, id uint32) (uint32, error) {
 	attr := struct {
 		StartID, NextID, OpenFlags uint32
 	}{StartID: id}
-	_, _, errno := unix.RawSyscall(unix.SYS_BPF, cmd, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
+	_, _, errno := unix.Syscall(unix.SYS_BPF, cmd, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
 	if errno != 0 {
 		return 0, errno
 	}
@@ -208,7 +201,7 @@ func getFDByID(cmd uintptr, id uint32) (int, error) {
 	attr := struct {
 		ID, NextID, OpenFlags uint32
 	}{ID: id}
-	fd, _, errno := unix.RawSyscall(unix.SYS_BPF, cmd, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
+	fd, _, errno := unix.Syscall(unix.SYS_BPF, cmd, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
 	if errno != 0 {
 		return -1, errno
 	}
@@ -478,7 +471,3 @@ func LoadRaw(p RawProgram, log []byte) error {
 
 // VerifierLog is the text of a log buffer LoadRaw wrote.
 func VerifierLog(log []byte) string { return string(log[:clen(log)]) }
-
-// closeFD closes fd, one of a listing's quick calls (see the top of this
-// file).
-func closeFD(fd int) { unix.RawSyscall(unix.SYS_CLOSE, uintptr(fd), 0, 0) }
