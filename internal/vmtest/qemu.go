@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -56,7 +57,9 @@ var (
 
 // run boots the machine and streams the console to out until the guest
 // powers off, ctx ends, or (with KVM) the kernel shows no sign of life
-// within bootWait. qemu and virtiofsd never outlive it: they are killed
+// within bootWait or qemu ends before it does (a nested or paravirtual
+// KVM, such as kvm-pvm, may refuse the CPU model or hang in the BIOS).
+// qemu and virtiofsd never outlive it: they are killed
 // on return and get SIGKILL should this process die first.
 func (m *machine) run(ctx context.Context, out io.Writer, bootWait time.Duration) (*outcome, error) {
 	res := &outcome{status: -1}
@@ -123,6 +126,9 @@ func (m *machine) run(ctx context.Context, out io.Writer, bootWait time.Duration
 		case l, ok := <-lines:
 			if !ok {
 				<-q.done
+				if bootWait > 0 && !res.started {
+					return res, errBootHung
+				}
 				return res, nil
 			}
 			switch {
@@ -158,7 +164,7 @@ func (m *machine) run(ctx context.Context, out io.Writer, bootWait time.Duration
 	}
 }
 
-var errBootHung = errors.New("the guest kernel printed nothing in time")
+var errBootHung = errors.New("the guest kernel did not start in time (or qemu ended first)")
 
 func (m *machine) qemuArgs(sock string) []string {
 	accel := m.accel
@@ -187,8 +193,12 @@ func (m *machine) qemuArgs(sock string) []string {
 // holding the paths the guest needs, remounts them read-only, and runs
 // virtiofsd on that tree.
 func (m *machine) startVirtiofsd(sock string) (*proc, *syncBuffer, error) {
+	// A second boot (TCG after KVM failed) finds both left by the first.
 	root := filepath.Join(m.runDir, "root")
-	if err := os.Mkdir(root, 0o755); err != nil {
+	if err := os.Mkdir(root, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		return nil, nil, err
+	}
+	if err := os.Remove(sock); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, err
 	}
 	script := `set -e
