@@ -57,17 +57,18 @@ func main() {
 
 func mainErr() int {
 	var (
-		series   = flag.String("kernel", "6.1", "Debian kernel series to boot (newest linux-image-SERIES*-cloud-amd64-unsigned apt knows)")
-		pin      = flag.String("kernel-pkg", "", "exact kernel package to boot instead of the newest of -kernel")
-		cache    = flag.String("cache", ".cache/vm", "directory for kernel packages, test binaries and run files")
-		timeout  = flag.Duration("timeout", 30*time.Minute, "hard limit for the whole boot; qemu is killed then")
-		accel    = flag.String("accel", "auto", "kvm, tcg, or auto (KVM if /dev/kvm works and boots, else TCG)")
-		mem      = flag.String("mem", "2G", "guest memory")
-		smp      = flag.Int("smp", 2, "guest CPUs")
-		require  = flag.String("require", "", "capabilities the guest kernel must have (BPFKIT_REQUIRE for the tests)")
-		bpfkit   = flag.String("bpfkit", "bin/bpfkit", "static bpfkit binary (on the guest's PATH; the tests run it)")
-		lsm      = flag.String("lsm", "landlock,lockdown,yama,integrity,apparmor,bpf", "the guest's lsm= (bpf enables the BPF LSM)")
-		cmdExtra = flag.String("append", "", "more kernel command line")
+		series    = flag.String("kernel", "6.1", "Debian kernel series to boot (newest linux-image-SERIES*-cloud-amd64-unsigned apt knows)")
+		pin       = flag.String("kernel-pkg", "", "exact kernel package to boot instead of the newest of -kernel")
+		cache     = flag.String("cache", ".cache/vm", "directory for kernel packages, test binaries and run files")
+		timeout   = flag.Duration("timeout", 30*time.Minute, "hard limit for the whole boot; qemu is killed then")
+		accel     = flag.String("accel", "auto", "kvm, tcg, or auto (KVM if /dev/kvm works and boots, else TCG)")
+		mem       = flag.String("mem", "2G", "guest memory")
+		smp       = flag.Int("smp", 2, "guest CPUs")
+		require   = flag.String("require", "", "capabilities the guest kernel must have (BPFKIT_REQUIRE for the tests)")
+		bpfkit    = flag.String("bpfkit", "bin/bpfkit", "static bpfkit binary (on the guest's PATH; the tests run it)")
+		lsm       = flag.String("lsm", "landlock,lockdown,yama,integrity,apparmor,bpf", "the guest's lsm= (bpf enables the BPF LSM)")
+		cmdExtra  = flag.String("append", "", "more kernel command line")
+		tcgThread = flag.String("tcg-thread", "single", "TCG's threads: single (one host thread for every vCPU) or multi (docs/testing.md says why single)")
 	)
 	flag.Usage = usage
 	flag.Parse()
@@ -149,6 +150,7 @@ func mainErr() int {
 		kernel:    k,
 		initramfs: filepath.Join(runDir, "initramfs.cpio"),
 		runDir:    runDir,
+		tcgThread: *tcgThread,
 		mem:       *mem,
 		smp:       *smp,
 		nonce:     nonce,
@@ -169,6 +171,10 @@ func mainErr() int {
 	defer stopSignals()
 
 	accels := []string{"tcg"}
+	if *tcgThread != "single" && *tcgThread != "multi" {
+		logf("-tcg-thread %s: want single or multi", *tcgThread)
+		return 2
+	}
 	switch *accel {
 	case "auto":
 		if err := kvmUsable(); err == nil {

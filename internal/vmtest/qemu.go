@@ -31,6 +31,7 @@ type machine struct {
 	initramfs string
 	runDir    string
 	accel     string // "kvm" or "tcg"
+	tcgThread string // "single" or "multi"
 	mem       string
 	smp       int
 	cmdline   string
@@ -170,7 +171,14 @@ func (m *machine) qemuArgs(sock string) []string {
 	accel := m.accel
 	cpu := "host"
 	if accel == "tcg" {
-		accel = "tcg,thread=multi"
+		// By default one host thread runs every vCPU in turn. With
+		// thread=multi, Debian 12's qemu 7.2 lets a vCPU go on running
+		// code another vCPU has just patched: attaching to or detaching from the
+		// sys_enter tracepoint rewrites a jump label in
+		// syscall_trace_enter with int3 (text_poke_bp), and both vCPUs
+		// then trapped on that int3 for good, a soft lockup of the whole
+		// guest (docs/testing.md, "Why TCG runs one thread").
+		accel = "tcg,thread=" + m.tcgThread
 		cpu = "max"
 	}
 	return []string{
