@@ -59,7 +59,7 @@ var (
 // run boots the machine and streams the console to out until the guest
 // powers off, ctx ends, or (with KVM) the kernel shows no sign of life
 // within bootWait or qemu ends before it does (a nested or paravirtual
-// KVM, such as kvm-pvm, may refuse the CPU model or hang in the BIOS).
+// KVM, such as kvm-pvm, may refuse the CPU model or never start the kernel).
 // qemu and virtiofsd never outlive it: they are killed
 // on return and get SIGKILL should this process die first.
 func (m *machine) run(ctx context.Context, out io.Writer, bootWait time.Duration) (*outcome, error) {
