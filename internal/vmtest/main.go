@@ -170,11 +170,11 @@ func mainErr() int {
 	ctx, stopSignals := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stopSignals()
 
-	accels := []string{"tcg"}
 	if *tcgThread != "single" && *tcgThread != "multi" {
 		logf("-tcg-thread %s: want single or multi", *tcgThread)
 		return 2
 	}
+	accels := []string{"tcg"}
 	switch *accel {
 	case "auto":
 		if err := kvmUsable(); err == nil {

@@ -59,9 +59,9 @@ var (
 // run boots the machine and streams the console to out until the guest
 // powers off, ctx ends, or (with KVM) the kernel shows no sign of life
 // within bootWait or qemu ends before it does (a nested or paravirtual
-// KVM, such as kvm-pvm, may refuse the CPU model or never start the kernel).
-// qemu and virtiofsd never outlive it: they are killed
-// on return and get SIGKILL should this process die first.
+// KVM, such as kvm-pvm, may refuse the CPU model or never start the
+// kernel). qemu and virtiofsd never outlive it: they are killed on return
+// and get SIGKILL should this process die first.
 func (m *machine) run(ctx context.Context, out io.Writer, bootWait time.Duration) (*outcome, error) {
 	res := &outcome{status: -1}
 	sock := filepath.Join(m.runDir, "virtiofs.sock")
@@ -173,8 +173,8 @@ func (m *machine) qemuArgs(sock string) []string {
 	if accel == "tcg" {
 		// By default one host thread runs every vCPU in turn. With
 		// thread=multi, Debian 12's qemu 7.2 lets a vCPU go on running
-		// code another vCPU has just patched: attaching to or detaching from the
-		// sys_enter tracepoint rewrites a jump label in
+		// code another vCPU has just patched: attaching to or detaching
+		// from the sys_enter tracepoint rewrites a jump label in
 		// syscall_trace_enter with int3 (text_poke_bp), and both vCPUs
 		// then trapped on that int3 for good, a soft lockup of the whole
 		// guest (docs/testing.md, "Why TCG runs one thread").
